@@ -1,0 +1,99 @@
+"""Binance spot public market data (keyless): klines and ticker price.
+
+GET /api/v3/klines?symbol=&interval=&startTime=&endTime=&limit<=1000 returns chronological rows
+[open_ms, "o", "h", "l", "c", "vol", close_ms, ...]. Binance answers HTTP 451 from US addresses, which the HTTP
+layer reports as GeoBlockedError so callers can fall back to another venue. Error bodies look like
+{"code": -1121, "msg": "Invalid symbol."}.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import httpx
+
+from fetchers.errors import BadPayloadError
+from fetchers.http import Fetched, Http, decode_json
+from fetchers.parsing import expect_dict, expect_list, num, ts_millis
+from schemas.market import INTERVAL_SECONDS, Candle, Quote
+
+SOURCE = "binance"
+MAX_KLINES_PER_CALL = 1000
+
+
+def symbol(asset: str) -> str:
+    return f"{asset.upper()}USDT"
+
+
+def _body(response: httpx.Response) -> object:
+    body = decode_json(response, SOURCE)
+    if isinstance(body, dict) and "code" in body and "msg" in body:
+        raise BadPayloadError(SOURCE, f"error body: {str(body.get('msg'))[:120]}")
+    return body
+
+
+def parse_klines(response: httpx.Response) -> list[Candle]:
+    rows = expect_list(SOURCE, _body(response), "klines")
+    candles = []
+    for i, row in enumerate(rows):
+        row = expect_list(SOURCE, row, f"kline {i}")
+        if len(row) < 7:
+            raise BadPayloadError(SOURCE, f"kline {i} has {len(row)} fields, expected 12")
+        candles.append(
+            Candle(
+                open_time=ts_millis(SOURCE, row[0], "open time"),
+                open=num(SOURCE, row[1], "open"),
+                high=num(SOURCE, row[2], "high"),
+                low=num(SOURCE, row[3], "low"),
+                close=num(SOURCE, row[4], "close"),
+                volume=num(SOURCE, row[5], "volume"),
+            )
+        )
+    return candles
+
+
+def parse_ticker_price(response: httpx.Response) -> Quote:
+    body = expect_dict(SOURCE, _body(response), "ticker")
+    return Quote(price=num(SOURCE, body.get("price"), "price"), time=None)
+
+
+async def fetch_candles(
+    http: Http, asset: str, interval: str, start: datetime, end: datetime, *, now: datetime
+) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
+    step = timedelta(seconds=INTERVAL_SECONDS[interval])
+    fetches: list[Fetched[list[Candle]]] = []
+    by_time: dict[datetime, Candle] = {}
+    page_start = start
+    # Klines come oldest first, so we page forward from `start` until `end` is covered.
+    while page_start <= end:
+        page_end = min(end, page_start + step * (MAX_KLINES_PER_CALL - 1))
+        settled = page_end + 2 * step <= now
+        fetched = await http.get(
+            SOURCE,
+            "/api/v3/klines",
+            parse_klines,
+            params={
+                "symbol": symbol(asset),
+                "interval": interval,
+                "startTime": int(page_start.timestamp() * 1000),
+                "endTime": int((page_end + step).timestamp() * 1000) - 1,
+                "limit": MAX_KLINES_PER_CALL,
+            },
+            ttl_s=86400.0 if settled else 60.0,
+        )
+        fetches.append(fetched)
+        for candle in fetched.value:
+            if start <= candle.open_time <= end:
+                by_time[candle.open_time] = candle
+        page_start = page_end + step
+    rows = [
+        Candle(c.open_time, c.open, c.high, c.low, c.close, c.volume, closed=c.open_time + step <= now)
+        for c in sorted(by_time.values(), key=lambda c: c.open_time)
+    ]
+    return rows, fetches
+
+
+async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:
+    return await http.get(
+        SOURCE, "/api/v3/ticker/price", parse_ticker_price, params={"symbol": symbol(asset)}, ttl_s=10.0
+    )

@@ -1,0 +1,90 @@
+"""Bitstamp public market data (keyless): OHLC and ticker, the last reference-venue fallback.
+
+GET /api/v2/ohlc/{pair}/?step=86400|3600&limit<=1000&start=&end= returns
+{"data":{"pair":"BTC/USDT","ohlc":[{"timestamp":"<s>","open":"..","high":"..","low":"..","close":"..","volume":".."}]}}
+with string values, oldest first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import httpx
+
+from fetchers.errors import BadPayloadError
+from fetchers.http import Fetched, Http, decode_json
+from fetchers.parsing import expect_dict, expect_list, num, ts_seconds
+from schemas.market import INTERVAL_SECONDS, Candle, Quote
+
+SOURCE = "bitstamp"
+MAX_CANDLES_PER_CALL = 1000
+
+
+def market(asset: str) -> str:
+    return f"{asset.lower()}usdt"
+
+
+def parse_ohlc(response: httpx.Response) -> list[Candle]:
+    body = expect_dict(SOURCE, decode_json(response, SOURCE), "response")
+    if "errors" in body or body.get("status") == "error":
+        raise BadPayloadError(SOURCE, f"error body: {str(body)[:120]}")
+    data = expect_dict(SOURCE, body.get("data"), "data")
+    candles = []
+    for i, row in enumerate(expect_list(SOURCE, data.get("ohlc"), "ohlc")):
+        row = expect_dict(SOURCE, row, f"ohlc {i}")
+        candles.append(
+            Candle(
+                open_time=ts_seconds(SOURCE, row.get("timestamp"), "timestamp"),
+                open=num(SOURCE, row.get("open"), "open"),
+                high=num(SOURCE, row.get("high"), "high"),
+                low=num(SOURCE, row.get("low"), "low"),
+                close=num(SOURCE, row.get("close"), "close"),
+                volume=num(SOURCE, row.get("volume"), "volume"),
+            )
+        )
+    return candles
+
+
+def parse_ticker(response: httpx.Response) -> Quote:
+    body = expect_dict(SOURCE, decode_json(response, SOURCE), "ticker")
+    return Quote(
+        price=num(SOURCE, body.get("last"), "last"),
+        time=ts_seconds(SOURCE, body.get("timestamp"), "timestamp"),
+    )
+
+
+async def fetch_candles(
+    http: Http, asset: str, interval: str, start: datetime, end: datetime, *, now: datetime
+) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
+    step = timedelta(seconds=INTERVAL_SECONDS[interval])
+    fetches: list[Fetched[list[Candle]]] = []
+    by_time: dict[datetime, Candle] = {}
+    page_start = start
+    while page_start <= end:
+        page_end = min(end, page_start + step * (MAX_CANDLES_PER_CALL - 1))
+        fetched = await http.get(
+            SOURCE,
+            f"/api/v2/ohlc/{market(asset)}/",
+            parse_ohlc,
+            params={
+                "step": int(step.total_seconds()),
+                "limit": MAX_CANDLES_PER_CALL,
+                "start": int(page_start.timestamp()),
+                "end": int(page_end.timestamp()),
+            },
+            ttl_s=86400.0 if page_end + 2 * step <= now else 60.0,
+        )
+        fetches.append(fetched)
+        for candle in fetched.value:
+            if start <= candle.open_time <= end:
+                by_time[candle.open_time] = candle
+        page_start = page_end + step
+    rows = [
+        Candle(c.open_time, c.open, c.high, c.low, c.close, c.volume, closed=c.open_time + step <= now)
+        for c in sorted(by_time.values(), key=lambda c: c.open_time)
+    ]
+    return rows, fetches
+
+
+async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:
+    return await http.get(SOURCE, f"/api/v2/ticker/{market(asset)}/", parse_ticker, ttl_s=10.0)

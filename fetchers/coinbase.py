@@ -1,0 +1,99 @@
+"""Coinbase Exchange public market data (keyless): candles and tickers.
+
+GET /products/{product}/candles?granularity=&start=&end= returns rows [time_s, low, high, open, close, volume],
+newest first, at most 300 per call (a wider window is rejected), so long ranges are paged backwards.
+"No data is published for intervals where there are no ticks": gaps stay gaps.
+GET /products/{product}/ticker returns string prices and an ISO time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from fetchers.errors import BadPayloadError
+from fetchers.http import Fetched, Http, decode_json
+from fetchers.parsing import expect_dict, expect_list, iso_z, num, ts_seconds
+from schemas.market import INTERVAL_SECONDS, Candle, Quote
+
+SOURCE = "coinbase"
+MAX_CANDLES_PER_CALL = 300
+GRANULARITY = {"1h": 3600, "1d": 86400}
+
+
+def parse_candles(response: httpx.Response) -> list[Candle]:
+    rows = expect_list(SOURCE, decode_json(response, SOURCE), "candles")
+    candles = []
+    for i, row in enumerate(rows):
+        row = expect_list(SOURCE, row, f"candle {i}")
+        if len(row) < 6:
+            raise BadPayloadError(SOURCE, f"candle {i} has {len(row)} fields, expected 6")
+        t, low, high, open_, close, volume = row[:6]
+        candles.append(
+            Candle(
+                open_time=ts_seconds(SOURCE, t, "time"),
+                open=num(SOURCE, open_, "open"),
+                high=num(SOURCE, high, "high"),
+                low=num(SOURCE, low, "low"),
+                close=num(SOURCE, close, "close"),
+                volume=num(SOURCE, volume, "volume"),
+            )
+        )
+    return candles
+
+
+def parse_ticker(response: httpx.Response) -> Quote:
+    body = expect_dict(SOURCE, decode_json(response, SOURCE), "ticker")
+    time_raw = body.get("time")
+    when = None
+    if isinstance(time_raw, str):
+        # Coinbase sends up to 9 fractional digits; Python parses at most 6.
+        head, _, frac = time_raw.rstrip("Z").partition(".")
+        when = datetime.fromisoformat(head + ("." + frac[:6] if frac else "")).replace(tzinfo=UTC)
+    return Quote(price=num(SOURCE, body.get("price"), "price"), time=when)
+
+
+def _pages(start: datetime, end: datetime, step_s: int) -> list[tuple[datetime, datetime]]:
+    """Windows of at most 300 bars, newest first, covering bar opens in [start, end]."""
+    span = timedelta(seconds=step_s * (MAX_CANDLES_PER_CALL - 1))
+    pages = []
+    page_end = end
+    while page_end >= start:
+        page_start = max(start, page_end - span)
+        pages.append((page_start, page_end))
+        page_end = page_start - timedelta(seconds=step_s)
+    return pages
+
+
+async def fetch_candles(
+    http: Http, product: str, interval: str, start: datetime, end: datetime, *, now: datetime
+) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
+    """Bars with open time in [start, end], ascending and deduplicated, and the fetch records."""
+    step = GRANULARITY[interval]
+    fetches: list[Fetched[list[Candle]]] = []
+    by_time: dict[datetime, Candle] = {}
+    for page_start, page_end in _pages(start, end, step):
+        # A page of bars that all closed more than a bar ago will never change: cache it for a day.
+        settled = page_end + timedelta(seconds=2 * step) <= now
+        fetched = await http.get(
+            SOURCE,
+            f"/products/{product}/candles",
+            parse_candles,
+            params={"granularity": step, "start": iso_z(page_start), "end": iso_z(page_end)},
+            ttl_s=86400.0 if settled else 60.0,
+        )
+        fetches.append(fetched)
+        for candle in fetched.value:
+            if start <= candle.open_time <= end:
+                by_time[candle.open_time] = candle
+    bar = timedelta(seconds=INTERVAL_SECONDS[interval])
+    rows = [
+        Candle(c.open_time, c.open, c.high, c.low, c.close, c.volume, closed=c.open_time + bar <= now)
+        for c in sorted(by_time.values(), key=lambda c: c.open_time)
+    ]
+    return rows, fetches
+
+
+async def fetch_ticker(http: Http, product: str) -> Fetched[Quote]:
+    return await http.get(SOURCE, f"/products/{product}/ticker", parse_ticker, ttl_s=10.0)

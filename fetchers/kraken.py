@@ -1,0 +1,104 @@
+"""Kraken public market data (keyless): OHLC and ticker, a US-reachable reference venue.
+
+GET /0/public/OHLC?pair=XBTUSDT&interval=1440|60&since=<s> returns {"error":[],"result":{"<KrakenName>":[[t, o, h,
+l, c, vwap, volume, count]], "last": <s>}}. The result key is Kraken's own name (XBTUSDT may come back as
+XBTUSDT or XXBTZUSD), so it is read from the response. Only the latest 720 bars are served, and the last row is
+the bar still forming.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import httpx
+
+from fetchers.errors import BadPayloadError
+from fetchers.http import Fetched, Http, decode_json
+from fetchers.parsing import expect_dict, expect_list, num, ts_seconds
+from schemas.market import INTERVAL_SECONDS, Candle, Quote
+
+SOURCE = "kraken"
+INTERVAL_MINUTES = {"1h": 60, "1d": 1440}
+
+
+def pair(asset: str) -> str:
+    return {"BTC": "XBT"}.get(asset.upper(), asset.upper()) + "USDT"
+
+
+def _result(response: httpx.Response) -> dict[str, object]:
+    body = expect_dict(SOURCE, decode_json(response, SOURCE), "response")
+    errors = body.get("error") or []
+    if errors:
+        raise BadPayloadError(SOURCE, f"error: {'; '.join(str(e) for e in errors)[:120]}")
+    return expect_dict(SOURCE, body.get("result"), "result")
+
+
+def _pair_value(result: dict[str, object]) -> object:
+    keys = [k for k in result if k != "last"]
+    if len(keys) != 1:
+        raise BadPayloadError(SOURCE, f"expected one pair in result, got {len(keys)}")
+    return result[keys[0]]
+
+
+def parse_ohlc(response: httpx.Response) -> list[Candle]:
+    rows = expect_list(SOURCE, _pair_value(_result(response)), "ohlc")
+    candles = []
+    for i, row in enumerate(rows):
+        row = expect_list(SOURCE, row, f"ohlc {i}")
+        if len(row) < 7:
+            raise BadPayloadError(SOURCE, f"ohlc {i} has {len(row)} fields, expected 8")
+        candles.append(
+            Candle(
+                open_time=ts_seconds(SOURCE, row[0], "time"),
+                open=num(SOURCE, row[1], "open"),
+                high=num(SOURCE, row[2], "high"),
+                low=num(SOURCE, row[3], "low"),
+                close=num(SOURCE, row[4], "close"),
+                volume=num(SOURCE, row[6], "volume"),
+                closed=i < len(rows) - 1,
+            )
+        )
+    return candles
+
+
+def parse_ticker(response: httpx.Response) -> Quote:
+    item = expect_dict(SOURCE, _pair_value(_result(response)), "ticker")
+    last = expect_list(SOURCE, item.get("c"), "c")
+    if not last:
+        raise BadPayloadError(SOURCE, "ticker has no last trade")
+    return Quote(price=num(SOURCE, last[0], "last trade price"), time=None)
+
+
+async def fetch_candles(
+    http: Http, asset: str, interval: str, start: datetime, end: datetime, *, now: datetime
+) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
+    step = timedelta(seconds=INTERVAL_SECONDS[interval])
+    fetched = await http.get(
+        SOURCE,
+        "/0/public/OHLC",
+        parse_ohlc,
+        params={
+            "pair": pair(asset),
+            "interval": INTERVAL_MINUTES[interval],
+            "since": int((start - step).timestamp()),
+        },
+        ttl_s=60.0,
+    )
+    rows = [
+        Candle(
+            c.open_time,
+            c.open,
+            c.high,
+            c.low,
+            c.close,
+            c.volume,
+            closed=c.closed and c.open_time + step <= now,
+        )
+        for c in fetched.value
+        if start <= c.open_time <= end
+    ]
+    return rows, [fetched]
+
+
+async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:
+    return await http.get(SOURCE, "/0/public/Ticker", parse_ticker, params={"pair": pair(asset)}, ttl_s=10.0)

@@ -1,0 +1,167 @@
+"""Builds the MCPServer: tools, resources, prompt, and the lifespan that opens shared resources once."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+import httpx
+from mcp.server.mcpserver import MCPServer
+from mcp.types import ToolAnnotations
+
+from fetchers.http import Http, HttpConfig
+from server.settings import KEYED_SOURCES, Settings
+from store.base import Store
+from tools.common import Deps
+
+log = logging.getLogger("windvane.server")
+
+# Each module exports TOOL_NAME, TITLE, DESCRIPTION, METHODOLOGY and the tool function named TOOL_NAME.
+TOOL_MODULES: tuple[str, ...] = ("tools.premium",)
+
+READ_ONLY = {
+    "read_only_hint": True,
+    "idempotent_hint": True,
+    "open_world_hint": True,
+    "destructive_hint": False,
+}
+
+INSTRUCTIONS = (
+    "windvane answers questions about crypto market structure after a sharp move: is a bounce a rebound inside a "
+    "downtrend or a real reversal? Every figure carries its source, as-of time and staleness; a figure that could "
+    "not be obtained is null with a reason in `warnings`, never 0. Pass `as_of` (UTC date) for a past point in time."
+)
+
+
+def http_config(settings: Settings) -> HttpConfig:
+    return HttpConfig(
+        base_urls=dict(settings.base_urls),
+        api_keys=dict(settings.api_keys),
+        timeout_s=settings.http_timeout_s,
+        retries=settings.http_retries,
+        retry_base_delay_s=settings.retry_base_delay_s,
+        retry_after_cap_s=settings.retry_after_cap_s,
+        ttl_scale=settings.ttl_scale,
+        user_agent=settings.user_agent,
+    )
+
+
+def tool_modules() -> list[ModuleType]:
+    return [importlib.import_module(name) for name in TOOL_MODULES]
+
+
+def methodology_markdown() -> str:
+    parts = [
+        "# windvane methodology",
+        "",
+        "Formulas, thresholds and sources behind every figure windvane returns.",
+        "",
+    ]
+    for module in tool_modules():
+        parts.append(str(module.METHODOLOGY).strip())
+        parts.append("")
+    return "\n".join(parts)
+
+
+def sources_status(deps: Deps, settings: Settings) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return None if value is None else value.isoformat()
+
+    status: dict[str, Any] = {}
+    for source, base in settings.base_urls.items():
+        seen = deps.http.status.get(source)
+        status[source] = {
+            "base_url": base,
+            "key_configured": source in settings.api_keys if source in KEYED_SOURCES else None,
+            "last_success_at": iso(seen.last_success_at) if seen else None,
+            "last_error_at": iso(seen.last_error_at) if seen else None,
+            "last_error": seen.last_error if seen else None,
+            "upstream_requests": seen.upstream_requests if seen else 0,
+            "cache_hits": seen.cache_hits if seen else 0,
+            "stale_served": seen.stale_served if seen else 0,
+        }
+    return {"sources": status, "cache": deps.http.cache.stats()}
+
+
+def build_server(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+    clock: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], Any] | None = None,
+) -> MCPServer[Deps]:
+    """The windvane MCP server. Tests pass a MockTransport, a temporary store and a frozen clock."""
+    # Static resources get no request context in the SDK, so the status resource reads the open deps from here.
+    live: list[Deps] = []
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Deps]) -> AsyncIterator[Deps]:
+        opened_store: Store | None = store
+        if opened_store is None:
+            from store.sqlite import SqliteStore
+
+            opened_store = SqliteStore(settings.resolved_db_path())
+        async with httpx.AsyncClient(transport=transport, follow_redirects=True) as client:
+            http_kwargs: dict[str, Any] = {}
+            if sleep is not None:
+                http_kwargs["sleep"] = sleep
+            deps = Deps(
+                http=Http(client, http_config(settings), **http_kwargs),
+                store=opened_store,
+                etf_impact_pct_per_busd=settings.etf_impact_pct_per_busd,
+            )
+            if clock is not None:
+                deps.clock = clock
+            deps.extra["settings"] = settings
+            live.append(deps)
+            try:
+                yield deps
+            finally:
+                live.remove(deps)
+                if store is None:
+                    await opened_store.close()
+
+    mcp: MCPServer[Deps] = MCPServer(
+        "windvane", title="windvane", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan
+    )
+    for module in tool_modules():
+        mcp.add_tool(
+            getattr(module, module.TOOL_NAME),
+            name=module.TOOL_NAME,
+            title=module.TITLE,
+            description=module.DESCRIPTION,
+            annotations=ToolAnnotations(title=module.TITLE, **READ_ONLY),
+        )
+
+    @mcp.resource(
+        "windvane://methodology",
+        name="methodology",
+        mime_type="text/markdown",
+        description="Formulas, thresholds and weights behind every windvane figure.",
+    )
+    def methodology() -> str:
+        return methodology_markdown()
+
+    register_status_resource(mcp, settings, live)
+    return mcp
+
+
+def register_status_resource(mcp: MCPServer[Deps], settings: Settings, live: list[Deps]) -> None:
+    import json
+
+    @mcp.resource(
+        "windvane://sources",
+        name="sources",
+        mime_type="application/json",
+        description="Per upstream: last success, last error, whether a key is configured, cache state.",
+    )
+    def sources() -> str:
+        if not live:
+            return json.dumps({"error": "server is not running"})
+        return json.dumps(sources_status(live[-1], settings), indent=2)

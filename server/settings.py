@@ -1,0 +1,127 @@
+"""Settings read once from the environment at start-up.
+
+Every upstream has a default public base URL that `WINDVANE_<SOURCE>_BASE_URL` overrides (a mirror, a proxy, a test
+double). Keys come only from `WINDVANE_<SOURCE>_API_KEY` and are sent in headers by the fetchers, never in URLs.
+This module imports nothing heavy: the CLI reads settings before deciding what to load.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Source name -> default base URL. The fetcher appends the real API's exact path and query to the base.
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "coinbase": "https://api.exchange.coinbase.com",
+    "binance": "https://api.binance.com",
+    "binance_futures": "https://fapi.binance.com",
+    "okx": "https://www.okx.com",
+    "kraken": "https://api.kraken.com",
+    "bitstamp": "https://www.bitstamp.net",
+    "bybit": "https://api.bybit.com",
+    "deribit": "https://www.deribit.com",
+    "farside": "https://farside.co.uk",
+    "sosovalue": "https://api.sosovalue.xyz",
+    "coinglass": "https://open-api-v4.coinglass.com",
+    "cryptoquant": "https://api.cryptoquant.com",
+    "fred": "https://fred.stlouisfed.org",
+    "fred_api": "https://api.stlouisfed.org",
+    "yahoo": "https://query1.finance.yahoo.com",
+    "kalshi": "https://api.elections.kalshi.com",
+    "polymarket": "https://gamma-api.polymarket.com",
+    "polymarket_clob": "https://clob.polymarket.com",
+    "coingecko": "https://api.coingecko.com",
+    "coinpaprika": "https://api.coinpaprika.com",
+    "mempool": "https://mempool.space",
+    "blockstream": "https://blockstream.info",
+    "alternative_me": "https://api.alternative.me",
+}
+
+# Sources whose key unlocks them or raises limits. FRED's key is for its JSON API; the CSV export is keyless.
+KEYED_SOURCES: tuple[str, ...] = ("sosovalue", "coinglass", "cryptoquant", "fred")
+
+DEFAULT_ETF_IMPACT_PCT_PER_BUSD = 3.4
+
+
+class SettingsError(ValueError):
+    """A setting in the environment is malformed; the message names the variable and what it accepts."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_urls: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BASE_URLS))
+    api_keys: Mapping[str, str] = field(default_factory=dict)
+    db_path: Path | None = None
+    http_token: str | None = None
+    http_timeout_s: float = 10.0
+    http_retries: int = 2
+    retry_base_delay_s: float = 0.5
+    # A Retry-After beyond this is not waited out inside a tool call; the last good value is served instead.
+    retry_after_cap_s: float = 10.0
+    ttl_scale: float = 1.0
+    allowed_hosts: tuple[str, ...] = ()
+    etf_impact_pct_per_busd: float = DEFAULT_ETF_IMPACT_PCT_PER_BUSD
+    user_agent: str = "Mozilla/5.0 (compatible; windvane/0.1; +https://github.com/windvane)"
+
+    def base_url(self, source: str) -> str:
+        try:
+            return self.base_urls[source].rstrip("/")
+        except KeyError:
+            raise KeyError(f"unknown source {source!r}") from None
+
+    def api_key(self, source: str) -> str | None:
+        return self.api_keys.get(source)
+
+    def resolved_db_path(self) -> Path:
+        if self.db_path is not None:
+            return self.db_path
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir("windvane", appauthor=False)) / "windvane.sqlite3"
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r} must be >= {minimum}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `env` (the process environment by default)."""
+    env = os.environ if env is None else env
+    base_urls = dict(DEFAULT_BASE_URLS)
+    for source in DEFAULT_BASE_URLS:
+        override = env.get(f"WINDVANE_{source.upper()}_BASE_URL", "").strip()
+        if override:
+            if not override.startswith(("http://", "https://")):
+                raise SettingsError(f"WINDVANE_{source.upper()}_BASE_URL must start with http:// or https://")
+            base_urls[source] = override.rstrip("/")
+    api_keys = {
+        source: key.strip()
+        for source in KEYED_SOURCES
+        if (key := env.get(f"WINDVANE_{source.upper()}_API_KEY", "")).strip()
+    }
+    db_raw = env.get("WINDVANE_DB_PATH", "").strip()
+    hosts = tuple(h.strip() for h in env.get("WINDVANE_ALLOWED_HOSTS", "").split(",") if h.strip())
+    return Settings(
+        base_urls=base_urls,
+        api_keys=api_keys,
+        db_path=Path(db_raw).expanduser() if db_raw else None,
+        http_token=env.get("WINDVANE_HTTP_TOKEN") or None,
+        http_timeout_s=_float(env, "WINDVANE_HTTP_TIMEOUT", 10.0, minimum=0.1),
+        http_retries=int(_float(env, "WINDVANE_HTTP_RETRIES", 2)),
+        retry_base_delay_s=_float(env, "WINDVANE_RETRY_BASE_DELAY", 0.5),
+        retry_after_cap_s=_float(env, "WINDVANE_RETRY_AFTER_CAP", 10.0),
+        ttl_scale=_float(env, "WINDVANE_TTL_SCALE", 1.0),
+        allowed_hosts=hosts,
+        etf_impact_pct_per_busd=_float(env, "WINDVANE_ETF_IMPACT_PCT_PER_BUSD", DEFAULT_ETF_IMPACT_PCT_PER_BUSD),
+    )

@@ -1,0 +1,50 @@
+"""Loaders for the real market history in ../shared/data (read-only, never copied into the repo)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+DATA = SHARED / "data"
+PAYLOADS = SHARED / "payloads"
+
+
+@cache
+def coinbase_daily() -> dict[int, tuple[float, float, float, float, float]]:
+    """Coinbase BTC-USD daily bars: open time (s) -> (open, high, low, close, volume), partial last day dropped."""
+    path = DATA / "02_coinbase_btcusd_candles" / "coinbase_btcusd_1d.csv"
+    bars: dict[int, tuple[float, float, float, float, float]] = {}
+    with path.open() as fh:
+        for row in csv.DictReader(fh):
+            t = int(datetime.fromisoformat(row["timestamp"]).timestamp())
+            bars[t] = (
+                float(row["open"]),
+                float(row["high"]),
+                float(row["low"]),
+                float(row["close"]),
+                float(row["volume"]),
+            )
+    last = max(bars)
+    del bars[last]
+    return bars
+
+
+@cache
+def binance_daily() -> dict[int, list[str]]:
+    """Binance spot BTCUSDT daily klines: open time (unix ms) -> the 12 kline fields as the API sends them."""
+    path = DATA / "03_binance_btcusdt_spot_candles" / "binance_btcusdt_spot_1d.csv"
+    rows: dict[int, list[str]] = {}
+    with path.open() as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        for row in reader:
+            rows[int(row[0])] = row
+    del rows[max(rows)]
+    return rows
+
+
+def day_ts(day: str) -> int:
+    return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp())

@@ -1,0 +1,367 @@
+"""get_coinbase_premium: Coinbase <ASSET>-USD against the global reference <ASSET>USDT.
+
+The reference is Binance; when Binance is blocked or down (HTTP 451 from US addresses), OKX, then Kraken, then
+Bitstamp, and the venue used is reported. A USDT-adjusted variant divides out Coinbase's USDT-USD price so a USDT
+depeg is not read as a premium. History is per closed bar, aligned on bars both venues published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from statistics import fmean
+from types import ModuleType
+from typing import Annotated, Any, Literal, TypeVar
+
+import anyio
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from fetchers import binance, bitstamp, coinbase, kraken, okx
+from fetchers.errors import UpstreamError
+from fetchers.http import Fetched
+from schemas.common import Streak
+from schemas.market import INTERVAL_SECONDS, Candle, Quote
+from schemas.premium import CoinbasePremium, PremiumBar, PremiumNow
+from tools.common import (
+    AsOfArg,
+    AssetArg,
+    Deps,
+    InputError,
+    Provenance,
+    bar_cutoff,
+    deps_from,
+    parse_as_of,
+    rounded,
+    tool_error,
+)
+from tools.streaks import sign_streak
+
+T = TypeVar("T")
+
+REFERENCE_VENUES: tuple[ModuleType, ...] = (binance, okx, kraken, bitstamp)
+# Enough daily bars for a long streak and the 30-day average, in one Coinbase page (300 bars).
+DAILY_LOOKBACK = 300
+MAX_HOURLY_DAYS = 90
+
+DaysArg = Annotated[int, Field(ge=1, le=365, description="Days of history to return (1-365; 1-90 for interval 1h).")]
+IntervalArg = Annotated[Literal["1d", "1h"], Field(description="Bar size of `history`: 1d (UTC days) or 1h.")]
+
+TOOL_NAME = "get_coinbase_premium"
+TITLE = "Coinbase premium"
+DESCRIPTION = """Coinbase premium: how far Coinbase's <ASSET>-USD price sits above (+) or below (-) the global
+reference <ASSET>USDT (Binance; OKX, Kraken or Bitstamp when Binance is unreachable). premium_pct =
+100*(coinbase/reference - 1). A premium negative for many consecutive days is read as US (institutional) selling;
+turning positive as US demand returning. Returns the current premium (also USDT-depeg adjusted), closed-bar
+history, the current sign streak in days and 7/30-day averages, each with source and staleness."""
+
+METHODOLOGY = """## Coinbase premium (`get_coinbase_premium`)
+- `premium_pct = 100 * (coinbase_<ASSET>-USD / reference_<ASSET>USDT - 1)`; `premium_usd = coinbase - reference`
+  (the reference is quoted in USDT, as CryptoQuant and CoinGlass do).
+- `premium_usdt_adjusted_pct = 100 * (coinbase / (reference * usdt_usd) - 1)` with `usdt_usd` from Coinbase USDT-USD,
+  so a USDT depeg is not mistaken for a premium.
+- Reference venue: Binance spot; on failure (HTTP 451 from US addresses, 5xx, bad payload) OKX, then Kraken, then
+  Bitstamp, all <ASSET>USDT. The venue used is reported in `current.reference_venue`.
+- History: closed bars only, aligned on the bar open time; a bar missing on either venue is skipped, never filled.
+  Coinbase serves at most 300 candles per call, newest first, so longer ranges are paged.
+- Streak: consecutive daily bars with the same sign of `premium_pct`, ending at the last closed day at or before
+  `as_of`; `complete=false` when the run reaches the start of the fetched history (300 days).
+- Averages: arithmetic mean of the last 7 and 30 daily `premium_pct` values.
+"""
+
+
+async def _try(prov: Provenance, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
+    try:
+        return await call()
+    except UpstreamError as exc:
+        prov.failed(what, exc)
+        return None
+
+
+def _aligned(
+    cb: Sequence[Candle], ref: Sequence[Candle], usdt: Sequence[Candle] | None
+) -> tuple[list[PremiumBar], int]:
+    ref_by_time = {c.open_time: c for c in ref if c.closed}
+    usdt_by_time = {c.open_time: c for c in usdt or () if c.closed}
+    bars = []
+    cb_closed = [c for c in cb if c.closed]
+    for c in cb_closed:
+        r = ref_by_time.get(c.open_time)
+        if r is None or r.close <= 0:
+            continue
+        u = usdt_by_time.get(c.open_time)
+        adjusted = 100 * (c.close / (r.close * u.close) - 1) if u is not None and u.close > 0 else None
+        bars.append(
+            PremiumBar(
+                ts=c.open_time,
+                premium_pct=round(100 * (c.close / r.close - 1), 6),
+                premium_usd=round(c.close - r.close, 6),
+                coinbase_close=c.close,
+                reference_close=r.close,
+                premium_usdt_adjusted_pct=rounded(adjusted),
+            )
+        )
+    skipped = len(set(c.open_time for c in cb_closed) ^ set(ref_by_time))
+    return bars, skipped
+
+
+async def _reference_candles(
+    deps: Deps,
+    prov: Provenance,
+    asset: str,
+    interval: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    venues: Sequence[ModuleType],
+) -> tuple[ModuleType | None, list[Candle]]:
+    for venue in venues:
+        try:
+            rows, fetches = await venue.fetch_candles(deps.http, asset, interval, start, end, now=now)
+        except UpstreamError as exc:
+            prov.failed(f"reference candles from {venue.SOURCE}", exc)
+            continue
+        prov.add(fetches)
+        if rows:
+            return venue, rows
+        prov.warn(f"{venue.SOURCE} returned no {interval} candles for the window; trying the next venue")
+    return None, []
+
+
+async def _reference_quote(
+    deps: Deps, prov: Provenance, asset: str, venues: Sequence[ModuleType]
+) -> tuple[ModuleType | None, Fetched[Quote] | None]:
+    for venue in venues:
+        try:
+            return venue, await venue.fetch_ticker(deps.http, asset)
+        except UpstreamError as exc:
+            prov.failed(f"reference ticker from {venue.SOURCE}", exc)
+    return None, None
+
+
+def _window(cutoff: datetime, interval: str, bars: int) -> tuple[datetime, datetime]:
+    """Open times of the last `bars` closed bars before `cutoff`."""
+    step = INTERVAL_SECONDS[interval]
+    last_open = datetime.fromtimestamp((int(cutoff.timestamp()) // step) * step, UTC) - timedelta(seconds=step)
+    return last_open - timedelta(seconds=step * (bars - 1)), last_open
+
+
+async def compute_premium(deps: Deps, asset: str, days: int, interval: str, as_of_raw: str | None) -> CoinbasePremium:
+    if interval == "1h" and days > MAX_HOURLY_DAYS:
+        raise InputError(f"days={days} is too long for interval '1h'; use 1-{MAX_HOURLY_DAYS}, or interval '1d'")
+    now = deps.clock()
+    as_of = parse_as_of(as_of_raw, now)
+    cutoff = bar_cutoff(as_of, now)
+    prov = Provenance()
+    product = f"{asset}-USD"
+
+    d_start, d_end = _window(cutoff, "1d", max(days, DAILY_LOOKBACK))
+    results: dict[str, Any] = {}
+
+    async def cb_daily() -> None:
+        got = await _try(
+            prov,
+            "Coinbase daily candles",
+            lambda: coinbase.fetch_candles(deps.http, product, "1d", d_start, d_end, now=cutoff),
+        )
+        results["cb_daily"] = got
+
+    async def usdt_daily() -> None:
+        got = await _try(
+            prov,
+            "Coinbase USDT-USD candles",
+            lambda: coinbase.fetch_candles(deps.http, "USDT-USD", "1d", d_start, d_end, now=cutoff),
+        )
+        results["usdt_daily"] = got
+
+    async def ref_daily() -> None:
+        results["ref_daily"] = await _reference_candles(
+            deps, prov, asset, "1d", d_start, d_end, cutoff, REFERENCE_VENUES
+        )
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(cb_daily)
+        tg.start_soon(usdt_daily)
+        tg.start_soon(ref_daily)
+
+    cb_rows = _rows(prov, results.get("cb_daily"))
+    usdt_rows = _rows(prov, results.get("usdt_daily"))
+    venue, ref_rows = results["ref_daily"]
+    if results.get("usdt_daily") is not None and not usdt_rows:
+        prov.warn("Coinbase USDT-USD has no candles for this window; the USDT-adjusted premium is unavailable")
+    daily, skipped = _aligned(cb_rows, ref_rows, usdt_rows or None)
+    if skipped:
+        prov.warn(f"{skipped} daily bar(s) present on only one venue were skipped")
+    if venue is not None and venue is not binance:
+        prov.warn(f"reference venue is {venue.SOURCE} (Binance unavailable)")
+
+    history = daily[-days:]
+    if interval == "1h" and venue is not None:
+        history = await _hourly_history(deps, prov, asset, days, cutoff, venue)
+
+    current = await _current(deps, prov, asset, as_of, venue, history or daily)
+    streak = _streak(daily)
+    if not daily:
+        prov.warn("no daily bars on both venues: premium history, streak and averages are unavailable")
+    return CoinbasePremium(
+        as_of=as_of or now,
+        asset=asset,
+        interval=interval,
+        current=current,
+        history=history,
+        streak=streak,
+        avg_7d_pct=_avg(prov, daily, 7),
+        avg_30d_pct=_avg(prov, daily, 30),
+        sources=prov.sources,
+        warnings=prov.warnings,
+    )
+
+
+def _rows(prov: Provenance, got: tuple[list[Candle], list[Fetched[list[Candle]]]] | None) -> list[Candle]:
+    if got is None:
+        return []
+    rows, fetches = got
+    prov.add(fetches)
+    return rows
+
+
+async def _hourly_history(
+    deps: Deps, prov: Provenance, asset: str, days: int, cutoff: datetime, venue: ModuleType
+) -> list[PremiumBar]:
+    h_start, h_end = _window(cutoff, "1h", days * 24)
+    results: dict[str, Any] = {}
+
+    async def cb() -> None:
+        results["cb"] = await _try(
+            prov,
+            "Coinbase hourly candles",
+            lambda: coinbase.fetch_candles(deps.http, f"{asset}-USD", "1h", h_start, h_end, now=cutoff),
+        )
+
+    async def usdt() -> None:
+        results["usdt"] = await _try(
+            prov,
+            "Coinbase USDT-USD hourly candles",
+            lambda: coinbase.fetch_candles(deps.http, "USDT-USD", "1h", h_start, h_end, now=cutoff),
+        )
+
+    async def ref() -> None:
+        results["ref"] = await _reference_candles(deps, prov, asset, "1h", h_start, h_end, cutoff, (venue,))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(cb)
+        tg.start_soon(usdt)
+        tg.start_soon(ref)
+    bars, skipped = _aligned(
+        _rows(prov, results.get("cb")), results["ref"][1], _rows(prov, results.get("usdt")) or None
+    )
+    if skipped:
+        prov.warn(f"{skipped} hourly bar(s) present on only one venue were skipped")
+    return bars
+
+
+async def _current(
+    deps: Deps,
+    prov: Provenance,
+    asset: str,
+    as_of: datetime | None,
+    venue: ModuleType | None,
+    bars: Sequence[PremiumBar],
+) -> PremiumNow:
+    if as_of is None:
+        live = await _live_quotes(deps, prov, asset, venue)
+        if live is not None:
+            return live
+        prov.warn("live tickers unavailable; current is the last closed bar")
+    venue_name = None if venue is None else str(venue.SOURCE)
+    if not bars:
+        return PremiumNow(
+            premium_pct=None,
+            premium_usd=None,
+            coinbase_price=None,
+            reference_price=None,
+            reference_venue=venue_name,
+            usdt_usd=None,
+            premium_usdt_adjusted_pct=None,
+            ts=None,
+        )
+    last = bars[-1]
+    usdt_usd = None
+    if last.premium_usdt_adjusted_pct is not None:
+        usdt_usd = rounded(last.coinbase_close / (last.reference_close * (1 + last.premium_usdt_adjusted_pct / 100)))
+    return PremiumNow(
+        premium_pct=last.premium_pct,
+        premium_usd=last.premium_usd,
+        coinbase_price=last.coinbase_close,
+        reference_price=last.reference_close,
+        reference_venue=venue_name,
+        usdt_usd=usdt_usd,
+        premium_usdt_adjusted_pct=last.premium_usdt_adjusted_pct,
+        ts=last.ts,
+    )
+
+
+async def _live_quotes(deps: Deps, prov: Provenance, asset: str, venue: ModuleType | None) -> PremiumNow | None:
+    results: dict[str, Any] = {}
+    order = REFERENCE_VENUES if venue is None else (venue, *(v for v in REFERENCE_VENUES if v is not venue))
+
+    async def cb() -> None:
+        results["cb"] = await _try(prov, "Coinbase ticker", lambda: coinbase.fetch_ticker(deps.http, f"{asset}-USD"))
+
+    async def usdt() -> None:
+        results["usdt"] = await _try(
+            prov, "Coinbase USDT-USD ticker", lambda: coinbase.fetch_ticker(deps.http, "USDT-USD")
+        )
+
+    async def ref() -> None:
+        results["ref"] = await _reference_quote(deps, prov, asset, order)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(cb)
+        tg.start_soon(usdt)
+        tg.start_soon(ref)
+    cb_q: Fetched[Quote] | None = results.get("cb")
+    usdt_q: Fetched[Quote] | None = results.get("usdt")
+    ref_venue, ref_q = results["ref"]
+    if cb_q is None or ref_q is None or ref_q.value.price <= 0:
+        return None
+    prov.add([q for q in (cb_q, usdt_q, ref_q) if q is not None])
+    cb_price, ref_price = cb_q.value.price, ref_q.value.price
+    usdt_usd = usdt_q.value.price if usdt_q is not None and usdt_q.value.price > 0 else None
+    adjusted = None if usdt_usd is None else 100 * (cb_price / (ref_price * usdt_usd) - 1)
+    return PremiumNow(
+        premium_pct=round(100 * (cb_price / ref_price - 1), 6),
+        premium_usd=round(cb_price - ref_price, 6),
+        coinbase_price=cb_price,
+        reference_price=ref_price,
+        reference_venue=str(ref_venue.SOURCE),
+        usdt_usd=usdt_usd,
+        premium_usdt_adjusted_pct=rounded(adjusted),
+        ts=cb_q.value.time or cb_q.fetched_at,
+    )
+
+
+def _streak(daily: Sequence[PremiumBar]) -> Streak:
+    return sign_streak([(bar.ts, bar.premium_pct) for bar in daily], date_only=True)
+
+
+def _avg(prov: Provenance, daily: Sequence[PremiumBar], n: int) -> float | None:
+    if not daily:
+        return None
+    window = daily[-n:]
+    if len(window) < n:
+        prov.warn(f"only {len(window)} daily bars for the {n}-day average")
+    return round(fmean(bar.premium_pct for bar in window), 6)
+
+
+async def get_coinbase_premium(
+    ctx: Context[Any, Any],
+    asset: AssetArg = "BTC",
+    days: DaysArg = 30,
+    interval: IntervalArg = "1d",
+    as_of: AsOfArg = None,
+) -> CoinbasePremium:
+    try:
+        return await compute_premium(deps_from(ctx), asset, days, interval, as_of)
+    except InputError as exc:
+        raise tool_error(exc) from None
