@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
+from server.commands import COMMAND_MODULES
 
-def _parser() -> argparse.ArgumentParser:
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     parser = argparse.ArgumentParser(prog="windvane", description="Crypto market-structure MCP server.")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub = parser.add_subparsers(dest="command", required=True)
-
-    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
-    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    return parser
+    commands: dict[str, object] = {}
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        module.add_arguments(sub.add_parser(module.NAME, help=module.HELP))
+        commands[module.NAME] = module
+    return parser, commands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser, commands = _parser()
+    args = parser.parse_args(argv)
     from server.logs import configure_logging
     from server.settings import SettingsError, load_settings
 
@@ -30,8 +34,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"windvane: configuration error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "serve":
-        from server.transports import serve
-
-        return serve(settings, transport=args.transport, host=args.host, port=args.port)
-    return 2
+    module = commands[args.command]
+    return int(module.run(args, settings))  # type: ignore[attr-defined]

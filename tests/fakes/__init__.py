@@ -49,9 +49,16 @@ def base_urls(sources: list[str], base: str = FAKE_BASE) -> dict[str, str]:
 
 
 def default_fake() -> FakeUpstream:
-    """Every handler the fakes know, registered."""
-    from tests.fakes import exchanges
+    """Every handler the fakes know: each module in tests/fakes/ with a `register(fake)` function adds its own."""
+    import importlib
+    import pkgutil
+
+    import tests.fakes as package
 
     fake = FakeUpstream()
-    exchanges.register(fake)
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"tests.fakes.{info.name}")
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(fake)
     return fake

@@ -9,7 +9,7 @@ Each handler enforces the paging limits of its API (e.g. Coinbase's 300-candle w
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 
@@ -118,7 +118,3 @@ def bitstamp(request: httpx.Request, path: str) -> httpx.Response:
 
 def register(fake: FakeUpstream) -> None:
     fake.handlers.update(coinbase=coinbase, binance=binance, okx=okx, kraken=kraken, bitstamp=bitstamp)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
