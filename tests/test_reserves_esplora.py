@@ -96,7 +96,8 @@ async def test_pagination_stops_once_past_the_date(http: Http, fake: FakeUpstrea
     _build_history(fake, 60)
     until = datetime.fromtimestamp(T0 + 50 * DAY, UTC)  # within the first page (days 59..~39)
     hist = await esplora.fetch_history(http, WALLET, until, max_pages=10)
-    assert hist.complete and hist.pages == 1
+    assert hist.complete
+    assert hist.pages == 1
 
 
 async def test_reconstructed_balance_matches_hand_computation(http: Http, fake: FakeUpstream) -> None:
