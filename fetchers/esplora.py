@@ -70,7 +70,8 @@ class History:
 
     address: str
     txs: list[TxEffect]
-    complete: bool
+    complete: bool  # covers every change after `until`
+    ended: bool  # reached the first transaction of the address
     pages: int
     fetches: list[Fetched[list[TxEffect]]]
 
@@ -184,12 +185,12 @@ async def fetch_history(http: Http, address: str, until: datetime, *, max_pages:
         pages += 1
         txs.extend(page)
         if len(page) < PAGE_SIZE:
-            return History(address, txs, True, pages, fetches)
+            return History(address, txs, True, True, pages, fetches)
         oldest = page[-1]
         if oldest.block_time is not None and oldest.block_time <= until:
-            return History(address, txs, True, pages, fetches)
+            return History(address, txs, True, False, pages, fetches)
         last_seen = oldest.txid
-    return History(address, txs, False, pages, fetches)
+    return History(address, txs, False, False, pages, fetches)
 
 
 def balance_at(current_sats: int, txs: Sequence[TxEffect], when: datetime) -> int:

@@ -50,7 +50,7 @@ T = TypeVar("T")
 
 CONCURRENCY = 4  # simultaneous Esplora requests: polite to a public API with unpublished limits
 MAX_PAGES_PER_ADDRESS = 4  # 100 confirmed txs back per wallet
-PAGE_BUDGET = 200  # Esplora history pages per call, all wallets together
+PAGE_BUDGET = 1000  # Esplora history pages per call, all wallets together
 SNAPSHOT_TOLERANCE = timedelta(hours=36)
 SNAPSHOT_METRIC = "balance_btc"
 # Venues the address book does not list but CoinGlass reports; the same institutional/retail/derivatives reading.
@@ -98,7 +98,8 @@ METHODOLOGY = """## Exchange reserves (`exchange_reserve_trend`)
   Coinbase's wallets are not in any public list: it is only covered with a CoinGlass key.
 - Past balances: the store's snapshots (`windvane collect` records each exchange's total) within 36 h before the
   date; otherwise reconstructed as `balance_now - sum(confirmed tx effects after the date)` from `/txs/chain`
-  pages (25 per page, at most 4 pages per wallet and 200 per call). A wallet whose history does not reach the
+  pages (25 per page, at most 4 pages per wallet and 1000 per call; unused wallets are not paged). A history that
+  ends with fewer txs than `chain_stats.tx_count` is not trusted. A wallet whose history does not reach the
   date makes its exchange's past figure null, with a warning. Complete reconstructions are stored as snapshots.
 - A wallet that cannot be read is left out of its exchange at both ends of every comparison, and reported
   (`addresses_ok` < `addresses_total`, coverage.complete=false).
@@ -264,7 +265,10 @@ async def _onchain_history(
     async with anyio.create_task_group() as tg:
         for exchange in needs:
             for address in data.ok(exchange):
-                tg.start_soon(one, address)
+                if data.balances[address].tx_count == 0:
+                    histories[address] = esplora.History(address, [], True, True, 0, [])  # never used: nothing to page
+                else:
+                    tg.start_soon(one, address)
     prov.add(fetches)
     to_store: list[Observation] = []
     for exchange, wanted in needs.items():
@@ -274,6 +278,12 @@ async def _onchain_history(
             missing = 0
             for address in addresses:
                 hist = histories.get(address)
+                if hist is not None and hist.ended and len(hist.txs) != data.balances[address].tx_count:
+                    prov.warn(
+                        f"{address}: history lists {len(hist.txs)} txs but chain_stats count "
+                        f"{data.balances[address].tx_count}; its past balance is not trusted"
+                    )
+                    hist = None
                 if hist is None or not _covers(hist, instant):
                     missing += 1
                     continue
