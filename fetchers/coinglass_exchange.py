@@ -2,8 +2,9 @@
 
 GET /api/exchange/balance/list?symbol=BTC -> {"code": "0", "data": [{"exchange_name", "total_balance",
 "balance_change_1d", "balance_change_percent_1d", ...7d, ...30d}]} (updated hourly).
-GET /api/exchange/balance/chart?symbol=BTC -> {"code": "0", "data": {"time_list": [ms...], "price_list": [...],
-"data_map": {"<exchange>": [balance per time...]}}}. A non-"0" code is an error whatever the HTTP status.
+GET /api/exchange/balance/chart?symbol=BTC -> {"code": "0", "data": [{"time_list": [ms...], "price_list": [...],
+"data_map": {"<exchange>": [balance per time...]}}]} (the docs wrap the one chart object in a list; a bare object
+is accepted too). A non-"0" code is an error whatever the HTTP status. Exchange names are lower-cased here.
 """
 
 from __future__ import annotations
@@ -67,7 +68,12 @@ def parse_balance_list(response: httpx.Response) -> list[ExchangeBalance]:
 
 
 def parse_balance_chart(response: httpx.Response) -> BalanceChart:
-    data = expect_dict(SOURCE, _data(response), "data")
+    raw = _data(response)
+    if isinstance(raw, list):
+        if len(raw) != 1:
+            raise BadPayloadError(SOURCE, f"data: expected one chart object, got {len(raw)}")
+        raw = raw[0]
+    data = expect_dict(SOURCE, raw, "data")
     times = [ts_millis(SOURCE, t, "time_list") for t in expect_list(SOURCE, data.get("time_list"), "time_list")]
     by_exchange: dict[str, list[float | None]] = {}
     for name, values in expect_dict(SOURCE, data.get("data_map"), "data_map").items():

@@ -287,3 +287,48 @@ async def test_since_after_as_of_is_a_clear_tool_error(make_client) -> None:
         result = await client.call_tool("exchange_reserve_trend", {"as_of": "2025-11-24", "since": "2025-12-01"})
     assert result.is_error
     assert "since" in result.content[0].text
+
+
+# -- CoinGlass (keyed, per exchange, covers Coinbase) ----------------------------------------------------------------
+
+
+async def test_coinglass_live_covers_coinbase_and_cross_checks_onchain(make_client, fake, tmp_path: Path) -> None:
+    from tests.fakes.coinglass_exchange import KEY as CG_KEY
+
+    _seed_onchain(fake)
+    out = await call(make_client, {"window_days": 30}, settings_=keyed(tmp_path, coinglass=CG_KEY))
+    rows = {r["exchange"]: r for r in out["by_exchange"]}
+    assert out["source"] == "coinglass"
+    assert rows["coinbase"]["btc"] == pytest.approx(716590.351233)
+    assert rows["coinbase"]["change_btc"] == pytest.approx(-29121.977486)  # CoinGlass's own 30-day change
+    assert rows["coinbase"]["category"] == "institutional"
+    assert rows["binance"]["category"] == "retail"
+    assert out["coverage"]["not_covered"] == {}
+    check = {c["exchange"]: c for c in out["cross_checks"]}["binance"]
+    assert check["onchain_btc"] == pytest.approx(400)
+    assert check["keyed_btc"] == pytest.approx(582344.497738)
+    assert check["diff_pct"] == pytest.approx(100 * (400 / 582344.497738 - 1))
+    assert any("binance: labelled wallets hold" in w for w in out["warnings"])
+    cats = {c["category"]: c for c in out["categories"]}
+    assert cats["institutional"]["btc"] == pytest.approx(716590.351233)
+    assert cats["retail"]["btc"] == pytest.approx(582344.497738)
+
+
+async def test_coinglass_chart_answers_a_past_date(make_client, fake, tmp_path: Path) -> None:
+    from tests.fakes.coinglass_exchange import KEY as CG_KEY
+
+    out = await call(
+        make_client, {"as_of": "2025-11-24", "window_days": 30}, settings_=keyed(tmp_path, coinglass=CG_KEY)
+    )
+    rows = {r["exchange"]: r for r in out["by_exchange"]}
+    assert rows["coinbase"]["btc"] == pytest.approx(716590.35)
+    assert rows["coinbase"]["change_btc"] == pytest.approx(716590.35 - 745700.0)  # chart at 2025-10-25
+    assert out["total_btc"] == pytest.approx(716590.35 + 582344.50)
+    assert out["change_btc"] == pytest.approx((716590.35 + 582344.50) - (745700.0 + 578600.0))
+    assert all(s["name"] != "coinglass" or "/balance/chart" in s["endpoint"] for s in out["sources"])
+
+
+async def test_coinglass_api_error_code_is_reported(make_client, tmp_path: Path) -> None:
+    out = await call(make_client, {"window_days": 30}, settings_=keyed(tmp_path, coinglass="wrong-key"))
+    assert out["source"] == "onchain"
+    assert any("CoinGlass balance list unavailable" in w and "30001" in w for w in out["warnings"])

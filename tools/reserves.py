@@ -499,11 +499,14 @@ async def compute_reserves(
             end_cg = listed[name].btc if name in listed else None
             if end_cg is None and cg_chart_f is not None:
                 end_cg = _chart_value(cg_chart_f.value, name, points.end)
-            start_cg = _chart_value(cg_chart_f.value, name, window_start_at) if cg_chart_f is not None else None
-            if start_cg is None and name in listed and window_days in (1, 7, 30):
-                delta = {1: listed[name].change_1d, 7: listed[name].change_7d, 30: listed[name].change_30d}
-                d = delta[window_days]
-                start_cg = None if d is None or end_cg is None else end_cg - d
+            start_cg = None
+            if points.live and name in listed and window_days in (1, 7, 30):
+                # Live: CoinGlass's own 1/7/30-day change, consistent with its current balance.
+                b = listed[name]
+                delta = {1: b.change_1d, 7: b.change_7d, 30: b.change_30d}[window_days]
+                start_cg = None if delta is None or end_cg is None else end_cg - delta
+            elif cg_chart_f is not None:
+                start_cg = _chart_value(cg_chart_f.value, name, window_start_at)
             change = _diff(end_cg, start_cg)
             rows.append(
                 ExchangeReserve(
