@@ -54,7 +54,9 @@ class CoverageExchange(BaseModel):
 class Coverage(BaseModel):
     source: str = Field(description="Source of total_btc: cryptoquant (all exchanges), coinglass or onchain.")
     exchanges: list[CoverageExchange]
-    tracked_total_btc: float | None = Field(description="Sum of the per-exchange figures in by_exchange.")
+    tracked_total_btc: float | None = Field(
+        description="Sum of the per-exchange figures in by_exchange; null when any of them is unknown."
+    )
     share_of_all_exchanges_pct: float | None = Field(
         description="tracked_total_btc / CryptoQuant all-exchange reserve, when both are known."
     )

@@ -82,7 +82,9 @@ async def test_cryptoquant_november_2025_month_over_month_matches_csv(make_clien
     assert out["net_flow_positive"] is (nf > 0)
 
 
-async def test_cryptoquant_end_2024_to_2025_11_24_matches_csv(make_client, tmp_path: Path) -> None:
+async def test_cryptoquant_end_2024_to_2025_11_24_matches_csv(make_client, fake, tmp_path: Path) -> None:
+    _seed_onchain(fake)
+    fake.esplora.txs[REAL_ADDRESS] = []
     out = await call(
         make_client,
         {"as_of": "2025-11-24", "window_days": 7, "since": "2025-11-21"},
@@ -102,7 +104,20 @@ async def test_cryptoquant_end_2024_to_2025_11_24_matches_csv(make_client, tmp_p
     # coverage: the labelled wallets' total as a share of CryptoQuant's all-exchange reserve
     cov = out["coverage"]
     assert cov["source"] == "cryptoquant"
-    assert cov["share_of_all_exchanges_pct"] == pytest.approx(100 * cov["tracked_total_btc"] / out["total_btc"])
+    assert cov["tracked_total_btc"] == pytest.approx(770)
+    assert cov["share_of_all_exchanges_pct"] == pytest.approx(100 * 770 / r[date(2025, 11, 24)], abs=1e-6)
+
+
+async def test_unknown_exchange_makes_shares_unknown_not_partial(make_client, tmp_path: Path) -> None:
+    # The real Bitfinex wallet has no history here, so Bitfinex at 2025-11-24 is unknown.
+    out = await call(make_client, {"as_of": "2025-11-24"}, settings_=keyed(tmp_path, cryptoquant=KEY))
+    rows = {r["exchange"]: r for r in out["by_exchange"]}
+    assert rows["bitfinex"]["btc"] is None
+    assert out["coverage"]["tracked_total_btc"] is None
+    assert out["coverage"]["share_of_all_exchanges_pct"] is None
+    institutional = {c["category"]: c for c in out["categories"]}["institutional"]
+    assert institutional["btc"] is None
+    assert out["total_btc"] == pytest.approx(reserve_csv()[date(2025, 11, 24)])  # CryptoQuant is unaffected
 
 
 async def test_cryptoquant_key_missing_means_keyless_onchain(make_client) -> None:
@@ -155,7 +170,7 @@ async def test_onchain_category_split_and_coverage(make_client, fake: FakeUpstre
     # change are null, never a partial sum.
     assert rows["bitfinex"]["change_btc"] is None
     assert out["change_btc"] is None
-    assert any("bitfinex" in w and "history incomplete" in w for w in out["warnings"])
+    assert any(w.startswith("bitfinex: past balance unavailable on") and "2025-10-26" in w for w in out["warnings"])
 
 
 async def test_onchain_totals_when_every_history_is_known(make_client, fake: FakeUpstream) -> None:

@@ -187,6 +187,40 @@ class Onchain:
         return round(sum(self.balances[a].confirmed_sats for a in addresses) / esplora.SATS_PER_BTC, 8)
 
 
+_ADDRESS_IN_PATH = re.compile(r"/api/address/[^/]+(/txs/chain)?(/[0-9a-fA-F]+)?$")
+
+
+def _collapse(fetches: Sequence[Fetched[Any]]) -> list[Fetched[Any]]:
+    """One source line per host and endpoint kind, not one per wallet: the oldest, most stale fetch stands for all."""
+    worst: dict[str, Fetched[Any]] = {}
+    stale: dict[str, int] = {}
+    for f in fetches:
+        endpoint = _ADDRESS_IN_PATH.sub(
+            lambda m: "/api/address/:address" + ("/txs/chain[/:last_seen_txid]" if m.group(1) else ""), f.endpoint
+        )
+        stale[endpoint] = stale.get(endpoint, 0) + int(f.stale)
+        known = worst.get(endpoint)
+        if known is None or (f.stale, f.age_seconds) > (known.stale, known.age_seconds):
+            worst[endpoint] = f
+    out = []
+    for endpoint, f in worst.items():
+        reason = f.stale_reason
+        if f.stale and stale[endpoint] > 1:
+            reason = f"{stale[endpoint]} wallets served stale; last error {reason}"
+        out.append(
+            Fetched(
+                value=None,
+                source=f.source,
+                endpoint=endpoint,
+                fetched_at=f.fetched_at,
+                stale=f.stale,
+                age_seconds=f.age_seconds,
+                stale_reason=reason,
+            )
+        )
+    return out
+
+
 async def _read_balances(deps: Deps, prov: Provenance, data: Onchain) -> None:
     limiter = anyio.CapacityLimiter(CONCURRENCY)
     fetched: list[Fetched[esplora.AddressBalance]] = []
@@ -204,7 +238,7 @@ async def _read_balances(deps: Deps, prov: Provenance, data: Onchain) -> None:
     async with anyio.create_task_group() as tg:
         for entry in data.book.entries:
             tg.start_soon(one, entry.address)
-    prov.add(fetched)
+    prov.add(_collapse(fetched))
     for exchange, entries in data.book.by_exchange().items():
         bad = [e.address for e in entries if e.address in data.failed]
         if bad:
@@ -269,10 +303,11 @@ async def _onchain_history(
                     histories[address] = esplora.History(address, [], True, True, 0, [])  # never used: nothing to page
                 else:
                     tg.start_soon(one, address)
-    prov.add(fetches)
+    prov.add(_collapse(fetches))
     to_store: list[Observation] = []
     for exchange, wanted in needs.items():
         addresses = data.ok(exchange)
+        short: dict[date, int] = {}
         for instant in wanted:
             total = 0
             missing = 0
@@ -290,11 +325,7 @@ async def _onchain_history(
                 total += esplora.balance_at(data.balances[address].confirmed_sats, hist.txs, instant)
             if missing or not addresses:
                 data.values[exchange][instant] = None
-                prov.warn(
-                    f"{exchange} on {instant.date()}: history incomplete for {missing} of {len(addresses)} wallets "
-                    f"(bounded to {MAX_PAGES_PER_ADDRESS} pages each, {PAGE_BUDGET} per call); run `windvane "
-                    "collect` regularly to build snapshots"
-                )
+                short[instant.date()] = missing
                 continue
             btc = round(total / esplora.SATS_PER_BTC, 8)
             data.values[exchange][instant] = btc
@@ -302,6 +333,13 @@ async def _onchain_history(
             if deps.store is not None and not data.failed and instant < now - timedelta(days=1):
                 key = SeriesKey("onchain", SNAPSHOT_METRIC, "BTC", exchange)
                 to_store.append(Observation(key, instant, btc, now))
+        if short:
+            days = ", ".join(d.isoformat() for d in sorted(short))
+            prov.warn(
+                f"{exchange}: past balance unavailable on {days}: history incomplete for up to "
+                f"{max(short.values())} of {len(addresses)} wallets (bounded to {MAX_PAGES_PER_ADDRESS} pages each, "
+                f"{PAGE_BUDGET} per call); run `windvane collect` regularly to build snapshots"
+            )
     if to_store and deps.store is not None:
         await deps.store.upsert(to_store)
 
@@ -353,13 +391,15 @@ def _period(label: str, start_day: date, end_day: date, start: float | None, end
 
 def _categories(rows: Sequence[ExchangeReserve]) -> list[CategoryShare]:
     tracked = sum(r.btc for r in rows if r.btc is not None)
+    all_known = all(r.btc is not None for r in rows)
     out = []
     for category in ("institutional", "retail", "derivatives"):
         members = [r for r in rows if r.category == category]
         if not members:
             continue
-        known = [r for r in members if r.btc is not None]
-        btc = round(sum(r.btc for r in known if r.btc is not None), 8) if known else None
+        values = [r.btc for r in members]
+        # One unknown member makes the category total unknown: a partial sum would read as an outflow.
+        btc = None if any(v is None for v in values) else round(sum(v for v in values if v is not None), 8)
         changes = [r.change_btc for r in members]
         change = None if any(c is None for c in changes) else round(sum(c for c in changes if c is not None), 8)
         out.append(
@@ -367,7 +407,7 @@ def _categories(rows: Sequence[ExchangeReserve]) -> list[CategoryShare]:
                 category=category,
                 exchanges=sorted(r.exchange for r in members),
                 btc=btc,
-                share_pct=None if btc is None or not tracked else round(100 * btc / tracked, 6),
+                share_pct=None if btc is None or not tracked or not all_known else round(100 * btc / tracked, 6),
                 change_btc=change,
             )
         )
@@ -628,8 +668,9 @@ async def compute_reserves(
         _period(f"since {since.isoformat()}", since, end_day, total_at(since), total_end) if since is not None else None
     )
 
-    tracked = [r for r in rows if r.btc is not None]
-    tracked_total = round(sum(r.btc for r in tracked if r.btc is not None), 8) if tracked else None
+    figures = [r.btc for r in rows]
+    # Shares of a total with an unknown member would be wrong for every exchange: all or nothing.
+    tracked_total = round(sum(v for v in figures if v is not None), 8) if figures and None not in figures else None
     coverage = Coverage(
         source=source,
         exchanges=[
