@@ -347,3 +347,46 @@ async def test_coinglass_api_error_code_is_reported(make_client, tmp_path: Path)
     out = await call(make_client, {"window_days": 30}, settings_=keyed(tmp_path, coinglass="wrong-key"))
     assert out["source"] == "onchain"
     assert any("CoinGlass balance list unavailable" in w and "30001" in w for w in out["warnings"])
+
+
+async def test_html_challenge_on_mempool_falls_back_to_blockstream(make_client, fake: FakeUpstream) -> None:
+    _seed_onchain(fake)
+    page = "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>challenge</body></html>"
+    fake.faults["mempool"] = lambda r, p: httpx.Response(200, text=page, headers={"content-type": "text/html"})
+    out = await call(make_client, {})
+    rows = {r["exchange"]: r for r in out["by_exchange"]}
+    assert rows["kraken"]["btc"] == pytest.approx(350)
+    assert {s["name"] for s in out["sources"]} == {"blockstream"}
+
+
+async def test_rate_limited_everywhere_leaves_nulls_and_reasons(make_client, fake: FakeUpstream, sleeps) -> None:
+    fake.faults["mempool"] = lambda r, p: httpx.Response(429, headers={"Retry-After": "1"}, text="slow down")
+    fake.faults["blockstream"] = fake.faults["mempool"]
+    out = await call(make_client, {})
+    assert out["coverage"]["addresses_ok"] == 0
+    assert out["total_btc"] is None
+    assert any("rate_limited" in w for w in out["warnings"])
+    assert 1.0 in sleeps.calls  # Retry-After honoured before giving up
+
+
+async def test_upstream_down_after_a_good_call_serves_stale_flagged(fake: FakeUpstream, tmp_path: Path) -> None:
+    from mcp import Client
+
+    from server.app import build_server
+    from tests.conftest import FROZEN_NOW
+
+    _seed_onchain(fake)
+    settings = make_settings(tmp_path, ttl_scale=0.0)  # every cached value expires at once but is kept as last good
+    server = build_server(settings, transport=fake.transport(), clock=lambda: FROZEN_NOW)
+    async with Client(server) as client:  # one server, one cache, two calls
+        ok = (await client.call_tool("exchange_reserve_trend", {})).structured_content
+        fake.esplora.down = True
+        stale = (await client.call_tool("exchange_reserve_trend", {})).structured_content
+    assert all(not s["stale"] for s in ok["sources"])
+    assert {r["exchange"]: r["btc"] for r in stale["by_exchange"]} == {
+        r["exchange"]: r["btc"] for r in ok["by_exchange"]
+    }
+    esplora_refs = [s for s in stale["sources"] if s["name"] == "mempool"]
+    assert esplora_refs
+    assert all(s["stale"] for s in esplora_refs)
+    assert any("mempool is stale" in w for w in stale["warnings"])
