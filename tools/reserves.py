@@ -116,8 +116,13 @@ METHODOLOGY = """## Exchange reserves (`exchange_reserve_trend`)
 """
 
 
+# Vendor spellings of the same venue, so a cross-check pairs them (names compared lower-case, alphanumerics only).
+ALIASES = {"gateio": "gate", "huobi": "htx", "okex": "okx", "binance2": "binance"}
+
+
 def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    key = re.sub(r"[^a-z0-9]", "", name.lower())
+    return ALIASES.get(key, key)
 
 
 def _pct(change: float | None, start: float | None) -> float | None:
@@ -492,7 +497,12 @@ async def compute_reserves(
 
     onchain = Onchain(book)
     await _read_balances(deps, prov, onchain)
-    instants = [_end_of(d) for d in points.days() if d != end_day or not points.live]
+    keyed_per_exchange = results.get("cg_list") is not None or results.get("cg_chart") is not None
+    if keyed_per_exchange:
+        # CoinGlass answers per exchange; the wallets are only a cross-check of the end figure.
+        instants = [] if points.live else [_end_of(end_day)]
+    else:
+        instants = [_end_of(d) for d in points.days() if d != end_day or not points.live]
     window_start_at = _end_of(points.window_start)
     await _onchain_history(deps, prov, onchain, instants, now)
 
