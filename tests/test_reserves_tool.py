@@ -390,3 +390,29 @@ async def test_upstream_down_after_a_good_call_serves_stale_flagged(fake: FakeUp
     assert esplora_refs
     assert all(s["stale"] for s in esplora_refs)
     assert any("mempool is stale" in w for w in stale["warnings"])
+
+
+async def test_backfill_reconstructs_month_ends_into_the_store(fake: FakeUpstream, settings) -> None:
+    from fetchers.http import Http, HttpConfig
+    from store.base import SeriesKey
+    from store.sqlite import SqliteStore
+    from tests.conftest import FROZEN_NOW
+    from tools.common import Deps
+    from tools.reserves import backfill
+
+    _seed_onchain(fake)
+    store = SqliteStore(settings.db_path)
+    async with httpx.AsyncClient(transport=fake.transport()) as client:
+        deps = Deps(http=Http(client, HttpConfig(base_urls=settings.base_urls, retries=0)), store=store)
+        deps.clock = lambda: FROZEN_NOW
+        written = await backfill(deps, date(2025, 9, 1), date(2025, 11, 24))
+    # 3 days (2025-09-30, 2025-10-31, 2025-11-24) x every exchange but Bitfinex, whose real wallet has no history here
+    assert written == 3 * (len(BOOK.exchanges()) - 1)
+    rows = await store.read(SeriesKey("onchain", "balance_btc", "BTC", "kraken"))
+    assert [(r.ts.date().isoformat(), r.value) for r in rows] == [
+        ("2025-09-30", 300.0),
+        ("2025-10-31", 300.0),
+        ("2025-11-24", 350.0),
+    ]
+    assert await store.read(SeriesKey("onchain", "balance_btc", "BTC", "bitfinex")) == []
+    await store.close()

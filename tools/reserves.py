@@ -100,7 +100,8 @@ METHODOLOGY = """## Exchange reserves (`exchange_reserve_trend`)
   date; otherwise reconstructed as `balance_now - sum(confirmed tx effects after the date)` from `/txs/chain`
   pages (25 per page, at most 4 pages per wallet and 1000 per call; unused wallets are not paged). A history that
   ends with fewer txs than `chain_stats.tx_count` is not trusted. A wallet whose history does not reach the
-  date makes its exchange's past figure null, with a warning. Complete reconstructions are stored as snapshots.
+  date makes its exchange's past figure null, with a warning. Complete reconstructions are stored as snapshots;
+  `windvane backfill` reconstructs every month end in its range the same way.
 - A wallet that cannot be read is left out of its exchange at both ends of every comparison, and reported
   (`addresses_ok` < `addresses_total`, coverage.complete=false).
 - Keyed: CryptoQuant `exchange-flows/reserve` and `/netflow` (all_exchange, day) give total_btc, the changes and
@@ -265,8 +266,10 @@ async def _snapshot(deps: Deps, exchange: str, instant: datetime) -> float | Non
 
 async def _onchain_history(
     deps: Deps, prov: Provenance, data: Onchain, instants: Sequence[datetime], now: datetime
-) -> None:
-    """Fill data.values for each exchange at each instant: snapshot, else reconstruction, else None."""
+) -> int:
+    """Fill data.values for each exchange at each instant: snapshot, else reconstruction, else None.
+
+    Returns how many reconstructed values were stored as snapshots."""
     needs: dict[str, list[datetime]] = {}
     for exchange in data.book.exchanges():
         data.values[exchange] = {}
@@ -277,7 +280,7 @@ async def _onchain_history(
             else:
                 needs.setdefault(exchange, []).append(instant)
     if not needs:
-        return
+        return 0
     oldest = min(min(v) for v in needs.values())
     limiter = anyio.CapacityLimiter(CONCURRENCY)
     budget = {"pages": PAGE_BUDGET}
@@ -346,7 +349,8 @@ async def _onchain_history(
                 f"{PAGE_BUDGET} per call); run `windvane collect` regularly to build snapshots"
             )
     if to_store and deps.store is not None:
-        await deps.store.upsert(to_store)
+        return await deps.store.upsert(to_store)
+    return 0
 
 
 def _covers(hist: esplora.History, instant: datetime) -> bool:
@@ -747,6 +751,24 @@ async def collect(deps: Deps) -> int:
         if btc is not None:
             rows.append(Observation(SeriesKey("onchain", SNAPSHOT_METRIC, "BTC", exchange), now, btc, now))
     return await deps.store.upsert(rows)
+
+
+async def backfill(deps: Deps, since: date, until: date) -> int:
+    """Reconstruct each exchange's labelled-wallet total at every month end in [since, until] and at `until`."""
+    if deps.store is None or since > until:
+        return 0
+    settings = deps.extra.get("settings")
+    book = address_book.load(getattr(settings, "address_book_path", None))
+    days = {until}
+    month_end = _month_end_before(since.replace(day=1) + timedelta(days=32))
+    while month_end <= until:
+        if month_end >= since:
+            days.add(month_end)
+        month_end = _month_end_before(month_end + timedelta(days=32))
+    prov = Provenance()
+    data = Onchain(book)
+    await _read_balances(deps, prov, data)
+    return await _onchain_history(deps, prov, data, [_end_of(d) for d in sorted(days)], deps.clock())
 
 
 async def exchange_reserve_trend(
