@@ -44,6 +44,12 @@ class Onchain:
     def ok(self, exchange: str) -> list[str]:
         return [e.address for e in self.book.by_exchange()[exchange] if e.address in self.balances]
 
+    def at(self, exchange: str, instant: datetime | None) -> float | None:
+        """The exchange's balance at an instant already filled in, or now (instant None)."""
+        if instant is None:
+            return self.now_btc(exchange)
+        return self.values.get(exchange, {}).get(instant)
+
     def now_btc(self, exchange: str) -> float | None:
         addresses = self.ok(exchange)
         if not addresses:

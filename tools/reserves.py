@@ -171,13 +171,6 @@ class Points:
 # -- keyed -----------------------------------------------------------------------------------------------------------
 
 
-def _value_on(rows: Sequence[cryptoquant.DailyValue], day: date) -> float | None:
-    for row in rows:
-        if row.day == day:
-            return row.value
-    return None
-
-
 def _chart_value(chart: coinglass_exchange.BalanceChart, exchange: str, instant: datetime) -> float | None:
     series = chart.by_exchange.get(exchange)
     if series is None:
@@ -234,17 +227,8 @@ def _category(book: AddressBook, exchange: str) -> str | None:
     return book.category_of(exchange) or KNOWN_CATEGORIES.get(_norm(exchange))
 
 
-async def compute_reserves(
-    deps: Deps, asset: str, window_days: int, as_of_raw: str | None, since_raw: str | None = None
-) -> ExchangeReserves:
-    if asset.upper() != "BTC":
-        raise InputError(f"exchange_reserve_trend supports asset 'BTC' only (got {asset!r}); ETH is not tracked")
-    if not 1 <= window_days <= 365:
-        raise InputError(f"window_days={window_days} is out of range; use 1-365")
-    now = deps.clock()
-    as_of = parse_as_of(as_of_raw, now)
-    cutoff = bar_cutoff(as_of, now)
-    end_day = (cutoff - timedelta(days=1)).date()
+def _points(now: datetime, as_of: datetime | None, window_days: int, since_raw: str | None) -> Points:
+    end_day = (bar_cutoff(as_of, now) - timedelta(days=1)).date()  # the last UTC day that has ended
     since = None
     if since_raw:
         try:
@@ -253,7 +237,7 @@ async def compute_reserves(
             raise InputError(f"since {since_raw!r} is not an ISO date; use e.g. '2024-12-31'") from None
         if since >= end_day:
             raise InputError(f"since {since_raw!r} must be before the answer's end day {end_day.isoformat()}")
-    points = Points(
+    return Points(
         end_day=end_day,
         end=now if as_of is None else _end_of(end_day),
         live=as_of is None,
@@ -263,78 +247,72 @@ async def compute_reserves(
         year_start=date(end_day.year - 1, 12, 31),
         since=since,
     )
-    prov = Provenance()
-    settings = deps.extra.get("settings")
+
+
+def _book(deps: Deps, prov: Provenance) -> AddressBook:
+    path = getattr(deps.extra.get("settings"), "address_book_path", None)
     try:
-        book = address_book.load(getattr(settings, "address_book_path", None))
+        return address_book.load(path)
     except AddressBookError as exc:
         prov.warn(f"user address book ignored: {exc}")
-        book = address_book.load(None)
+        return address_book.load(None)
 
-    # Keyed sources first (cheap, one request each), then the on-chain wallets.
-    first_day = min(points.days())
-    results: dict[str, Any] = {}
+
+@dataclass
+class Keyed:
+    cq_reserve: Fetched[list[cryptoquant.DailyValue]] | None = None
+    cq_netflow: Fetched[list[cryptoquant.DailyValue]] | None = None
+    cg_list: Fetched[list[coinglass_exchange.ExchangeBalance]] | None = None
+    cg_chart: Fetched[coinglass_exchange.BalanceChart] | None = None
+
+    @property
+    def per_exchange(self) -> bool:
+        return self.cg_list is not None or self.cg_chart is not None
+
+
+async def _keyed(deps: Deps, prov: Provenance, points: Points, today: date) -> Keyed:
+    """CryptoQuant and CoinGlass, concurrently; an unconfigured source is simply absent."""
+    out = Keyed()
+    http = deps.http
 
     async def cq_reserve() -> None:
-        results["cq_reserve"] = await _try(
-            prov,
-            "CryptoQuant reserve",
-            lambda: cryptoquant.fetch_reserve(deps.http, first_day, end_day, today=now.date()),
+        first = min(points.days())
+        out.cq_reserve = await _try(
+            prov, "CryptoQuant reserve", lambda: cryptoquant.fetch_reserve(http, first, points.end_day, today=today)
         )
 
     async def cq_netflow() -> None:
-        results["cq_netflow"] = await _try(
-            prov,
-            "CryptoQuant netflow",
-            lambda: cryptoquant.fetch_netflow(
-                deps.http, points.window_start + timedelta(days=1), end_day, today=now.date()
-            ),
+        first = points.window_start + timedelta(days=1)
+        out.cq_netflow = await _try(
+            prov, "CryptoQuant netflow", lambda: cryptoquant.fetch_netflow(http, first, points.end_day, today=today)
         )
 
     async def cg_list() -> None:
-        if points.live:
-            results["cg_list"] = await _try(
-                prov, "CoinGlass balance list", lambda: coinglass_exchange.fetch_balance_list(deps.http)
+        if points.live:  # the list is "now" only
+            out.cg_list = await _try(
+                prov, "CoinGlass balance list", lambda: coinglass_exchange.fetch_balance_list(http)
             )
 
     async def cg_chart() -> None:
-        results["cg_chart"] = await _try(
-            prov, "CoinGlass balance chart", lambda: coinglass_exchange.fetch_balance_chart(deps.http)
-        )
+        out.cg_chart = await _try(prov, "CoinGlass balance chart", lambda: coinglass_exchange.fetch_balance_chart(http))
 
     async with anyio.create_task_group() as tg:
         for task in (cq_reserve, cq_netflow, cg_list, cg_chart):
             tg.start_soon(task)
+    for fetched in (out.cq_reserve, out.cq_netflow, out.cg_list, out.cg_chart):
+        if fetched is not None:
+            prov.add(fetched)
+    return out
 
-    onchain = Onchain(book)
-    await read_balances(deps, prov, onchain)
-    keyed_per_exchange = results.get("cg_list") is not None or results.get("cg_chart") is not None
-    if keyed_per_exchange:
-        # CoinGlass answers per exchange; the wallets are only a cross-check of the end figure.
-        instants = [] if points.live else [_end_of(end_day)]
-    else:
-        instants = [_end_of(d) for d in points.days() if d != end_day or not points.live]
-    window_start_at = _end_of(points.window_start)
-    await fill_history(deps, prov, onchain, instants, now)
 
-    def onchain_at(exchange: str, instant: datetime | None) -> float | None:
-        if instant is None:  # live
-            return onchain.now_btc(exchange)
-        return onchain.values.get(exchange, {}).get(instant)
-
-    end_instant = None if points.live else _end_of(end_day)
-
-    # Per exchange: CoinGlass when configured (it covers Coinbase), else the labelled wallets.
-    cg_list_f: Fetched[list[coinglass_exchange.ExchangeBalance]] | None = results.get("cg_list")
-    cg_chart_f: Fetched[coinglass_exchange.BalanceChart] | None = results.get("cg_chart")
-    rows: list[ExchangeReserve] = []
-    onchain_rows: list[ExchangeReserve] = []
+def _onchain_rows(book: AddressBook, onchain: Onchain, end: datetime | None, start: datetime) -> list[ExchangeReserve]:
     by_ex = book.by_exchange()
+    rows = []
     for exchange in book.exchanges():
-        end_v = onchain_at(exchange, end_instant)
-        start_v = onchain_at(exchange, window_start_at)
+        end_v = onchain.at(exchange, end)
+        start_v = onchain.at(exchange, start)
         change = _diff(end_v, start_v)
-        onchain_rows.append(
+        rows.append(
             ExchangeReserve(
                 exchange=exchange,
                 btc=end_v,
@@ -346,176 +324,206 @@ async def compute_reserves(
                 addresses_total=len(by_ex[exchange]),
             )
         )
-    if cg_chart_f is not None or cg_list_f is not None:
-        names: set[str] = set()
-        if cg_chart_f is not None:
-            prov.add(cg_chart_f)
-            names |= set(cg_chart_f.value.by_exchange)
-        listed = {}
-        if cg_list_f is not None:
-            prov.add(cg_list_f)
-            listed = {b.exchange: b for b in cg_list_f.value}
-            names |= set(listed)
-        for name in sorted(names):
-            end_cg = listed[name].btc if name in listed else None
-            if end_cg is None and cg_chart_f is not None:
-                end_cg = _chart_value(cg_chart_f.value, name, points.end)
-            start_cg = None
-            if points.live and name in listed and window_days in (1, 7, 30):
-                # Live: CoinGlass's own 1/7/30-day change, consistent with its current balance.
-                b = listed[name]
-                delta = {1: b.change_1d, 7: b.change_7d, 30: b.change_30d}[window_days]
-                start_cg = None if delta is None or end_cg is None else end_cg - delta
-            elif cg_chart_f is not None:
-                start_cg = _chart_value(cg_chart_f.value, name, window_start_at)
-            change = _diff(end_cg, start_cg)
-            rows.append(
-                ExchangeReserve(
-                    exchange=name,
-                    btc=rounded(end_cg, 8),
-                    change_btc=change,
-                    change_pct=_pct(change, start_cg),
-                    category=_category(book, name),
-                    source="coinglass",
-                )
+    return rows
+
+
+def _coinglass_rows(book: AddressBook, keyed: Keyed, points: Points, window_days: int) -> list[ExchangeReserve]:
+    chart = keyed.cg_chart.value if keyed.cg_chart is not None else None
+    listed = {b.exchange: b for b in keyed.cg_list.value} if keyed.cg_list is not None else {}
+    names = set(listed) | (set(chart.by_exchange) if chart is not None else set())
+    start_at = _end_of(points.window_start)
+    rows = []
+    for name in sorted(names):
+        end = listed[name].btc if name in listed else None
+        if end is None and chart is not None:
+            end = _chart_value(chart, name, points.end)
+        start = None
+        if points.live and name in listed and window_days in (1, 7, 30):
+            # Live: CoinGlass's own 1/7/30-day change, consistent with its current balance.
+            b = listed[name]
+            delta = {1: b.change_1d, 7: b.change_7d, 30: b.change_30d}[window_days]
+            start = None if delta is None or end is None else end - delta
+        elif chart is not None:
+            start = _chart_value(chart, name, start_at)
+        change = _diff(end, start)
+        rows.append(
+            ExchangeReserve(
+                exchange=name,
+                btc=rounded(end, 8),
+                change_btc=change,
+                change_pct=_pct(change, start),
+                category=_category(book, name),
+                source="coinglass",
             )
-        per_exchange_source = "coinglass"
-    else:
-        rows = onchain_rows
-        per_exchange_source = "onchain"
+        )
+    return rows
 
-    cross_checks = []
-    if per_exchange_source == "coinglass":
-        keyed = {_norm(r.exchange): r for r in rows}
-        for r in onchain_rows:
-            k = keyed.get(_norm(r.exchange))
-            if k is None or k.btc is None or r.btc is None or k.btc == 0:
-                continue
-            diff_pct = round(100 * (r.btc / k.btc - 1), 6)
-            cross_checks.append(
-                CrossCheck(
-                    exchange=r.exchange, onchain_btc=r.btc, keyed_btc=k.btc, keyed_source="coinglass", diff_pct=diff_pct
-                )
+
+def _cross_checks(
+    prov: Provenance, keyed_rows: Sequence[ExchangeReserve], onchain_rows: Sequence[ExchangeReserve]
+) -> list[CrossCheck]:
+    keyed = {_norm(r.exchange): r for r in keyed_rows}
+    out = []
+    for r in onchain_rows:
+        k = keyed.get(_norm(r.exchange))
+        if k is None or k.btc is None or r.btc is None or k.btc == 0:
+            continue
+        diff_pct = round(100 * (r.btc / k.btc - 1), 6)
+        out.append(
+            CrossCheck(
+                exchange=r.exchange, onchain_btc=r.btc, keyed_btc=k.btc, keyed_source=k.source, diff_pct=diff_pct
             )
-            if abs(diff_pct) > 50:
-                prov.warn(
-                    f"{r.exchange}: labelled wallets hold {r.btc:,.0f} BTC vs CoinGlass {k.btc:,.0f} "
-                    f"({diff_pct:+.1f}%); the public address list is partial"
-                )
+        )
+        if abs(diff_pct) > 50:
+            prov.warn(
+                f"{r.exchange}: labelled wallets hold {r.btc:,.0f} BTC vs CoinGlass {k.btc:,.0f} "
+                f"({diff_pct:+.1f}%); the public address list is partial"
+            )
+    return out
 
-    # Totals: CryptoQuant (all exchanges) when configured, else the per-exchange sum.
-    cq_res: Fetched[list[cryptoquant.DailyValue]] | None = results.get("cq_reserve")
-    cq_net: Fetched[list[cryptoquant.DailyValue]] | None = results.get("cq_netflow")
-    total_at: Callable[[date], float | None]
-    if cq_res is not None:
-        prov.add(cq_res)
-        series = cq_res.value
-        source = "cryptoquant"
 
-        def total_at(day: date) -> float | None:
-            value = _value_on(series, day)
+def _sum_or_none(values: Sequence[float | None]) -> float | None:
+    """The sum when every part is known; a partial sum would read as coins leaving."""
+    if not values or any(v is None for v in values):
+        return None
+    return round(sum(v for v in values if v is not None), 8)
+
+
+def _totals(
+    prov: Provenance, keyed: Keyed, points: Points, onchain: Onchain, rows: Sequence[ExchangeReserve]
+) -> tuple[str, Callable[[date], float | None]]:
+    """The source of the total reserve and the reserve at the end of each day the answer compares."""
+    if keyed.cq_reserve is not None:
+        series = {r.day: r.value for r in keyed.cq_reserve.value}
+
+        def cryptoquant_at(day: date) -> float | None:
+            value = series.get(day)
             if value is None:
                 prov.warn(f"CryptoQuant reserve has no row for {day.isoformat()}")
             return value
 
-        total_end = total_at(end_day)
-    else:
-        source = per_exchange_source
-        by_day: dict[date, float | None] = {}
-        for day in points.days():
-            vals = []
-            for r in rows if source == "coinglass" else onchain_rows:
-                if source == "coinglass":
-                    assert cg_chart_f is not None or cg_list_f is not None
-                    v = (
-                        _chart_value(cg_chart_f.value, r.exchange, _end_of(day))
-                        if cg_chart_f is not None and (day != end_day or not points.live)
-                        else r.btc
-                    )
-                else:
-                    v = onchain_at(r.exchange, None if (day == end_day and points.live) else _end_of(day))
-                vals.append(v)
-            known = [v for v in vals if v is not None]
-            by_day[day] = round(sum(known), 8) if known and len(known) == len(vals) else None
-
-        def total_at(day: date) -> float | None:
-            return by_day.get(day)
-
-        total_end = total_at(end_day)
-
-    start_total = total_at(points.window_start)
-    change_btc = _diff(total_end, start_total)
-    if total_end is None:
-        prov.warn("total_btc unavailable: no source gave the reserve at the end of the window")
-    elif change_btc is None:
-        prov.warn(f"change unavailable: no reserve for the window start {points.window_start.isoformat()}")
-
-    # Net flow: CryptoQuant's netflow over the window's days, else the tracked balance change.
-    net_flow = None
-    if cq_net is not None:
-        prov.add(cq_net)
-        days = {points.window_start + timedelta(days=i) for i in range(1, window_days + 1)}
-        got = [r for r in cq_net.value if r.day in days]
-        if len(got) == window_days:
-            net_flow = round(sum(r.value for r in got), 8)
+        return "cryptoquant", cryptoquant_at
+    by_day: dict[date, float | None] = {}
+    chart = keyed.cg_chart.value if keyed.cg_chart is not None else None
+    for day in points.days():
+        live_end = day == points.end_day and points.live
+        if keyed.per_exchange:
+            values = [
+                r.btc if live_end or chart is None else _chart_value(chart, r.exchange, _end_of(day)) for r in rows
+            ]
         else:
-            prov.warn(f"CryptoQuant netflow has {len(got)} of {window_days} days; net_flow_btc unavailable")
-    elif change_btc is not None:
-        net_flow = change_btc
+            values = [onchain.at(r.exchange, None if live_end else _end_of(day)) for r in rows]
+        by_day[day] = _sum_or_none(values)
+    return ("coinglass" if keyed.per_exchange else "onchain"), by_day.get
 
-    mom_this = _period(
-        end_day.strftime("%Y-%m"),
-        points.month_prev_end,
-        end_day,
-        total_at(points.month_prev_end),
-        total_end,
-    )
-    mom_prev = _period(
-        points.month_prev_end.strftime("%Y-%m"),
-        points.month_prev_prev_end,
-        points.month_prev_end,
-        total_at(points.month_prev_prev_end),
-        total_at(points.month_prev_end),
-    )
-    month_over_month = MonthOverMonth(
-        this_month=mom_this,
-        previous_month=mom_prev,
-        difference_btc=_diff(mom_this.change_btc, mom_prev.change_btc),
-    )
-    ytd = _period(
-        f"since {points.year_start.isoformat()}", points.year_start, end_day, total_at(points.year_start), total_end
-    )
-    since_change = (
-        _period(f"since {since.isoformat()}", since, end_day, total_at(since), total_end) if since is not None else None
-    )
 
-    figures = [r.btc for r in rows]
-    # Shares of a total with an unknown member would be wrong for every exchange: all or nothing.
-    tracked_total = round(sum(v for v in figures if v is not None), 8) if figures and None not in figures else None
-    coverage = Coverage(
+def _net_flow(
+    prov: Provenance, keyed: Keyed, points: Points, window_days: int, change_btc: float | None
+) -> float | None:
+    """CryptoQuant's netflow over the window's days; else the change of the reserve total over the window."""
+    if keyed.cq_netflow is None:
+        return change_btc
+    days = {points.window_start + timedelta(days=i) for i in range(1, window_days + 1)}
+    got = [r for r in keyed.cq_netflow.value if r.day in days]
+    if len(got) != window_days:
+        prov.warn(f"CryptoQuant netflow has {len(got)} of {window_days} days; net_flow_btc unavailable")
+        return None
+    return round(sum(r.value for r in got), 8)
+
+
+def _coverage(
+    source: str,
+    rows: Sequence[ExchangeReserve],
+    book: AddressBook,
+    onchain: Onchain,
+    total_end: float | None,
+    *,
+    keyed_per_exchange: bool,
+) -> Coverage:
+    tracked = _sum_or_none([r.btc for r in rows])  # shares of a total with an unknown part would all be wrong
+    return Coverage(
         source=source,
         exchanges=[
             CoverageExchange(
                 exchange=r.exchange,
                 source=r.source,
                 btc=r.btc,
-                share_pct=None if r.btc is None or not tracked_total else round(100 * r.btc / tracked_total, 6),
+                share_pct=None if r.btc is None or not tracked else round(100 * r.btc / tracked, 6),
             )
             for r in rows
         ],
-        tracked_total_btc=tracked_total,
+        tracked_total_btc=tracked,
         share_of_all_exchanges_pct=(
-            round(100 * tracked_total / total_end, 6)
-            if source == "cryptoquant" and tracked_total is not None and total_end
+            round(100 * tracked / total_end, 6)
+            if source == "cryptoquant" and tracked is not None and total_end
             else None
         ),
-        not_covered={} if per_exchange_source == "coinglass" else dict(book.not_covered),
+        not_covered={} if keyed_per_exchange else dict(book.not_covered),
         addresses_total=len(book.entries),
         addresses_ok=len(onchain.balances),
         complete=not onchain.failed and all(r.btc is not None for r in rows),
     )
-    if per_exchange_source == "onchain" and "coinbase" in book.not_covered:
-        prov.warn("Coinbase is not covered keyless (its wallets are not in public lists); set a CoinGlass key")
+
+
+async def compute_reserves(
+    deps: Deps, asset: str, window_days: int, as_of_raw: str | None, since_raw: str | None = None
+) -> ExchangeReserves:
+    if asset.upper() != "BTC":
+        raise InputError(f"exchange_reserve_trend supports asset 'BTC' only (got {asset!r}); ETH is not tracked")
+    if not 1 <= window_days <= 365:
+        raise InputError(f"window_days={window_days} is out of range; use 1-365")
+    now = deps.clock()
+    as_of = parse_as_of(as_of_raw, now)
+    points = _points(now, as_of, window_days, since_raw)
+    prov = Provenance()
+    book = _book(deps, prov)
+
+    # Keyed sources first (one request each), then the labelled wallets.
+    keyed = await _keyed(deps, prov, points, now.date())
+    onchain = Onchain(book)
+    await read_balances(deps, prov, onchain)
+    if keyed.per_exchange:
+        # CoinGlass answers per exchange; the wallets only cross-check its end figure.
+        instants = [] if points.live else [_end_of(points.end_day)]
+    else:
+        instants = [_end_of(d) for d in points.days() if d != points.end_day or not points.live]
+    await fill_history(deps, prov, onchain, instants, now)
+
+    end_at = None if points.live else _end_of(points.end_day)
+    onchain_rows = _onchain_rows(book, onchain, end_at, _end_of(points.window_start))
+    if keyed.per_exchange:
+        rows = _coinglass_rows(book, keyed, points, window_days)
+        cross_checks = _cross_checks(prov, rows, onchain_rows)
+    else:
+        rows, cross_checks = onchain_rows, []
+        if "coinbase" in book.not_covered:
+            prov.warn("Coinbase is not covered keyless (its wallets are not in public lists); set a CoinGlass key")
+
+    source, total_at = _totals(prov, keyed, points, onchain, rows)
+    total_end = total_at(points.end_day)
+    start_total = total_at(points.window_start)
+    change_btc = _diff(total_end, start_total)
+    if total_end is None:
+        prov.warn("total_btc unavailable: no source gave the reserve at the end of the window")
+    elif change_btc is None:
+        prov.warn(f"change unavailable: no reserve for the window start {points.window_start.isoformat()}")
+    net_flow = _net_flow(prov, keyed, points, window_days, change_btc)
+
+    this_month = _period(
+        points.end_day.strftime("%Y-%m"),
+        points.month_prev_end,
+        points.end_day,
+        total_at(points.month_prev_end),
+        total_end,
+    )
+    previous_month = _period(
+        points.month_prev_end.strftime("%Y-%m"),
+        points.month_prev_prev_end,
+        points.month_prev_end,
+        total_at(points.month_prev_prev_end),
+        total_at(points.month_prev_end),
+    )
+    since = points.since
     return ExchangeReserves(
         as_of=as_of or now,
         asset="BTC",
@@ -525,15 +533,27 @@ async def compute_reserves(
         change_btc=change_btc,
         change_pct=_pct(change_btc, start_total),
         window_start=points.window_start.isoformat(),
-        window_end=end_day.isoformat() if not points.live or source == "cryptoquant" else now.isoformat(),
+        window_end=now.isoformat() if points.live and source != "cryptoquant" else points.end_day.isoformat(),
         net_flow_btc=net_flow,
         net_flow_positive=None if net_flow is None else net_flow > 0,
         by_exchange=rows,
         categories=_categories(rows),
-        month_over_month=month_over_month,
-        year_to_date=ytd,
-        since=since_change,
-        coverage=coverage,
+        month_over_month=MonthOverMonth(
+            this_month=this_month,
+            previous_month=previous_month,
+            difference_btc=_diff(this_month.change_btc, previous_month.change_btc),
+        ),
+        year_to_date=_period(
+            f"since {points.year_start.isoformat()}",
+            points.year_start,
+            points.end_day,
+            total_at(points.year_start),
+            total_end,
+        ),
+        since=None
+        if since is None
+        else _period(f"since {since.isoformat()}", since, points.end_day, total_at(since), total_end),
+        coverage=_coverage(source, rows, book, onchain, total_end, keyed_per_exchange=keyed.per_exchange),
         cross_checks=cross_checks,
         sources=prov.sources,
         warnings=prov.warnings,
@@ -544,9 +564,8 @@ async def collect(deps: Deps) -> int:
     """Snapshot each exchange's labelled-wallet total now; exchanges with an unreadable wallet are skipped."""
     if deps.store is None:
         return 0
-    settings = deps.extra.get("settings")
-    book = address_book.load(getattr(settings, "address_book_path", None))
     prov = Provenance()
+    book = _book(deps, prov)
     data = Onchain(book)
     await read_balances(deps, prov, data)
     now = deps.clock()
@@ -564,15 +583,14 @@ async def backfill(deps: Deps, since: date, until: date) -> int:
     """Reconstruct each exchange's labelled-wallet total at every month end in [since, until] and at `until`."""
     if deps.store is None or since > until:
         return 0
-    settings = deps.extra.get("settings")
-    book = address_book.load(getattr(settings, "address_book_path", None))
+    prov = Provenance()
+    book = _book(deps, prov)
     days = {until}
     month_end = _month_end_before(since.replace(day=1) + timedelta(days=32))
     while month_end <= until:
         if month_end >= since:
             days.add(month_end)
         month_end = _month_end_before(month_end + timedelta(days=32))
-    prov = Provenance()
     data = Onchain(book)
     await read_balances(deps, prov, data)
     return await fill_history(deps, prov, data, [_end_of(d) for d in sorted(days)], deps.clock())
