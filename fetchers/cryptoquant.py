@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
 
@@ -61,7 +61,7 @@ async def _daily(
 ) -> Fetched[list[DailyValue]]:
     key = http.require_key(SOURCE)
     days = (end - start).days + 1
-    settled = end < today  # a range of finished days never changes
+    settled = end + timedelta(days=2) <= today  # finished days, past the vendor's late revisions
     return await http.get(
         SOURCE,
         path,
