@@ -108,6 +108,8 @@ METHODOLOGY = """## Exchange reserves (`exchange_reserve_trend`)
   = R(end of previous month) - R(end of the month before). Year to date: since the end of the previous year.
 - `net_flow_positive`: CryptoQuant netflow summed over the window's days > 0; keyless, the change of the tracked
   wallets over the window > 0 (a transfer between two tracked wallets nets to zero).
+- Caveats: block times can be off by up to ~2 h, so a transfer near midnight UTC may fall on the adjacent day; the
+  address lists are partial and rotate, so on-chain totals are a floor for each exchange, not its reserve.
 - Categories (windvane's reading of each venue): institutional = Coinbase, Kraken, Bitfinex, Gemini, Bitstamp;
   derivatives = Bybit, Deribit, BitMEX; retail = the rest (Binance, OKX, Bitget, HTX, Gate, MEXC, Crypto.com, ...).
 """
