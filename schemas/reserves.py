@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from schemas.common import ToolResult
@@ -14,8 +16,13 @@ class ExchangeReserve(BaseModel):
     change_pct: float | None
     category: str | None = Field(description="institutional, retail or derivatives (null when unknown).")
     source: str = Field(description="onchain (labelled wallets via Esplora) or coinglass.")
-    addresses_ok: int | None = Field(default=None, description="On-chain: wallets whose balance was read.")
+    addresses_ok: int | None = Field(
+        default=None, description="On-chain: wallets whose balance was read (null when answered from snapshots)."
+    )
     addresses_total: int | None = Field(default=None, description="On-chain: wallets listed in the address book.")
+    snapshot_at: datetime | None = Field(
+        default=None, description="When btc is a stored `windvane collect` snapshot rather than a live read: its time."
+    )
 
 
 class PeriodChange(BaseModel):

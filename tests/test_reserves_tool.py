@@ -416,3 +416,35 @@ async def test_backfill_reconstructs_month_ends_into_the_store(fake: FakeUpstrea
     ]
     assert await store.read(SeriesKey("onchain", "balance_btc", "BTC", "bitfinex")) == []
     await store.close()
+
+
+async def test_fresh_collect_snapshots_answer_without_reading_wallets(
+    make_client, fake: FakeUpstream, settings
+) -> None:
+    from fetchers.http import Http, HttpConfig
+    from store.sqlite import SqliteStore
+    from tests.conftest import FROZEN_NOW
+    from tools.common import Deps
+    from tools.reserves import collect
+
+    _seed_onchain(fake)
+    fake.esplora.txs[REAL_ADDRESS] = []
+    first = await call(make_client, {})  # reconstructs and stores the past month ends and window start
+    store = SqliteStore(settings.db_path)
+    async with httpx.AsyncClient(transport=fake.transport()) as client:
+        deps = Deps(http=Http(client, HttpConfig(base_urls=settings.base_urls, retries=0)), store=store)
+        deps.clock = lambda: FROZEN_NOW
+        await collect(deps)
+    await store.close()
+    before = fake.count("mempool")
+    later = await call(make_client, {}, now=FROZEN_NOW + timedelta(minutes=30))
+    assert fake.count("mempool") == before  # every figure came from the store
+    rows = {r["exchange"]: r for r in later["by_exchange"]}
+    assert rows["kraken"]["btc"] == pytest.approx(350)
+    assert rows["kraken"]["snapshot_at"].startswith("2025-11-26T12:00")
+    assert rows["kraken"]["addresses_ok"] is None
+    assert later["change_btc"] == pytest.approx(first["change_btc"])
+    assert any("answered from the store's snapshots" in w for w in later["warnings"])
+    # An hour and more later the snapshot is no longer "now": the wallets are read again.
+    await call(make_client, {}, now=FROZEN_NOW + timedelta(hours=2))
+    assert fake.count("mempool") > before

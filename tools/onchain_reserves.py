@@ -26,6 +26,7 @@ CONCURRENCY = 4  # simultaneous Esplora requests: polite to a public API with un
 MAX_PAGES_PER_ADDRESS = 4  # 100 confirmed txs back per wallet
 PAGE_BUDGET = 1000  # Esplora history pages per call, all wallets together
 SNAPSHOT_TOLERANCE = timedelta(hours=36)
+FRESH_SNAPSHOT = timedelta(hours=1)  # a `collect` snapshot this recent stands for "now"
 SNAPSHOT_METRIC = "balance_btc"
 
 
@@ -40,6 +41,8 @@ class Onchain:
     failed: dict[str, str] = field(default_factory=dict)
     # exchange -> {instant: btc or None}
     values: dict[str, dict[datetime, float | None]] = field(default_factory=dict)
+    # exchange -> (snapshot time, btc) used for "now" instead of reading its wallets
+    now_snapshots: dict[str, tuple[datetime, float]] = field(default_factory=dict)
 
     def ok(self, exchange: str) -> list[str]:
         return [e.address for e in self.book.by_exchange()[exchange] if e.address in self.balances]
@@ -47,6 +50,8 @@ class Onchain:
     def at(self, exchange: str, instant: datetime | None) -> float | None:
         """The exchange's balance at an instant already filled in, or now (instant None)."""
         if instant is None:
+            if exchange in self.now_snapshots:
+                return self.now_snapshots[exchange][1]
             return self.now_btc(exchange)
         return self.values.get(exchange, {}).get(instant)
 
@@ -91,7 +96,31 @@ def _collapse(fetches: Sequence[Fetched[Any]]) -> list[Fetched[Any]]:
     return out
 
 
-async def read_balances(deps: Deps, prov: Provenance, data: Onchain) -> None:
+async def use_snapshots(
+    deps: Deps, data: Onchain, instants: Sequence[datetime], now: datetime, *, live: bool
+) -> set[str]:
+    """Exchanges whose every needed figure is in the store: they need no Esplora request at all."""
+    served = set()
+    for exchange in data.book.exchanges():
+        fresh = None
+        if live:
+            if deps.store is None:
+                continue
+            row = await deps.store.latest(snapshot_key(exchange), now)
+            if row is None or now - row.ts > FRESH_SNAPSHOT:
+                continue
+            fresh = (row.ts, row.value)
+        if all([await _snapshot(deps, exchange, instant) is not None for instant in instants]):
+            served.add(exchange)
+            if fresh is not None:
+                data.now_snapshots[exchange] = fresh
+    return served
+
+
+async def read_balances(
+    deps: Deps, prov: Provenance, data: Onchain, *, skip: frozenset[str] | set[str] = frozenset()
+) -> None:
+    """Current balances of every wallet, except those of the `skip` exchanges."""
     limiter = anyio.CapacityLimiter(CONCURRENCY)
     fetched: list[Fetched[esplora.AddressBalance]] = []
 
@@ -107,7 +136,8 @@ async def read_balances(deps: Deps, prov: Provenance, data: Onchain) -> None:
 
     async with anyio.create_task_group() as tg:
         for entry in data.book.entries:
-            tg.start_soon(one, entry.address)
+            if entry.exchange not in skip:
+                tg.start_soon(one, entry.address)
     prov.add(_collapse(fetched))
     for exchange, entries in data.book.by_exchange().items():
         bad = [e.address for e in entries if e.address in data.failed]

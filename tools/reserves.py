@@ -45,7 +45,7 @@ from tools.common import (
     rounded,
     tool_error,
 )
-from tools.onchain_reserves import Onchain, fill_history, read_balances, snapshot_key
+from tools.onchain_reserves import Onchain, fill_history, read_balances, snapshot_key, use_snapshots
 
 T = TypeVar("T")
 
@@ -92,6 +92,8 @@ METHODOLOGY = """## Exchange reserves (`exchange_reserve_trend`)
   = Esplora `chain_stats.funded_txo_sum - chain_stats.spent_txo_sum` (confirmed only; sats / 1e8), from
   mempool.space, falling back to blockstream.info; at most 4 requests at once. An exchange = sum of its wallets.
   Coinbase's wallets are not in any public list: it is only covered with a CoinGlass key.
+- Store first: an exchange whose every needed figure is in the store (a `windvane collect` snapshot under 1 h old
+  for "now", and past snapshots) is answered without reading its wallets; `snapshot_at` says so.
 - Past balances: the store's snapshots (`windvane collect` records each exchange's total) within 36 h before the
   date; otherwise reconstructed as `balance_now - sum(confirmed tx effects after the date)` from `/txs/chain`
   pages (25 per page, at most 4 pages per wallet and 1000 per call; unused wallets are not paged). A history that
@@ -307,7 +309,9 @@ async def _keyed(deps: Deps, prov: Provenance, points: Points, today: date) -> K
     return out
 
 
-def _onchain_rows(book: AddressBook, onchain: Onchain, end: datetime | None, start: datetime) -> list[ExchangeReserve]:
+def _onchain_rows(
+    book: AddressBook, onchain: Onchain, end: datetime | None, start: datetime, served: set[str]
+) -> list[ExchangeReserve]:
     by_ex = book.by_exchange()
     rows = []
     for exchange in book.exchanges():
@@ -322,8 +326,11 @@ def _onchain_rows(book: AddressBook, onchain: Onchain, end: datetime | None, sta
                 change_pct=_pct(change, start_v),
                 category=book.category_of(exchange),
                 source="onchain",
-                addresses_ok=len(onchain.ok(exchange)),
+                addresses_ok=None if exchange in served else len(onchain.ok(exchange)),
                 addresses_total=len(by_ex[exchange]),
+                snapshot_at=onchain.now_snapshots[exchange][0]
+                if end is None and exchange in onchain.now_snapshots
+                else None,
             )
         )
     return rows
@@ -483,16 +490,24 @@ async def compute_reserves(
     # Keyed sources first (one request each), then the labelled wallets.
     keyed = await _keyed(deps, prov, points, now.date())
     onchain = Onchain(book)
-    await read_balances(deps, prov, onchain)
     if keyed.per_exchange:
         # CoinGlass answers per exchange; the wallets only cross-check its end figure.
         instants = [] if points.live else [_end_of(points.end_day)]
     else:
         instants = [_end_of(d) for d in points.days() if d != points.end_day or not points.live]
+    served = await use_snapshots(deps, onchain, instants, now, live=points.live)
+    if served:
+        when = min((t for t, _ in onchain.now_snapshots.values()), default=None)
+        prov.warn(
+            f"{len(served)} of {len(book.exchanges())} exchanges answered from the store's snapshots"
+            + (f" (oldest current one {when.isoformat()})" if when else "")
+            + "; their wallets were not read"
+        )
+    await read_balances(deps, prov, onchain, skip=served)
     await fill_history(deps, prov, onchain, instants, now)
 
     end_at = None if points.live else _end_of(points.end_day)
-    onchain_rows = _onchain_rows(book, onchain, end_at, _end_of(points.window_start))
+    onchain_rows = _onchain_rows(book, onchain, end_at, _end_of(points.window_start), served)
     if keyed.per_exchange:
         rows = _coinglass_rows(book, keyed, points, window_days)
         cross_checks = _cross_checks(prov, rows, onchain_rows)
