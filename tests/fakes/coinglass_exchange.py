@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from tests.fakes import FakeUpstream
+from tests.fakes import FakeUpstream, Handler
 
 KEY = "test-cg-key"
 # The documentation's example rows (exchange-balance-list), as served.
@@ -47,7 +47,9 @@ def _ms(day: str) -> int:
     return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp() * 1000)
 
 
-def wrap(previous):  # type: ignore[no-untyped-def]
+def wrap(previous: Handler | None) -> Handler:
+    """Serve the two exchange-balance paths; hand any other CoinGlass path to the handler registered before."""
+
     def handle(request: httpx.Request, path: str) -> httpx.Response:
         if path not in ("/api/exchange/balance/list", "/api/exchange/balance/chart"):
             if previous is None:
