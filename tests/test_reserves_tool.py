@@ -80,6 +80,9 @@ async def test_cryptoquant_november_2025_month_over_month_matches_csv(make_clien
     nf = sum(netflow_csv()[date(2025, 11, 1) + timedelta(days=i)] for i in range(30))
     assert out["net_flow_btc"] == pytest.approx(nf, abs=1e-6)
     assert out["net_flow_positive"] is (nf > 0)
+    # CryptoQuant's reserve is its cumulative netflow: November's netflow sum equals the reserve change (+5,071.67).
+    assert out["net_flow_btc"] == pytest.approx(out["change_btc"], abs=1e-3)
+    assert out["net_flow_positive"] is True
 
 
 async def test_cryptoquant_end_2024_to_2025_11_24_matches_csv(make_client, fake, tmp_path: Path) -> None:
