@@ -124,3 +124,10 @@ async def test_malformed_user_file_degrades_to_the_packaged_book(make_client, tm
     assert not result.is_error
     assert any(w.startswith("user address book ignored") for w in out["warnings"])
     assert out["coverage"]["addresses_total"] == len(load().entries)
+
+
+def test_setting_reads_windvane_address_book() -> None:
+    from server.settings import load_settings
+
+    assert load_settings({}).address_book_path is None
+    assert load_settings({"WINDVANE_ADDRESS_BOOK": " /tmp/book.json "}).address_book_path == Path("/tmp/book.json")
