@@ -64,6 +64,8 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     etf_impact_pct_per_busd: float = DEFAULT_ETF_IMPACT_PCT_PER_BUSD
     user_agent: str = "Mozilla/5.0 (compatible; windvane/0.1; +https://github.com/windvane)"
+    # A JSON file of extra labelled exchange wallets for exchange_reserve_trend (WINDVANE_ADDRESS_BOOK).
+    address_book_path: Path | None = None
 
     def base_url(self, source: str) -> str:
         try:
@@ -124,4 +126,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ttl_scale=_float(env, "WINDVANE_TTL_SCALE", 1.0),
         allowed_hosts=hosts,
         etf_impact_pct_per_busd=_float(env, "WINDVANE_ETF_IMPACT_PCT_PER_BUSD", DEFAULT_ETF_IMPACT_PCT_PER_BUSD),
+        address_book_path=Path(book).expanduser() if (book := env.get("WINDVANE_ADDRESS_BOOK", "").strip()) else None,
     )
