@@ -299,8 +299,11 @@ async def _load(
     if deps.store is not None and as_of is not None:
         stored = await etf_store.read_table(deps.store, farside.SOURCE, asset, LAUNCH[asset], ref_day)
         if stored is not None:
-            prov.warn(f"served from the history store (Farside days recorded earlier), through {ref_day}")
-            return "farside (history store)", stored
+            table, fetched_at = stored
+            age = max(0.0, (deps.clock() - fetched_at).total_seconds())
+            endpoint = f"store:{farside.SOURCE}/{etf_store.METRIC}/{asset}"
+            prov.add(Fetched(table, farside.SOURCE, endpoint, fetched_at, stale=False, age_seconds=round(age, 3)))
+            return "farside", table
     keyed = _has_key(deps, "sosovalue") or _has_key(deps, "coinglass")
     primary = await _farside(deps, prov, asset, keyed)
     others = await _secondaries(deps, prov, asset, per_fund=primary is None)

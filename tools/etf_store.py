@@ -41,8 +41,10 @@ async def write_completed(store: Store, source: str, asset: str, table: FlowTabl
     return await store.upsert(observations) if observations else 0
 
 
-async def read_table(store: Store, source: str, asset: str, launch: date, until: date) -> FlowTable | None:
-    """The stored days up to `until`, when the store covers launch..until; None when it does not (then refetch)."""
+async def read_table(
+    store: Store, source: str, asset: str, launch: date, until: date
+) -> tuple[FlowTable, datetime] | None:
+    """The stored days up to `until` and when the newest was fetched, when the store covers launch..until."""
     total_key = SeriesKey(source, METRIC, asset, TOTAL_VENUE)
     totals = await store.read(total_key)
     if not totals or totals[0].ts.date() > launch or totals[-1].ts.date() < until:
@@ -67,4 +69,5 @@ async def read_table(store: Store, source: str, asset: str, launch: date, until:
         for o in totals
         if o.ts <= end
     ]
-    return FlowTable(tickers=tuple(tickers), rows=rows_out, since_launch=True)
+    fetched_at = max(o.fetched_at for o in totals if o.ts <= end)
+    return FlowTable(tickers=tuple(tickers), rows=rows_out, since_launch=True), fetched_at
