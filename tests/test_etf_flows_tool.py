@@ -420,3 +420,27 @@ async def test_bad_input_is_a_clear_tool_error(make_client, args: dict[str, Any]
         result = await client.call_tool("get_etf_flows", args)
     assert result.is_error
     assert needle in result.content[0].text
+
+
+async def test_backfill_writes_completed_days_in_the_window(fake: FakeUpstream, tmp_path) -> None:
+    from fetchers.http import Http, HttpConfig
+    from store.base import SeriesKey
+    from store.sqlite import SqliteStore
+    from tests.fakes import base_urls
+    from tools.common import Deps
+    from tools.etf_flows import backfill
+
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    async with httpx.AsyncClient(transport=fake.transport()) as client:
+        deps = Deps(http=Http(client, HttpConfig(base_urls=base_urls(["farside"]))), store=store)
+        written = await backfill(deps, datetime(2025, 11, 1).date(), datetime(2025, 11, 30).date())
+    totals = await store.read(SeriesKey("farside", "net_flow_usd", "BTC", "TOTAL"))
+    ibit = await store.read(SeriesKey("farside", "net_flow_usd", "BTC", "IBIT"))
+    eth = await store.read(SeriesKey("farside", "net_flow_usd", "ETH", "TOTAL"))
+    await store.close()
+    assert totals[0].ts.date().isoformat() == "2025-11-03"
+    assert len(totals) == 19  # November 2025's trading days
+    assert sum(o.value for o in totals) == pytest.approx(-3466.7 * M, abs=1)
+    assert sum(o.value for o in ibit) == pytest.approx(-2336.1 * M, abs=1)
+    assert eth
+    assert written > 19 * 2

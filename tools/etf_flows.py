@@ -401,7 +401,9 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, as_of_raw: str | 
     if largest is not None and as_of is None and _has_key(deps, "sosovalue"):
         largest.share_of_assets_pct = await _share_of_assets(deps, prov, asset, largest.ticker)
 
-    streak = sign_streak([(datetime.combine(r.day, time(), tzinfo=UTC), r.total_usd or 0.0) for r in completed])
+    streak = sign_streak(
+        [(datetime.combine(r.day, time(), tzinfo=UTC), r.total_usd) for r in completed if r.total_usd is not None]
+    )
     last5 = [r.total_usd for r in completed[-5:] if r.total_usd is not None]
     if completed and len(last5) < 5:
         prov.warn(f"only {len(last5)} completed days for the 5-day average")
@@ -442,6 +444,19 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, as_of_raw: str | 
         sources=prov.sources,
         warnings=prov.warnings,
     )
+
+
+async def backfill(deps: Deps, since: date, until: date) -> int:
+    """Store Farside's completed days in [since, until] for BTC and ETH (the all-data pages hold every day)."""
+    if deps.store is None:
+        return 0
+    written = 0
+    for asset in LAUNCH:
+        fetched = await farside.fetch_flow_table(deps.http, asset, all_data=True)
+        rows = [r for r in fetched.value.rows if since <= r.day <= until]
+        table = FlowTable(tickers=fetched.value.tickers, rows=rows, since_launch=fetched.value.since_launch)
+        written += await etf_store.write_completed(deps.store, farside.SOURCE, asset, table, fetched.fetched_at)
+    return written
 
 
 async def get_etf_flows(
