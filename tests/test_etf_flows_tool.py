@@ -444,3 +444,36 @@ async def test_backfill_writes_completed_days_in_the_window(fake: FakeUpstream, 
     assert sum(o.value for o in ibit) == pytest.approx(-2336.1 * M, abs=1)
     assert eth
     assert written > 19 * 2
+
+
+async def test_store_with_a_hole_is_not_trusted(make_client, fake: FakeUpstream, tmp_path) -> None:
+    from store.base import SeriesKey
+    from store.sqlite import SqliteStore
+
+    async with make_client() as client:
+        await call(client, as_of="2025-11-21")
+    store = SqliteStore(tmp_path / "windvane.sqlite3")
+    key = SeriesKey("farside", "net_flow_usd", "BTC", "TOTAL")
+    rows = await store.read(key, start=datetime(2025, 6, 1, tzinfo=UTC), end=datetime(2025, 6, 30, tzinfo=UTC))
+    assert rows
+    conn = store._connection()
+    conn.execute("DELETE FROM observations WHERE venue = 'TOTAL' AND ts >= ? AND ts <= ?",
+                 (int(rows[0].ts.timestamp() * 1000), int(rows[-1].ts.timestamp() * 1000)))  # fmt: skip
+    await store.close()
+    async with make_client() as client:
+        out = await call(client, as_of="2025-11-21")
+    assert out["sources"][0]["endpoint"].startswith("http://fake.test/farside/")  # refetched, not read from the hole
+
+
+async def test_farside_down_uses_coinglass_per_fund(make_client, fake: FakeUpstream, tmp_path) -> None:
+    fake.faults["farside"] = lambda request, path: httpx.Response(502, text="bad gateway")
+    async with make_client(settings_=keyed_settings(tmp_path, coinglass="test-cg-key")) as client:
+        out = await call(client, as_of="2025-11-21")
+    assert out["source_used"] == "coinglass"
+    assert out["month_to_date_usd"] == pytest.approx(-3536.9 * M, abs=1)
+    for ticker in ("IBIT", "FBTC", "GBTC"):
+        expected = csv_sum(ticker, "2025-11-01", "2025-11-21") * M
+        assert out["month_to_date_by_fund_usd"][ticker] == pytest.approx(expected, abs=1)
+    assert out["record_monthly_outflow"]["month"] == "2025-02"
+    assert any("Farside unavailable: using coinglass" in w for w in out["warnings"])
+    assert all(r.headers.get("CG-API-KEY") == "test-cg-key" for r in fake.requests if "/coinglass/" in str(r.url))

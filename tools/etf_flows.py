@@ -7,7 +7,7 @@ answer the store already covers is served without a refetch.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import fmean
 from typing import Annotated, Any, TypeVar
@@ -20,7 +20,8 @@ from fetchers import coinglass, farside, sosovalue
 from fetchers.errors import GeoBlockedError, UpstreamError
 from fetchers.http import Fetched
 from schemas.common import Streak
-from schemas.etf_flows import EtfFlowDay, EtfFlows, FlowRow, FlowTable, LargestFund, LatestDay, MonthFlow
+from schemas.etf_flows import EtfFlowDay, EtfFlows, FlowRow, FlowTable, LatestDay, MonthFlow
+from tools import etf_metrics as metrics
 from tools import etf_store
 from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, deps_from, parse_as_of, tool_error
 from tools.streaks import sign_streak
@@ -30,10 +31,6 @@ T = TypeVar("T")
 # First trading day of the US spot funds: a history starting later cannot give "since launch" records.
 LAUNCH = {"BTC": date(2024, 1, 11), "ETH": date(2024, 7, 23)}
 OUTFLOW_THRESHOLD_USD = 100_000_000.0
-# Two sources agree when their day totals differ by at most max(US$1M, 1%): rounding to US$0.1M and late revisions.
-CROSSCHECK_ABS_USD = 1_000_000.0
-CROSSCHECK_REL = 0.01
-MAX_DISAGREEMENTS_LISTED = 5
 
 DaysArg = Annotated[int, Field(ge=1, le=365, description="Trading days of daily rows to return (1-365).")]
 
@@ -154,127 +151,6 @@ async def _secondaries(deps: Deps, prov: Provenance, asset: str, per_fund: bool)
     return found
 
 
-def _cross_check(
-    prov: Provenance, used: str, table: FlowTable, other: str, other_table: FlowTable, window: tuple[date, date]
-) -> None:
-    since, until = window
-    theirs = {r.day: r.total_usd for r in other_table.rows if r.total_usd is not None}
-    disagreements = []
-    compared = 0
-    for row in table.rows:
-        if not since <= row.day <= until or not row.reported or row.total_usd is None or row.day not in theirs:
-            continue
-        compared += 1
-        mine, other_value = row.total_usd, theirs[row.day]
-        if abs(mine - other_value) > max(CROSSCHECK_ABS_USD, CROSSCHECK_REL * abs(mine)):
-            disagreements.append(f"{row.day}: {used} {_musd(mine)} vs {other} {_musd(other_value)}")
-    if disagreements:
-        listed = "; ".join(disagreements[:MAX_DISAGREEMENTS_LISTED])
-        more = len(disagreements) - MAX_DISAGREEMENTS_LISTED
-        prov.warn(
-            f"{used} and {other} disagree on {len(disagreements)} of {compared} day totals by more than "
-            f"max(US$1M, 1%); {used} was used: {listed}" + (f" (+{more} more)" if more > 0 else "")
-        )
-    elif compared == 0:
-        prov.warn(f"no day in the window to cross-check {used} against {other}")
-
-
-def _musd(value: float) -> str:
-    return f"US${value / 1e6:,.1f}M"
-
-
-# -- reading the table ---------------------------------------------------------------------------------------------
-
-
-def _provisional_days(rows: Sequence[FlowRow], ref_day: date) -> set[date]:
-    marked = {r.day for r in rows if r.day == ref_day}
-    reported = [r for r in rows if r.reported]
-    if len(reported) >= 2:
-        last, before = reported[-1], reported[-2]
-        # A fund that had a figure the day before but none on the latest day has not reported yet.
-        if any(before.funds.get(t) is not None and v is None for t, v in last.funds.items()):
-            marked.add(last.day)
-    return marked
-
-
-def _month(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def _previous_month(day: date) -> str:
-    first = day.replace(day=1) - timedelta(days=1)
-    return _month(first)
-
-
-def _sum_funds(rows: Sequence[FlowRow]) -> dict[str, float]:
-    sums: dict[str, float] = {}
-    for row in rows:
-        for ticker, value in row.funds.items():
-            if value is not None:
-                sums[ticker] = sums.get(ticker, 0.0) + value
-    return {t: round(v, 2) for t, v in sums.items()}
-
-
-def _sum_total(rows: Sequence[FlowRow]) -> float:
-    return round(sum(r.total_usd for r in rows if r.total_usd is not None), 2)
-
-
-def _monthly(rows: Sequence[FlowRow]) -> dict[str, float]:
-    months: dict[str, float] = {}
-    for row in rows:
-        if row.total_usd is not None:
-            months[_month(row.day)] = months.get(_month(row.day), 0.0) + row.total_usd
-    return {m: round(v, 2) for m, v in months.items()}
-
-
-def _records(
-    prov: Provenance, rows: Sequence[FlowRow], since_launch: bool, ref_month: str
-) -> tuple[MonthFlow | None, MonthFlow | None]:
-    if not since_launch:
-        start = rows[0].day.isoformat() if rows else "n/a"
-        prov.warn(f"history used starts {start}, not at launch: record months are unavailable")
-        return None, None
-    earlier = {m: v for m, v in _monthly(rows).items() if m < ref_month}
-    if not earlier:
-        prov.warn("no complete month before the as_of month: record months are unavailable")
-        return None, None
-    low = min(earlier, key=lambda m: earlier[m])
-    high = max(earlier, key=lambda m: earlier[m])
-    outflow = MonthFlow(month=low, total_usd=earlier[low]) if earlier[low] < 0 else None
-    inflow = MonthFlow(month=high, total_usd=earlier[high]) if earlier[high] > 0 else None
-    return outflow, inflow
-
-
-def _pct_of_record(mtd: float | None, outflow: MonthFlow | None, inflow: MonthFlow | None) -> float | None:
-    if mtd is None:
-        return None
-    record = outflow if mtd < 0 else inflow if mtd > 0 else None
-    if record is None or record.total_usd == 0:
-        return None
-    return round(100 * mtd / record.total_usd, 2)
-
-
-def _largest_fund(prov: Provenance, rows: Sequence[FlowRow], since_launch: bool) -> LargestFund | None:
-    if not since_launch:
-        prov.warn("history used does not reach launch: the largest fund's cumulative share is unavailable")
-        return None
-    cumulative = _sum_funds(rows)
-    if not cumulative:
-        prov.warn("the source gives no per-fund figures: largest fund unavailable")
-        return None
-    ticker = max(cumulative, key=lambda t: cumulative[t])
-    gross = sum(v for v in cumulative.values() if v > 0)
-    net = sum(cumulative.values())
-    if cumulative[ticker] <= 0 or gross <= 0:
-        return None
-    return LargestFund(
-        ticker=ticker,
-        cumulative_net_inflow_usd=round(cumulative[ticker], 2),
-        share_pct=round(100 * cumulative[ticker] / gross, 2),
-        share_of_net_total_pct=round(100 * cumulative[ticker] / net, 2) if net > 0 else None,
-    )
-
-
 async def _share_of_assets(deps: Deps, prov: Provenance, asset: str, ticker: str) -> float | None:
     """The fund's latest net assets over the total, from SoSoValue (current holdings only)."""
     summary = await _try(prov, "SoSoValue net assets", lambda: sosovalue.fetch_summary(deps.http, asset))
@@ -317,7 +193,7 @@ async def _load(
             except Exception as exc:  # a store fault must not cost the answer
                 prov.warn(f"history store write failed ({type(exc).__name__})")
         for name, other in others.items():
-            _cross_check(prov, "farside", primary.value, name, other.value, window)
+            metrics.cross_check(prov, "farside", primary.value, name, other.value, window)
             prov.add(other)
         return "farside", primary.value
     # Farside failed: CoinGlass has per-fund rows in one call; SoSoValue needs one call per fund.
@@ -329,7 +205,7 @@ async def _load(
         prov.warn(f"Farside unavailable: using {name}")
         for other_name, other in others.items():
             if other_name != name:
-                _cross_check(prov, name, chosen.value, other_name, other.value, window)
+                metrics.cross_check(prov, name, chosen.value, other_name, other.value, window)
                 prov.add(other)
         return name, chosen.value
     return None, None
@@ -373,7 +249,7 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, as_of_raw: str | 
         return _empty(asset, answer_at, coefficient, prov)
 
     known = [r for r in table.rows if r.day <= ref_day]
-    provisional = _provisional_days(known, ref_day)
+    provisional = metrics.provisional_days(known, ref_day)
     reported = [r for r in known if r.reported]
     completed = [r for r in reported if r.day not in provisional]
     since_launch = table.since_launch or (bool(known) and known[0].day <= LAUNCH[asset] + timedelta(days=7))
@@ -383,21 +259,21 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, as_of_raw: str | 
     if not reported:
         prov.warn(f"{source_used} has no reported day at or before {ref_day}")
 
-    ref_month = _month(ref_day)
-    month_rows = [r for r in reported if _month(r.day) == ref_month]
-    prev_month = _previous_month(ref_day)
-    prev_rows = [r for r in reported if _month(r.day) == prev_month]
-    mtd = _sum_total(month_rows) if reported else None
+    ref_month = metrics.month(ref_day)
+    month_rows = [r for r in reported if metrics.month(r.day) == ref_month]
+    prev_month = metrics.previous_month(ref_day)
+    prev_rows = [r for r in reported if metrics.month(r.day) == prev_month]
+    mtd = metrics.sum_total(month_rows) if reported else None
     if any(r.day in provisional for r in month_rows):
         prov.warn(
             "month-to-date includes provisional figures for "
             + ", ".join(sorted(r.day.isoformat() for r in month_rows if r.day in provisional))
         )
-    previous = MonthFlow(month=prev_month, total_usd=_sum_total(prev_rows)) if prev_rows else None
+    previous = MonthFlow(month=prev_month, total_usd=metrics.sum_total(prev_rows)) if prev_rows else None
     if reported and not prev_rows:
         prov.warn(f"no reported days for {prev_month} in the history used: previous month unavailable")
-    outflow_rec, inflow_rec = _records(prov, reported, since_launch, ref_month)
-    largest = _largest_fund(prov, reported, since_launch)
+    outflow_rec, inflow_rec = metrics.records(prov, reported, since_launch, ref_month)
+    largest = metrics.largest_fund(prov, reported, since_launch)
     if largest is not None and as_of is None and _has_key(deps, "sosovalue"):
         largest.share_of_assets_pct = await _share_of_assets(deps, prov, asset, largest.ticker)
 
@@ -425,13 +301,13 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, as_of_raw: str | 
             for r in shown
         ],
         month_to_date_usd=mtd,
-        month_to_date_by_fund_usd=_sum_funds(month_rows),
+        month_to_date_by_fund_usd=metrics.sum_funds(month_rows),
         month_to_date_days=len(month_rows),
         previous_month=previous,
-        previous_month_by_fund_usd=_sum_funds(prev_rows),
+        previous_month_by_fund_usd=metrics.sum_funds(prev_rows),
         record_monthly_outflow=outflow_rec,
         record_monthly_inflow=inflow_rec,
-        month_to_date_pct_of_record=_pct_of_record(mtd, outflow_rec, inflow_rec),
+        month_to_date_pct_of_record=metrics.pct_of_record(mtd, outflow_rec, inflow_rec),
         streak=streak,
         avg_5d_usd=round(fmean(last5), 2) if last5 else None,
         latest_completed_day=None

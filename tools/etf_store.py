@@ -8,6 +8,7 @@ day's last issuers late in the evening US time, so a day counts as completed two
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 
 from schemas.etf_flows import FlowRow, FlowTable
 from store.base import Observation, SeriesKey, Store
@@ -15,6 +16,9 @@ from store.base import Observation, SeriesKey, Store
 METRIC = "net_flow_usd"
 TOTAL_VENUE = "TOTAL"
 SETTLE_DAYS = 2
+# The longest run of calendar days without a trading day (a long weekend around a holiday) is 4; a wider hole means
+# days the store never saw, so the store cannot answer alone.
+MAX_GAP_DAYS = 5
 
 
 def _ts(day: date) -> datetime:
@@ -49,6 +53,8 @@ async def read_table(
     totals = await store.read(total_key)
     if not totals or totals[0].ts.date() > launch or totals[-1].ts.date() < until:
         # A stored day at or after `until` proves every earlier trading day was already published.
+        return None
+    if any((b.ts - a.ts).days > MAX_GAP_DAYS for a, b in pairwise(totals)):
         return None
     tickers = sorted(
         s.key.venue
