@@ -171,14 +171,23 @@ async def test_eth_month_to_date_equals_the_csv(make_client) -> None:
     assert out["record_monthly_outflow"] is not None
 
 
-async def test_now_answer_marks_today_provisional_and_skips_future_rows(make_client) -> None:
-    async with make_client() as client:
+async def test_now_answer_never_sees_a_session_that_has_not_closed(make_client) -> None:
+    async with make_client() as client:  # FROZEN_NOW is 2025-11-26 12:00Z, before the US open
         out = await call(client, days=3)
-    # FROZEN_NOW is 2025-11-26 12:00Z: the 11-26 row is the trading day still being reported.
+    assert out["as_of"].startswith("2025-11-26T12:00")
+    assert out["days"][-1]["date"] == "2025-11-25"
+    assert out["days"][-1]["provisional"] is False
+    assert out["latest_completed_day"]["date"] == "2025-11-25"
+    assert out["month_to_date_usd"] == pytest.approx(csv_sum("Total", "2025-11-01", "2025-11-25") * M, abs=1)
+
+
+async def test_now_answer_after_the_close_marks_today_provisional(make_client) -> None:
+    async with make_client(now=datetime(2025, 11, 26, 22, 30, tzinfo=UTC)) as client:
+        out = await call(client, days=3)
     assert out["days"][-1]["date"] == "2025-11-26"
     assert out["days"][-1]["provisional"] is True
     assert out["latest_completed_day"]["date"] == "2025-11-25"
-    assert out["as_of"].startswith("2025-11-26T12:00")
+    assert out["month_to_date_usd"] == pytest.approx(csv_sum("Total", "2025-11-01", "2025-11-26") * M, abs=1)
 
 
 async def test_custom_impact_coefficient(make_client, tmp_path) -> None:
@@ -202,7 +211,7 @@ async def test_unreported_day_is_not_a_zero_flow(make_client, fake: FakeUpstream
     tickers, rows = fake_farside.rows_through("BTC", "2025-11-25")
     rows = [*rows, ("2025-11-26", dict.fromkeys(tickers), 0.0)]
     _serve(fake, rows)
-    async with make_client() as client:
+    async with make_client(now=datetime(2025, 11, 26, 23, tzinfo=UTC)) as client:
         out = await call(client, days=3)
     today = out["days"][-1]
     assert today["date"] == "2025-11-26"

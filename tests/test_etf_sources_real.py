@@ -100,7 +100,7 @@ async def test_tool_on_real_captures_cross_checks_and_reports_asset_share(
     assert out["source_used"] == "farside"
     assert {s["name"] for s in out["sources"]} == {"farside", "sosovalue", "coinglass"}
     assert not any("disagree" in w for w in out["warnings"]), out["warnings"]
-    assert out["days"][-1]["date"] == "2026-08-04"  # Farside's page of 08-22 holds later days: they are cut
+    assert out["days"][-1]["date"] == "2026-08-03"  # at 12:00Z on 08-04 that session had not closed; later days cut
     assert out["largest_fund"]["ticker"] == "IBIT"
     # "a fund holding about 60% of the assets": IBIT 46.40B of 76.29B on 2026-07-31 (SoSoValue).
     assert out["largest_fund"]["share_of_assets_pct"] == pytest.approx(100 * 46401292160.0 / 76293563503.2954, abs=0.01)

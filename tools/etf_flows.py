@@ -31,6 +31,9 @@ T = TypeVar("T")
 # First trading day of the US spot funds: a history starting later cannot give "since launch" records.
 LAUNCH = {"BTC": date(2024, 1, 11), "ETH": date(2024, 7, 23)}
 OUTFLOW_THRESHOLD_USD = 100_000_000.0
+# A trading day's flows exist only after the US close: 16:00 New York is 21:00 UTC in winter (20:00 in summer). The
+# later bound keeps an intraday as_of from seeing a day that had not happened yet.
+US_CLOSE_UTC = time(21, 0)
 
 DaysArg = Annotated[int, Field(ge=1, le=365, description="Trading days of daily rows to return (1-365).")]
 
@@ -53,9 +56,11 @@ METHODOLOGY = """## Spot ETF flows (`get_etf_flows`)
   the keyed source replaces Farside when Farside is blocked (Cloudflare answers datacenter IPs with 403 or a
   challenge page) and cross-checks it otherwise: a day whose totals differ by more than max(US$1M, 1%) is listed in
   `warnings` with both values and the source used (Farside when it answered).
-- Provisional: the row dated the as_of day (today when as_of is omitted), because several issuers post late, and a
-  latest row where a fund that reported the day before shows `-`. Provisional rows count in month-to-date (with a
-  warning) but not in the streak, the 5-day average or `outflow_below_100m`, which use completed days only.
+- A day's row is used only when as_of is at or after 21:00 UTC that day (the US close), so an intraday as_of never
+  sees a session that had not finished. Provisional: the row dated the as_of day (today when as_of is omitted),
+  because several issuers post late, and a latest row where a fund that reported the day before shows `-`.
+  Provisional rows count in month-to-date (with a warning) but not in the streak, the 5-day average or
+  `outflow_below_100m`, which use completed days only.
 - Month-to-date: sum of daily totals from the 1st of the as_of month to as_of; per fund likewise. Previous month:
   the calendar month before. Records: the most negative / most positive monthly total among the months before the
   as_of month, since launch (null when the history used does not reach launch). `month_to_date_pct_of_record` =
@@ -248,7 +253,7 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, as_of_raw: str | 
     if table is None:
         return _empty(asset, answer_at, coefficient, prov)
 
-    known = [r for r in table.rows if r.day <= ref_day]
+    known = [r for r in table.rows if datetime.combine(r.day, US_CLOSE_UTC, tzinfo=UTC) <= answer_at]
     provisional = metrics.provisional_days(known, ref_day)
     reported = [r for r in known if r.reported]
     completed = [r for r in reported if r.day not in provisional]
