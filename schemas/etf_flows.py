@@ -24,8 +24,11 @@ class FlowRow:
 
     @property
     def reported(self) -> bool:
-        """At least one fund has a figure. Farside shows 0.0 in Total for days nobody has reported yet."""
-        return any(v is not None for v in self.funds.values()) or (not self.funds and self.total_usd is not None)
+        """The day has figures. Farside prints Total 0.0 beside an all-`-` row for a day nobody has reported yet
+        (or a holiday), so a zero total with no fund figure is not a report; a total-only source's total is."""
+        if any(v is not None for v in self.funds.values()):
+            return True
+        return self.total_usd is not None and (not self.funds or self.total_usd != 0)
 
 
 @dataclass(frozen=True)

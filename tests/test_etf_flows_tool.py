@@ -486,3 +486,13 @@ async def test_farside_down_uses_coinglass_per_fund(make_client, fake: FakeUpstr
     assert out["record_monthly_outflow"]["month"] == "2025-02"
     assert any("Farside unavailable: using coinglass" in w for w in out["warnings"])
     assert all(r.headers.get("CG-API-KEY") == "test-cg-key" for r in fake.requests if "/coinglass/" in str(r.url))
+
+
+async def test_first_of_month_before_any_session_has_no_month_to_date(make_client) -> None:
+    async with make_client(now=datetime(2025, 12, 1, 15, tzinfo=UTC)) as client:
+        out = await call(client)
+    assert out["month_to_date_usd"] is None
+    assert out["month_to_date_days"] == 0
+    assert out["price_impact_estimate_pct"] is None
+    assert out["previous_month"]["total_usd"] == pytest.approx(-3466.7 * M, abs=1)
+    assert any("no trading day of 2025-12" in w for w in out["warnings"])

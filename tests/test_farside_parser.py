@@ -186,3 +186,13 @@ def test_malformed_tables_are_bad_payloads(html: str, needle: str) -> None:
     with pytest.raises(BadPayloadError) as info:
         parse_flow_table_html(html)
     assert needle in info.value.message
+
+
+def test_reported_rule_for_total_only_sources() -> None:
+    from schemas.etf_flows import FlowRow
+
+    day = date(2025, 11, 3)
+    assert FlowRow(day, {}, 0.0).reported  # a totals-only source saying "no net flow"
+    assert FlowRow(day, {"IBIT": None}, 12.0).reported  # per-fund figures missing, total given
+    assert not FlowRow(day, {"IBIT": None}, 0.0).reported  # Farside's all-'-' row with Total 0.0
+    assert not FlowRow(day, {}, None).reported

@@ -268,7 +268,9 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, as_of_raw: str | 
     month_rows = [r for r in reported if metrics.month(r.day) == ref_month]
     prev_month = metrics.previous_month(ref_day)
     prev_rows = [r for r in reported if metrics.month(r.day) == prev_month]
-    mtd = metrics.sum_total(month_rows) if reported else None
+    mtd = metrics.sum_total(month_rows) if month_rows else None
+    if reported and not month_rows:
+        prov.warn(f"no trading day of {ref_month} is reported yet: month-to-date unavailable")
     if any(r.day in provisional for r in month_rows):
         prov.warn(
             "month-to-date includes provisional figures for "
