@@ -168,7 +168,13 @@ async def test_eth_month_to_date_equals_the_csv(make_client) -> None:
     assert out["month_to_date_by_fund_usd"]["ETHA"] == pytest.approx(
         csv_sum("ETHA", "2025-11-01", "2025-11-21", path) * M, abs=1
     )
-    assert out["record_monthly_outflow"] is not None
+    months: dict[str, float] = defaultdict(float)
+    for r in csv_rows(path):
+        if r["date"][:7] < "2025-11":
+            months[r["date"][:7]] += float(r["Total"])
+    worst = min(months, key=lambda m: months[m])
+    assert out["record_monthly_outflow"]["month"] == worst
+    assert out["record_monthly_outflow"]["total_usd"] == pytest.approx(months[worst] * M, abs=1)
 
 
 async def test_now_answer_never_sees_a_session_that_has_not_closed(make_client) -> None:
@@ -496,3 +502,13 @@ async def test_first_of_month_before_any_session_has_no_month_to_date(make_clien
     assert out["price_impact_estimate_pct"] is None
     assert out["previous_month"]["total_usd"] == pytest.approx(-3466.7 * M, abs=1)
     assert any("no trading day of 2025-12" in w for w in out["warnings"])
+
+
+async def test_keyed_cross_check_source_failing_costs_only_the_cross_check(make_client, fake: FakeUpstream, tmp_path):
+    fake.faults["coinglass"] = lambda request, path: httpx.Response(500, text="oops")
+    async with make_client(settings_=keyed_settings(tmp_path, coinglass="test-cg-key")) as client:
+        out = await call(client, as_of="2025-11-21")
+    assert out["source_used"] == "farside"
+    assert out["month_to_date_usd"] == pytest.approx(-3536.9 * M, abs=1)
+    assert any("coinglass" in w and "HTTP 500" in w for w in out["warnings"])
+    assert [s["name"] for s in out["sources"]] == ["farside"]
