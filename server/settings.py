@@ -23,7 +23,7 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "bybit": "https://api.bybit.com",
     "deribit": "https://www.deribit.com",
     "farside": "https://farside.co.uk",
-    "sosovalue": "https://api.sosovalue.xyz",
+    "sosovalue": "https://openapi.sosovalue.com",
     "coinglass": "https://open-api-v4.coinglass.com",
     "cryptoquant": "https://api.cryptoquant.com",
     "fred": "https://fred.stlouisfed.org",
