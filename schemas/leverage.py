@@ -29,6 +29,14 @@ class VenueOpenInterest(BaseModel):
     change_7d_pct: float | None
 
 
+class AggregatedOpenInterest(BaseModel):
+    usd: float | None = Field(description="All-venue open interest at the close of the last complete UTC day.")
+    change_24h_pct: float | None = Field(description="Against the close one day earlier.")
+    change_7d_pct: float | None = Field(description="Against the close seven days earlier.")
+    day: str = Field(description="The UTC day whose close `usd` is.")
+    source: str
+
+
 class OpenInterest(BaseModel):
     usd: float | None = Field(description="Sum of current open interest (USD) over the venues that answered.")
     change_24h_pct: float | None = Field(description="Change of the sum over venues with both readings.")
@@ -36,6 +44,9 @@ class OpenInterest(BaseModel):
     venues: list[str] = Field(description="Venues summed in `usd`. A venue that did not answer is left out, not 0.")
     partial: bool = Field(description="True when a venue (Binance, OKX, Bybit) is missing from the sum.")
     by_venue: list[VenueOpenInterest]
+    all_venues: AggregatedOpenInterest | None = Field(
+        default=None, description="CoinGlass all-venue daily OI (only with WINDVANE_COINGLASS_API_KEY)."
+    )
 
 
 class FundingRow(BaseModel):

@@ -17,7 +17,15 @@ from fetchers import binance_futures, bybit, coinglass_derivatives, okx
 from fetchers.errors import NotConfiguredError, UpstreamError
 from fetchers.http import Fetched
 from schemas.derivatives import FundingPoint, Liquidation, OpenInterestPoint
-from schemas.leverage import FundingRow, LeverageState, Liquidations, OpenInterest, OrderBookState, VenueOpenInterest
+from schemas.leverage import (
+    AggregatedOpenInterest,
+    FundingRow,
+    LeverageState,
+    Liquidations,
+    OpenInterest,
+    OrderBookState,
+    VenueOpenInterest,
+)
 from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, deps_from, parse_as_of, rounded, tool_error
 from tools.leverage_book import collect as collect_books
 from tools.leverage_book import live_order_book, recorded_order_book
@@ -157,15 +165,63 @@ async def _venue_oi(
         return None
 
 
-async def open_interest(deps: Deps, prov: Provenance, asset: str, at: datetime, live: bool) -> OpenInterest:
+def _last_complete_day_end(cutoff: datetime) -> datetime:
+    """Midnight UTC ending the last day that closed at or before cutoff."""
+    return datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=UTC)
+
+
+async def _coinglass_open_interest(
+    deps: Deps, prov: Provenance, asset: str, cutoff: datetime
+) -> AggregatedOpenInterest | None:
+    if not deps.http.api_key(coinglass_derivatives.SOURCE):
+        return None
+    day_end = _last_complete_day_end(cutoff)
+    last = day_end - timedelta(days=1)
+    try:
+        fetched = await coinglass_derivatives.fetch_open_interest_history(
+            deps.http, asset, last - timedelta(days=7), last
+        )
+    except UpstreamError as exc:
+        prov.failed("coinglass aggregated open interest", exc)
+        return None
+    prov.add(fetched)
+    by_day = {p.time: p.usd for p in fetched.value}
+    now_usd = by_day.get(last)
+    if now_usd is None:
+        prov.warn(f"coinglass has no open-interest bar for {last.date()}")
+
+    def change(days: int) -> float | None:
+        then = by_day.get(last - timedelta(days=days))
+        if now_usd is None or then is None:
+            return None
+        return rounded(pct_change(now_usd, then), 4)
+
+    return AggregatedOpenInterest(
+        usd=rounded(now_usd, 2),
+        change_24h_pct=change(1),
+        change_7d_pct=change(7),
+        day=last.date().isoformat(),
+        source="coinglass",
+    )
+
+
+async def open_interest(
+    deps: Deps, prov: Provenance, asset: str, at: datetime, live: bool, cutoff: datetime | None = None
+) -> OpenInterest:
     results: dict[str, tuple[list[OpenInterestPoint], OpenInterestPoint | None] | None] = {}
 
     async def one(venue: str) -> None:
         results[venue] = await _venue_oi(deps, prov, venue, asset, at, live)
 
+    aggregated: list[AggregatedOpenInterest | None] = [None]
+
+    async def all_venues() -> None:
+        aggregated[0] = await _coinglass_open_interest(deps, prov, asset, cutoff or at)
+
     async with anyio.create_task_group() as tg:
         for venue in OI_VENUES:
             tg.start_soon(one, venue)
+        tg.start_soon(all_venues)
 
     by_venue: list[VenueOpenInterest] = []
     now_sum = 0.0
@@ -219,6 +275,7 @@ async def open_interest(deps: Deps, prov: Provenance, asset: str, at: datetime, 
         venues=answered,
         partial=bool(missing),
         by_venue=by_venue,
+        all_venues=aggregated[0],
     )
 
 
@@ -239,7 +296,7 @@ def _empty_liquidations(coverage: str) -> Liquidations:
 
 async def _coinglass_liquidations(deps: Deps, prov: Provenance, asset: str, cutoff: datetime) -> Liquidations:
     """Daily aggregated bars: the windows are the last 1 and 7 complete UTC days at or before cutoff."""
-    day_end = datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=UTC)  # bars ending at or before cutoff
+    day_end = _last_complete_day_end(cutoff)
     first = day_end - timedelta(days=7)
     fetched = await coinglass_derivatives.fetch_liquidation_history(
         deps.http, asset, first, day_end - timedelta(days=1)
@@ -345,7 +402,7 @@ async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> Leverag
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(run, "liq", lambda: liquidations(deps, prov, asset, at, cutoff))
-        tg.start_soon(run, "oi", lambda: open_interest(deps, prov, asset, at, parsed is None))
+        tg.start_soon(run, "oi", lambda: open_interest(deps, prov, asset, at, parsed is None, cutoff))
         tg.start_soon(run, "funding", lambda: funding(deps, prov, asset, at))
         tg.start_soon(
             run,
