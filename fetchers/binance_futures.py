@@ -123,7 +123,7 @@ async def fetch_open_interest_history(
     """Hourly OI (USD) with start <= time <= end; at most 500 rows, enough for 7 days and a margin."""
     if end - start > timedelta(hours=499):
         raise ValueError("openInterestHist serves at most 500 hourly rows per call")
-    fetched = await http.get(
+    return await http.get(
         SOURCE,
         "/futures/data/openInterestHist",
         parse_open_interest_hist,
@@ -136,4 +136,3 @@ async def fetch_open_interest_history(
         },
         ttl_s=300.0,
     )
-    return fetched

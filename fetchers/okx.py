@@ -128,10 +128,10 @@ def swap_family(asset: str) -> str:
     return f"{asset.upper()}-USDT"
 
 
-def _item(source_data: list[object], what: str) -> dict[str, object]:
-    if not source_data:
+def _item(data: list[object], what: str) -> dict[str, object]:
+    if not data:
         raise BadPayloadError(SOURCE, f"empty {what} data")
-    return expect_dict(SOURCE, source_data[0], what)
+    return expect_dict(SOURCE, data[0], what)
 
 
 def parse_instrument(response: httpx.Response) -> Instrument:

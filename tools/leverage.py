@@ -14,9 +14,9 @@ import anyio
 from mcp.server.mcpserver import Context
 
 from fetchers import binance_futures, bybit, coinglass_derivatives, okx
-from fetchers.errors import NotConfiguredError, UpstreamError
+from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
-from schemas.derivatives import FundingPoint, Liquidation, OpenInterestPoint
+from schemas.derivatives import FundingPoint, OpenInterestPoint
 from schemas.leverage import (
     AggregatedOpenInterest,
     FundingRow,
@@ -328,7 +328,7 @@ async def _okx_liquidations(deps: Deps, prov: Provenance, asset: str, at: dateti
     prov.add(instrument)
     week_start = at - timedelta(days=7)
     orders: list[tuple[datetime, bool, float, float]] = []
-    cursor: datetime | None = at + timedelta(milliseconds=1)
+    cursor = at + timedelta(milliseconds=1)
     exhausted = False
     for _ in range(LIQUIDATION_MAX_PAGES):
         page = await okx.fetch_liquidation_page(deps.http, asset, cursor)
@@ -341,7 +341,7 @@ async def _okx_liquidations(deps: Deps, prov: Provenance, asset: str, at: dateti
         oldest = min(r[0] for r in rows)
         if oldest <= week_start:
             break
-        if cursor is not None and oldest >= cursor:
+        if oldest >= cursor:
             break  # the endpoint ignored the cursor; stop rather than loop
         cursor = oldest
     else:
@@ -377,8 +377,6 @@ async def liquidations(deps: Deps, prov: Provenance, asset: str, at: datetime, c
             prov.failed("coinglass liquidations (falling back to OKX only)", exc)
     try:
         return await _okx_liquidations(deps, prov, asset, at)
-    except NotConfiguredError as exc:  # pragma: no cover - OKX is keyless
-        prov.failed("okx liquidations", exc)
     except UpstreamError as exc:
         prov.failed("okx liquidations", exc)
     return _empty_liquidations("none: no liquidation source answered")
@@ -438,6 +436,3 @@ async def get_leverage_state(ctx: Context[Any, Any], asset: AssetArg = "BTC", as
         return await compute_leverage(deps_from(ctx), asset, as_of)
     except InputError as exc:
         raise tool_error(exc) from None
-
-
-__all__ = ["Liquidation", "collect", "compute_leverage", "get_leverage_state"]
