@@ -264,8 +264,9 @@ async def test_collect_records_depth_then_past_query_reads_it(
         deps = Deps(http=Http(client, http_config(settings)), store=store, clock=lambda: FROZEN_NOW)
         written = await collect(deps)
     await store.close()
-    # 3 mids + bands (coinbase 3, kraken 3, okx 1: its book stops inside ±1%) + round levels (coinbase 2, kraken 1)
-    assert written == 3 + 7 + 3
+    # Book: 3 mids + bands (coinbase 3, kraken 3, okx 1: its book stops inside ±1%) + round levels (coinbase 2,
+    # kraken 1). Open interest: the last 24h of hourly rows (25 readings) from each of the 3 venues, BTC only.
+    assert written == 3 + 7 + 3 + 3 * 25
     out = await call(make_client, {"as_of": "2025-11-26T13:00:00Z"}, now=FROZEN_NOW + timedelta(hours=2))
     book = out["order_book"]
     assert book["depth_1pct_usd"] == pytest.approx(expected_band("coinbase", 1.0) + expected_band("kraken", 1.0))
@@ -305,6 +306,21 @@ async def test_html_instead_of_json_degrades_one_signal(make_client, fake: FakeU
     assert out["open_interest"]["venues"] == ["binance_futures", "okx", "bybit"]
 
 
+async def test_upstream_failure_after_success_serves_stale_with_warning(
+    make_client, tmp_path: Path, fake: FakeUpstream
+) -> None:
+    settings = make_settings(tmp_path, ttl_scale=0.0)  # nothing stays fresh, so the second call goes upstream
+    async with make_client(settings_=settings) as client:
+        first = (await client.call_tool("get_leverage_state", {})).structured_content
+        fake.faults["bybit"] = lambda request, path: httpx.Response(502, text="bad gateway")
+        second = (await client.call_tool("get_leverage_state", {})).structured_content
+    assert second["open_interest"]["usd"] == pytest.approx(first["open_interest"]["usd"])
+    bybit = [s for s in second["sources"] if s["name"] == "bybit"]
+    assert bybit
+    assert all(s["stale"] for s in bybit)
+    assert any("bybit is stale" in w for w in second["warnings"])
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -332,3 +348,52 @@ async def test_listing_and_methodology(make_client) -> None:
 
 def test_fake_now_matches_frozen_clock() -> None:
     assert datetime(2025, 11, 26, 12, tzinfo=UTC) == FROZEN_NOW
+
+
+# -- the history store behind past dates -----------------------------------------------------------------------
+
+
+async def test_recorded_open_interest_answers_dates_beyond_venue_lookback(make_client, settings: Settings) -> None:
+    """Binance serves 30 days of OI history; hourly rows recorded back then by `collect` stand in for it."""
+    store = SqliteStore(settings.resolved_db_path())
+    key = SeriesKey("binance_futures", "open_interest_usd", "BTC")
+    start = datetime(2025, 10, 2, tzinfo=UTC)
+    hours = [start + timedelta(hours=i) for i in range(9 * 24)]
+    await store.upsert(
+        [Observation(key, h, VENUE_SHARE["binance_futures"] * open_interest()[h.date()], h) for h in hours]
+    )
+    await store.close()
+    out = await call(make_client, {"as_of": "2025-10-10"})
+    oi = out["open_interest"]
+    assert oi["venues"] == ["binance_futures", "okx", "bybit"]
+    assert oi["partial"] is False
+    series = open_interest()
+    d = date(2025, 10, 10)
+    assert oi["usd"] == pytest.approx(sum(VENUE_SHARE.values()) * series[d], rel=1e-9)
+    assert oi["change_7d_pct"] == pytest.approx(100 * (series[d] / series[d - timedelta(days=7)] - 1), abs=1e-4)
+    assert any("binance_futures open interest read from the history store" in w for w in out["warnings"])
+
+
+async def test_backfill_records_hourly_oi_and_coinglass_days(tmp_path: Path, fake: FakeUpstream) -> None:
+    from fetchers.http import Http
+    from server.app import http_config
+    from tools.common import Deps
+    from tools.leverage import backfill
+
+    settings = keyed(tmp_path)
+    store = SqliteStore(settings.resolved_db_path())
+    async with httpx.AsyncClient(transport=fake.transport()) as client:
+        deps = Deps(http=Http(client, http_config(settings)), store=store, clock=lambda: FROZEN_NOW)
+        written = await backfill(deps, date(2025, 11, 1), date(2025, 11, 26))
+    assert written > 0
+    rows = await store.read(SeriesKey("binance_futures", "open_interest_usd", "BTC"))
+    assert rows[0].ts == datetime(2025, 11, 1, tzinfo=UTC)
+    assert rows[-1].ts == FROZEN_NOW
+    assert len(rows) == 25 * 24 + 13  # every hour from 11-01 00:00 to 11-26 12:00, none twice
+    sample = next(r for r in rows if r.ts == datetime(2025, 11, 21, 5, tzinfo=UTC))
+    assert sample.value == pytest.approx(VENUE_SHARE["binance_futures"] * open_interest()[date(2025, 11, 21)])
+    bybit = await store.read(SeriesKey("bybit", "open_interest_usd", "BTC"))
+    assert len(bybit) == len(rows)
+    longs = await store.read(SeriesKey("coinglass", "liquidations_long_usd", "BTC"))
+    assert {r.ts.date(): r.value for r in longs}[date(2025, 11, 21)] == pytest.approx(868515897.4307395)
+    await store.close()

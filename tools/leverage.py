@@ -6,7 +6,7 @@ Each section degrades on its own: a venue that fails is left out (never summed a
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from statistics import fmean
 from typing import Any
 
@@ -29,6 +29,8 @@ from schemas.leverage import (
 from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, deps_from, parse_as_of, rounded, tool_error
 from tools.leverage_book import collect as collect_books
 from tools.leverage_book import live_order_book, recorded_order_book
+from tools.leverage_history import LOOKBACK, collect_open_interest, fetch_venue_history, stored_points
+from tools.leverage_history import backfill as backfill_history
 from tools.leverage_math import at_or_before, funding_interval_hours, liquidation_totals, normalise_funding, pct_change
 
 TOOL_NAME = "get_leverage_state"
@@ -68,7 +70,6 @@ OI_TOLERANCE = timedelta(hours=2)
 OI_VENUES = ("binance_futures", "okx", "bybit")
 LIQUIDATION_MAX_PAGES = 60
 FUNDING_LOOKBACK = timedelta(days=3)
-BINANCE_OI_HISTORY = timedelta(days=binance_futures.OI_HISTORY_DAYS)
 
 
 async def _guard(prov: Provenance, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
@@ -130,39 +131,50 @@ async def funding(deps: Deps, prov: Provenance, asset: str, at: datetime) -> lis
 async def _venue_oi(
     deps: Deps, prov: Provenance, venue: str, asset: str, at: datetime, live: bool
 ) -> tuple[list[OpenInterestPoint], OpenInterestPoint | None] | None:
-    """(hourly USD history over the last 7 days + margin, live snapshot) or None when the venue failed."""
+    """(hourly USD history over the last 7 days + margin, live snapshot) or None when the venue has nothing."""
     start = at - timedelta(days=7) - OI_TOLERANCE
-    http = deps.http
+    reach = LOOKBACK[venue]
+    points: list[OpenInterestPoint] = []
+    failed = False
+    if deps.clock() - start <= reach:
+        try:
+            points, fetches = await fetch_venue_history(deps.http, venue, asset, start, at)
+            prov.add(fetches)
+        except UpstreamError as exc:
+            prov.failed(f"{venue} open interest", exc)
+            failed = True
+    if not points:
+        points = await stored_points(deps, venue, asset, start, at)
+        if points:
+            prov.warn(f"{venue} open interest read from the history store (recorded by collect/backfill)")
+        elif not failed and deps.clock() - start > reach:
+            prov.warn(
+                f"{venue} serves open interest history for the latest {reach.days} days only and the store has "
+                "none for this date; left out"
+            )
+            return None
+        elif failed:
+            return None
+    snapshot = await _live_snapshot(deps, prov, venue, asset) if live and not failed else None
+    return points, snapshot
+
+
+async def _live_snapshot(deps: Deps, prov: Provenance, venue: str, asset: str) -> OpenInterestPoint | None:
+    """The venue's current OI, fresher than the last hourly row; None falls back to that row."""
     try:
         if venue == "binance_futures":
-            if deps.clock() - start > BINANCE_OI_HISTORY:
-                prov.warn("binance_futures open interest history covers only the latest 30 days; left out")
-                return None
-            hist = await binance_futures.fetch_open_interest_history(http, asset, start, at)
-            prov.add(hist)
-            snap = None
-            if live:
-                oi = await binance_futures.fetch_open_interest(http, asset)
-                mark = await binance_futures.fetch_premium_index(http, asset)
-                prov.add([oi, mark])
-                base = oi.value.base or 0.0
-                snap = OpenInterestPoint(oi.value.time, base * mark.value.mark_price, base)
-            return hist.value, snap
+            oi = await binance_futures.fetch_open_interest(deps.http, asset)
+            mark = await binance_futures.fetch_premium_index(deps.http, asset)
+            prov.add([oi, mark])
+            base = oi.value.base
+            return None if base is None else OpenInterestPoint(oi.value.time, base * mark.value.mark_price, base)
         if venue == "okx":
-            points, okx_fetches = await okx.fetch_open_interest_history(http, asset, start, at)
-            prov.add(okx_fetches)
-            snap = None
-            if live:
-                got = await okx.fetch_open_interest(http, asset)
-                prov.add(got)
-                snap = got.value
-            return points, snap
-        points, fetches = await bybit.fetch_open_interest_history(http, asset, start, at)
-        prov.add(fetches)
-        return points, None
+            got = await okx.fetch_open_interest(deps.http, asset)
+            prov.add(got)
+            return got.value
     except UpstreamError as exc:
-        prov.failed(f"{venue} open interest", exc)
-        return None
+        prov.failed(f"{venue} current open interest (using the latest hourly reading)", exc)
+    return None
 
 
 def _last_complete_day_end(cutoff: datetime) -> datetime:
@@ -427,8 +439,13 @@ async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> Leverag
 
 
 async def collect(deps: Deps) -> int:
-    """Record what only exists "now": order-book depth per venue (for thin_book and past-date depth)."""
-    return await collect_books(deps)
+    """Record order-book depth (it exists only "now") and the last day of hourly OI per venue."""
+    return await collect_books(deps) + await collect_open_interest(deps)
+
+
+async def backfill(deps: Deps, since: date, until: date) -> int:
+    """Fill hourly OI per venue (as far back as each endpoint reaches) and, when keyed, CoinGlass daily history."""
+    return await backfill_history(deps, since, until)
 
 
 async def get_leverage_state(ctx: Context[Any, Any], asset: AssetArg = "BTC", as_of: AsOfArg = None) -> LeverageState:
