@@ -220,6 +220,13 @@ async def test_order_book_depth_and_round_levels_on_built_books(make_client) -> 
     assert any("kraken" in w and "80,000" in w for w in out["warnings"])
 
 
+async def test_as_of_today_is_answered_live(make_client, fake: FakeUpstream) -> None:
+    out = await call(make_client, {"as_of": "2025-11-26"})
+    assert out["as_of"].startswith("2025-11-26T12:00")
+    assert out["order_book"]["depth_1pct_usd"] is not None
+    assert fake.count("coinbase", "/book") == 1
+
+
 async def test_thin_book_null_with_reason_until_history_exists(make_client) -> None:
     out = await call(make_client, {})
     assert out["order_book"]["thin_book"] is None

@@ -403,7 +403,9 @@ async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> Leverag
     now = deps.clock()
     parsed = parse_as_of(as_of, now)
     at = parsed or now
-    cutoff = at + timedelta(microseconds=1) if parsed is not None else now
+    # parse_as_of caps "today" at now: such an as_of is answered live, like no as_of at all.
+    live = parsed is None or parsed >= now
+    cutoff = now if live else at + timedelta(microseconds=1)
     prov = Provenance()
     results: dict[str, Any] = {}
 
@@ -412,14 +414,12 @@ async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> Leverag
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(run, "liq", lambda: liquidations(deps, prov, asset, at, cutoff))
-        tg.start_soon(run, "oi", lambda: open_interest(deps, prov, asset, at, parsed is None, cutoff))
+        tg.start_soon(run, "oi", lambda: open_interest(deps, prov, asset, at, live, cutoff))
         tg.start_soon(run, "funding", lambda: funding(deps, prov, asset, at))
         tg.start_soon(
             run,
             "book",
-            lambda: (
-                live_order_book(deps, prov, asset) if parsed is None else recorded_order_book(deps, prov, asset, at)
-            ),
+            lambda: live_order_book(deps, prov, asset) if live else recorded_order_book(deps, prov, asset, at),
         )
     rows: list[FundingRow] = results["funding"]
     if not rows:
