@@ -64,6 +64,11 @@ def pct_change(now: float, then: float) -> float | None:
     return None if then <= 0 else 100 * (now / then - 1)
 
 
+def last_complete_day_end(cutoff: datetime) -> datetime:
+    """Midnight UTC ending the last UTC day that closed at or before `cutoff`."""
+    return datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=cutoff.tzinfo)
+
+
 # -- liquidations --------------------------------------------------------------------------------------------
 
 
