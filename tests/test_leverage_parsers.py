@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from fetchers import binance_futures, bybit, coinbase, coinglass_derivatives, kraken, okx
+from fetchers import binance, binance_futures, bybit, coinbase, coinglass_derivatives, kraken, okx
 from fetchers.errors import BadPayloadError
 from tests.fakes.data import PAYLOADS
 from tools.leverage_math import funding_interval_hours, mid_price, normalise_funding
@@ -78,6 +78,16 @@ def test_kraken_depth_recorded() -> None:
     assert book.truncated is True  # 5 levels asked, 5 returned: more may rest beyond
     assert mid_price(book) == pytest.approx(105944.25)
     assert kraken.parse_depth(response, count=500).truncated is False
+
+
+def test_binance_spot_depth_recorded() -> None:
+    response = recorded("binance", "binance_api_v3_depth_BTCUSDT_limit10_2021-10.json")
+    book = binance.parse_depth(response, limit=10)
+    assert book.bids[0].price == 60650.0
+    assert book.asks[0].price == 60650.01
+    assert book.asks[-1].size == pytest.approx(0.9617)
+    assert book.truncated is True
+    assert binance.parse_depth(response).truncated is False
 
 
 def test_coinbase_book_recorded_level1_shape() -> None:

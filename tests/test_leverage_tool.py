@@ -204,8 +204,10 @@ async def test_order_book_depth_and_round_levels_on_built_books(make_client) -> 
     assert venues["coinbase"]["depth_1pct_usd"] == pytest.approx(expected_band("coinbase", 1.0))
     assert venues["okx"]["depth_0_5pct_usd"] == pytest.approx(expected_band("okx", 0.5))
     assert venues["okx"]["depth_1pct_usd"] is None  # 400 levels of $2 stop 0.92% below mid
-    assert book["depth_1pct_venues"] == ["coinbase", "kraken"]
-    assert book["depth_1pct_usd"] == pytest.approx(expected_band("coinbase", 1.0) + expected_band("kraken", 1.0))
+    assert book["depth_1pct_venues"] == ["coinbase", "kraken", "binance"]
+    assert book["depth_1pct_usd"] == pytest.approx(
+        sum(expected_band(v, 1.0) for v in ("coinbase", "kraken", "binance"))
+    )
     levels = {lv["price"]: lv for lv in book["round_levels"]}
     assert list(levels) == [85_000.0, 80_000.0]
 
@@ -213,10 +215,12 @@ async def test_order_book_depth_and_round_levels_on_built_books(make_client) -> 
         bids, _ = orderbooks.served(venue)
         return sum(p * s for p, s in bids if level * 0.995 <= p <= level * 1.005)
 
-    assert levels[85_000.0]["venues"] == ["coinbase", "kraken"]
-    assert levels[85_000.0]["depth_usd"] == pytest.approx(near("coinbase", 85_000) + near("kraken", 85_000))
-    assert levels[85_000.0]["depth_usd"] > 2 * 3.0 * 85_000  # both walls of 3 BTC are inside the band
-    assert levels[80_000.0]["venues"] == ["coinbase"]  # Kraken's 500 levels stop near 84,500
+    assert levels[85_000.0]["venues"] == ["coinbase", "kraken", "binance"]
+    assert levels[85_000.0]["depth_usd"] == pytest.approx(
+        sum(near(v, 85_000) for v in ("coinbase", "kraken", "binance"))
+    )
+    assert levels[85_000.0]["depth_usd"] > 3 * 3.0 * 85_000  # the three walls of 3 BTC are inside the band
+    assert levels[80_000.0]["venues"] == ["coinbase"]  # Kraken's 500 levels stop near 84,500, Binance's near 82,000
     assert any("kraken" in w and "80,000" in w for w in out["warnings"])
 
 
@@ -271,12 +275,14 @@ async def test_collect_records_depth_then_past_query_reads_it(
         deps = Deps(http=Http(client, http_config(settings)), store=store, clock=lambda: FROZEN_NOW)
         written = await collect(deps)
     await store.close()
-    # Book: 3 mids + bands (coinbase 3, kraken 3, okx 1: its book stops inside ±1%) + round levels (coinbase 2,
-    # kraken 1). Open interest: the last 24h of hourly rows (25 readings) from each of the 3 venues, BTC only.
-    assert written == 3 + 7 + 3 + 3 * 25
+    # Book: 4 mids + bands (coinbase 3, kraken 3, okx 1: its book stops inside ±1%, binance 3) + round levels
+    # (coinbase 2, kraken 1, binance 1). Open interest: the last 24h of hourly rows (25 readings) from 3 venues.
+    assert written == 4 + 10 + 4 + 3 * 25
     out = await call(make_client, {"as_of": "2025-11-26T13:00:00Z"}, now=FROZEN_NOW + timedelta(hours=2))
     book = out["order_book"]
-    assert book["depth_1pct_usd"] == pytest.approx(expected_band("coinbase", 1.0) + expected_band("kraken", 1.0))
+    assert book["depth_1pct_usd"] == pytest.approx(
+        sum(expected_band(v, 1.0) for v in ("coinbase", "kraken", "binance"))
+    )
     assert {lv["price"] for lv in book["round_levels"]} == {85_000.0, 80_000.0}
     assert fake.count("coinbase", "/book") == 2  # the collector's (BTC, ETH); the past query read the store
 
@@ -285,7 +291,7 @@ async def test_collect_records_depth_then_past_query_reads_it(
 
 
 async def test_everything_down_gives_nulls_with_reasons_not_an_error(make_client, fake: FakeUpstream) -> None:
-    for source in ("binance_futures", "okx", "bybit", "coinbase", "kraken", "coinglass"):
+    for source in ("binance_futures", "binance", "okx", "bybit", "coinbase", "kraken", "coinglass"):
         fake.faults[source] = lambda request, path: httpx.Response(503, text="down")
     out = await call(make_client, {})
     assert out["liquidations"]["long_usd_24h"] is None

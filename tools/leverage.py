@@ -29,8 +29,8 @@ DESCRIPTION = """Leverage in the perpetual-futures market and how fragile spot b
 force-closed over 24h and 7d (all venues via CoinGlass when keyed, else OKX only; see coverage). open_interest: USD
 summed over Binance, OKX, Bybit with 24h/7d change (venues lists who answered; partial=true if one is missing).
 funding: one row per venue, the latest rate normalised to 8h and annualised (interval_hours detected); high positive
-= crowded longs, negative = shorts pay. order_book: USD depth within ±0.5/1/2% of mid on Coinbase, Kraken, OKX, bid
-depth near the two round levels below price, thin_book vs its 30-day median."""
+= crowded longs, negative = shorts pay. order_book: USD depth within ±0.5/1/2% of mid (Coinbase, Kraken, OKX,
+Binance), bid depth near the two round levels below price, thin_book vs its 30-day median."""
 
 METHODOLOGY = """## Leverage state (`get_leverage_state`)
 - **Funding**: per venue (Binance USD-M, OKX, Bybit linear perpetual), the latest settled rate at or before `as_of`.
@@ -48,7 +48,8 @@ METHODOLOGY = """## Leverage state (`get_leverage_state`)
   `usd = contracts * ctVal * bankruptcy price` (`side=sell` = a long liquidated), rolling windows ending at `as_of`;
   a window the endpoint's lookback does not reach is null. Streams (Binance forceOrder pushes at most one order per
   second, so it undercounts) are not used.
-- **Order book**: per venue (Coinbase BTC-USD level 2, Kraken XBTUSD top 500, OKX BTC-USDT top 400) the USD of bids
+- **Order book**: per venue (Coinbase BTC-USD level 2, Kraken XBTUSD top 500, OKX BTC-USDT top 400, Binance
+  BTCUSDT top 5,000) the USD of bids
   and asks within ±0.5/1/2% of mid; a band a truncated book does not reach is null for that venue and the sum covers
   the venues listed. Round levels: the two multiples of 5,000 (BTC; 250 for ETH) strictly below the reference mid
   (Coinbase first), with bid USD within ±0.5% of each. `thin_book` = ±1% depth < 0.5 x its 30-day median of

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import anyio
 
-from fetchers import coinbase, kraken, okx
+from fetchers import binance, coinbase, kraken, okx
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched, Http
 from schemas.derivatives import OrderBook
@@ -49,6 +49,7 @@ VENUES: tuple[BookVenue, ...] = (
     BookVenue("coinbase", lambda a: f"{a}-USD", lambda http, a: coinbase.fetch_book(http, f"{a}-USD")),
     BookVenue("kraken", kraken.usd_pair, kraken.fetch_depth),
     BookVenue("okx", okx.inst_id, okx.fetch_books),
+    BookVenue("binance", binance.symbol, binance.fetch_depth),
 )
 
 

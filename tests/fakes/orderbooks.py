@@ -2,7 +2,8 @@
 
 The books are constructed (not recorded): evenly spaced levels of BASE_SIZE around BOOK_MID plus bid walls at the
 round levels 85,000 and 80,000, so every depth figure can be recomputed from these constants. Each venue's reach
-mirrors its API: Coinbase returns the whole book, Kraken at most 500 levels a side, OKX at most 400.
+mirrors its API: Coinbase returns the whole book, Kraken at most 500 levels a side, OKX at most 400, Binance at
+most 5,000 (here $1 apart, so about ±5.7%).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ BOOK_MID = 87_000.0
 BASE_SIZE = 0.2
 WALLS = {85_000.0: 3.0, 80_000.0: 5.0}
 # venue -> (level spacing USD, levels per side the venue holds)
-SHAPE = {"coinbase": (5.0, 2000), "kraken": (5.0, 2000), "okx": (2.0, 2000)}
-SERVED = {"coinbase": 2000, "kraken": 500, "okx": 400}
+SHAPE = {"coinbase": (5.0, 2000), "kraken": (5.0, 2000), "okx": (2.0, 2000), "binance": (1.0, 6000)}
+SERVED = {"coinbase": 2000, "kraken": 500, "okx": 400, "binance": 5000}
 
 
 def book(venue: str) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
@@ -78,6 +79,16 @@ def okx_books(request: httpx.Request, path: str) -> httpx.Response | None:
     )
 
 
+def binance_depth(request: httpx.Request, path: str) -> httpx.Response | None:
+    if path != "/api/v3/depth":
+        return None
+    if request.url.params.get("symbol") != "BTCUSDT":
+        return httpx.Response(400, json={"code": -1121, "msg": "Invalid symbol."})
+    bids, asks = served("binance", int(request.url.params.get("limit", 100)))
+    side = lambda rows: [[f"{p:.8f}", f"{s:.8f}"] for p, s in rows]  # noqa: E731
+    return httpx.Response(200, json={"lastUpdateId": 14527958487, "bids": side(bids), "asks": side(asks)})
+
+
 def chain(fake: FakeUpstream, source: str, first: object) -> None:
     """Put `first` in front of the source's existing handler: it answers its paths, the rest fall through."""
     previous: Handler | None = fake.handlers.get(source)
@@ -97,3 +108,4 @@ def register(fake: FakeUpstream) -> None:
     chain(fake, "coinbase", coinbase_book)
     chain(fake, "kraken", kraken_depth)
     chain(fake, "okx", okx_books)
+    chain(fake, "binance", binance_depth)
