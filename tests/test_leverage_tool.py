@@ -14,11 +14,22 @@ from store.base import Observation, SeriesKey
 from store.sqlite import SqliteStore
 from tests.conftest import FROZEN_NOW, make_settings
 from tests.fakes import FakeUpstream, orderbooks
+from tests.fakes import binance_futures as binance_futures_fake
+from tests.fakes import bybit_derivatives as bybit_fake
+from tests.fakes import coinglass_derivatives as coinglass_fake
 from tests.fakes import okx_derivatives as okx_fake
 from tests.fakes.data import PAYLOADS
 from tests.fakes.leverage_data import VENUE_SHARE, funding_pct, long_liquidations, open_interest, short_liquidations
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def derivative_routes(fake: FakeUpstream) -> None:
+    """Layer this tool's routes on top again, in case a fake registered later replaced a shared source's handler."""
+    for module in (binance_futures_fake, bybit_fake, coinglass_fake, okx_fake, orderbooks):
+        module.register(fake)
+
 
 KEY = "cg-test-key-7f3a"
 

@@ -13,7 +13,7 @@ import httpx
 
 from tests.fakes import FakeUpstream
 from tests.fakes.leverage_data import from_ms, long_liquidations, ms, open_interest, short_liquidations
-from tests.fakes.orderbooks import chain
+from tests.fakes.routing import chain
 
 
 def _days(params: httpx.QueryParams) -> list[date]:

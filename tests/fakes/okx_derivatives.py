@@ -28,7 +28,7 @@ from tests.fakes.leverage_data import (
     short_liquidations,
     venue_oi_usd,
 )
-from tests.fakes.orderbooks import chain
+from tests.fakes.routing import chain
 
 CT_VAL = 0.01
 LIQUIDATION_LOOKBACK = timedelta(days=8)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.fakes import FakeUpstream, Handler
+from tests.fakes import FakeUpstream
+from tests.fakes.routing import chain
 
 BOOK_MID = 87_000.0
 BASE_SIZE = 0.2
@@ -87,21 +88,6 @@ def binance_depth(request: httpx.Request, path: str) -> httpx.Response | None:
     bids, asks = served("binance", int(request.url.params.get("limit", 100)))
     side = lambda rows: [[f"{p:.8f}", f"{s:.8f}"] for p, s in rows]  # noqa: E731
     return httpx.Response(200, json={"lastUpdateId": 14527958487, "bids": side(bids), "asks": side(asks)})
-
-
-def chain(fake: FakeUpstream, source: str, first: object) -> None:
-    """Put `first` in front of the source's existing handler: it answers its paths, the rest fall through."""
-    previous: Handler | None = fake.handlers.get(source)
-
-    def handler(request: httpx.Request, path: str) -> httpx.Response:
-        got = first(request, path)  # type: ignore[operator]
-        if got is not None:
-            return got  # type: ignore[no-any-return]
-        if previous is not None:
-            return previous(request, path)
-        return httpx.Response(404, json={"error": f"fake {source} has no route for {path}"})
-
-    fake.handlers[source] = handler
 
 
 def register(fake: FakeUpstream) -> None:
