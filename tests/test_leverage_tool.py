@@ -113,6 +113,15 @@ async def test_okx_lookback_shorter_than_7d_gives_null_not_partial_sum(make_clie
     assert any("reach back only" in w and "7d" in w for w in out["warnings"])
 
 
+async def test_keyless_past_date_beyond_okx_history_is_null_with_reason(make_client) -> None:
+    out = await call(make_client, {"as_of": "2025-11-10"})
+    liq = out["liquidations"]
+    assert liq["source"] == "okx"
+    assert liq["long_usd_24h"] is None
+    assert liq["short_usd_7d"] is None
+    assert any("okx returned no liquidations at or before as_of" in w for w in out["warnings"])
+
+
 async def test_coinglass_down_falls_back_to_okx_with_warning(make_client, tmp_path: Path, fake: FakeUpstream) -> None:
     fake.faults["coinglass"] = lambda request, path: httpx.Response(500, text="upstream error")
     out = await call(make_client, {}, settings_=keyed(tmp_path))

@@ -85,9 +85,16 @@ async def _okx_liquidations(deps: Deps, prov: Provenance, asset: str, at: dateti
     reach = min((r.time for r in liqs), default=None)
     out: dict[str, float | None] = {}
     for label, start in (("24h", at - timedelta(hours=24)), ("7d", week_start)):
-        if reach is None or reach > start:
-            since = "nothing" if reach is None else reach.strftime("%Y-%m-%dT%H:%MZ")
+        if reach is None:
+            prov.warn(
+                f"okx returned no liquidations at or before as_of (its public history is short); "
+                f"the {label} totals are unavailable"
+            )
+            out[f"long_{label}"] = out[f"short_{label}"] = None
+            continue
+        if reach > start:
             why = "its history ended" if exhausted else "the page limit was reached"
+            since = reach.strftime("%Y-%m-%dT%H:%MZ")
             prov.warn(f"okx liquidations reach back only to {since} ({why}); the {label} totals are unavailable")
             out[f"long_{label}"] = out[f"short_{label}"] = None
             continue
