@@ -21,7 +21,8 @@ from fetchers.parsing import expect_dict, expect_list, num, ts_millis
 from schemas.derivatives import LiquidationBucket, OpenInterestPoint
 
 SOURCE = "coinglass"
-EXCHANGES = "Binance,OKX,Bybit,Bitget,Gate,Hyperliquid,HTX,Bitmex,Deribit,Bitfinex,Kraken,Coinbase"
+# Exchange names as CoinGlass spells them in public client code; the aggregate covers exactly these venues.
+EXCHANGES = "Binance,OKX,Bybit,Bitget,Gate,KuCoin,BingX,Bitmex,Kraken,CoinEx,dYdX"
 
 
 def _data(response: httpx.Response) -> list[object]:

@@ -51,7 +51,7 @@ async def _coinglass_liquidations(deps: Deps, prov: Provenance, asset: str, cuto
         short_usd_24h=None if last is None else round(last.short_usd, 2),
         long_usd_7d=round(sum(by_day[d].long_usd for d in days), 2) if full else None,
         short_usd_7d=round(sum(by_day[d].short_usd for d in days), 2) if full else None,
-        coverage="all major venues (CoinGlass aggregated history, daily UTC bars)",
+        coverage=f"all major venues (CoinGlass aggregated history, daily UTC bars: {coinglass_derivatives.EXCHANGES})",
         source="coinglass",
         window_end=day_end,
     )
