@@ -43,7 +43,7 @@ class PolyMarket:
     end_date: datetime | None
 
     def yes_price(self) -> float | None:
-        for name, price in zip(self.outcomes, self.outcome_prices, strict=True):
+        for name, price in zip(self.outcomes, self.outcome_prices, strict=False):
             if name.strip().lower() == "yes":
                 return price
         return None
@@ -88,10 +88,11 @@ def _time(value: Any) -> datetime | None:
 def _market(raw: dict[str, Any], where: str) -> PolyMarket:
     slug = str(raw.get("slug") or raw.get("id") or where)
     outcomes = tuple(str(o) for o in _json_list(raw.get("outcomes"), f"{slug} outcomes"))
-    raw_prices = _json_list(raw.get("outcomePrices"), f"{slug} outcomePrices")
+    # A market not yet deployed (active false) comes without outcomePrices and clobTokenIds: it is unpriced.
+    raw_prices = _json_list(raw.get("outcomePrices") or "[]", f"{slug} outcomePrices")
     prices = tuple(num(SOURCE, p, f"{slug} outcomePrices") for p in raw_prices)
-    tokens = tuple(str(t) for t in _json_list(raw.get("clobTokenIds", "[]"), f"{slug} clobTokenIds"))
-    if len(prices) != len(outcomes) or (tokens and len(tokens) != len(outcomes)):
+    tokens = tuple(str(t) for t in _json_list(raw.get("clobTokenIds") or "[]", f"{slug} clobTokenIds"))
+    if (prices and len(prices) != len(outcomes)) or (tokens and len(tokens) != len(outcomes)):
         raise BadPayloadError(
             SOURCE, f"{slug}: {len(outcomes)} outcomes, {len(prices)} prices, {len(tokens)} token ids do not line up"
         )

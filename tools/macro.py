@@ -123,12 +123,17 @@ class Ctx:
         self.live = as_of is None
         self.at = as_of or self.now
         self.today = self.now.date()
+        self.rows_written = 0
+
+    def observed(self, fetched: Fetched[Any]) -> datetime:
+        """When the value was read, on the tool's clock (a cached or stale value is as old as its fetch)."""
+        return self.now - timedelta(seconds=fetched.age_seconds)
 
     async def store_write(self, observations: list[Observation]) -> None:
         if self.deps.store is None or not observations:
             return
         try:
-            await self.deps.store.upsert(observations)
+            self.rows_written += await self.deps.store.upsert(observations)
         except Exception as exc:  # a read-only or locked store must not break an answer
             self.prov.warn(f"could not record a snapshot in the history store ({type(exc).__name__})")
 
@@ -266,9 +271,8 @@ async def _fetch_market_cap(c: Ctx) -> Fetched[MarketCapSnapshot] | None:
     return None
 
 
-def _mcap_observation(fetched: Fetched[MarketCapSnapshot]) -> Observation:
-    ts = fetched.value.updated_at or fetched.fetched_at
-    return Observation(mcap_key(fetched.source), ts, fetched.value.total_usd, fetched.fetched_at)
+def _mcap_observation(c: Ctx, fetched: Fetched[MarketCapSnapshot]) -> Observation:
+    return Observation(mcap_key(fetched.source), c.observed(fetched), fetched.value.total_usd, c.now)
 
 
 async def _market_cap(c: Ctx) -> CryptoMarketCap:
@@ -280,7 +284,7 @@ async def _market_cap(c: Ctx) -> CryptoMarketCap:
     if c.live:
         fetched = await _fetch_market_cap(c)
         if fetched is not None:
-            obs = _mcap_observation(fetched)
+            obs = _mcap_observation(c, fetched)
             await c.store_write([obs])
             usd, at, dominance, source = obs.value, obs.ts, fetched.value.btc_dominance_pct, fetched.source
     else:
@@ -339,7 +343,7 @@ async def _live_odds(c: Ctx, meeting: Meeting | None) -> tuple[list[FedOutcome],
         c.prov.add(fetched)
         chosen = _kalshi_for(fetched.value, meeting)
         if chosen:
-            return chosen, kalshi.SOURCE, chosen[0].event, fetched.fetched_at
+            return chosen, kalshi.SOURCE, chosen[0].event, c.observed(fetched)
         c.prov.warn("kalshi lists no open KXFEDDECISION market for the next meeting; trying polymarket")
     if meeting is None:
         return None
@@ -435,8 +439,9 @@ async def _tip(c: Ctx) -> tuple[int, datetime, str] | None:
         fetched = await _try(c.prov, f"chain tip from {source}", partial(mempool.fetch_tip_height, c.deps.http, source))
         if fetched is not None:
             c.prov.add(fetched)
-            await c.store_write([Observation(TIP_KEY, fetched.fetched_at, float(fetched.value), fetched.fetched_at)])
-            return fetched.value, fetched.fetched_at, source
+            observed = c.observed(fetched)
+            await c.store_write([Observation(TIP_KEY, observed, float(fetched.value), c.now)])
+            return fetched.value, observed, source
     return None
 
 
@@ -535,25 +540,13 @@ async def collect(deps: Deps) -> int:
     if deps.store is None:
         return 0
     c = Ctx(deps, None)
-    rows: list[Observation] = []
-    mcap = await _fetch_market_cap(c)
-    if mcap is not None:
-        rows.append(_mcap_observation(mcap))
-    meeting = load_schedule().next_meeting(c.today)
-    live = await _live_odds(c, meeting)
-    if live is not None and meeting is not None:
-        outcomes, source, _, observed = live
-        cut = cut_odds(outcomes).cut
-        if cut is not None:
-            rows.append(Observation(cut_key(source, meeting), observed, cut, c.now))
-    tip = await _try(c.prov, "chain tip", lambda: mempool.fetch_tip_height(deps.http))
-    if tip is not None:
-        rows.append(Observation(TIP_KEY, tip.fetched_at, float(tip.value), tip.fetched_at))
-    fng = await _try(c.prov, "Fear & Greed", lambda: alternative_me.fetch_fng(deps.http, 1))
-    if fng is not None and fng.value:
-        last = fng.value[-1]
-        rows.append(Observation(FNG_KEY, datetime.combine(last.day, time(0), tzinfo=UTC), last.value, c.now))
-    return await deps.store.upsert(rows) if rows else 0
+    # The live parts snapshot what they read; running them is the collection.
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_market_cap, c)
+        tg.start_soon(_fed, c)
+        tg.start_soon(_tip, c)
+        tg.start_soon(_fear_greed, c)
+    return c.rows_written
 
 
 async def get_macro_backdrop(ctx: Context[Any, Any], as_of: AsOfArg = None) -> MacroBackdrop:
