@@ -133,7 +133,8 @@ class Ctx:
         if self.deps.store is None or not observations:
             return
         try:
-            self.rows_written += await self.deps.store.upsert(observations)
+            written = await self.deps.store.upsert(observations)
+            self.rows_written += written  # not `+= await`: parts run concurrently and would lose counts
         except Exception as exc:  # a read-only or locked store must not break an answer
             self.prov.warn(f"could not record a snapshot in the history store ({type(exc).__name__})")
 
