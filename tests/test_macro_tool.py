@@ -242,6 +242,27 @@ async def test_past_the_known_schedule_next_meeting_is_not_guessed(make_client) 
     assert any("covers 2024-2026 only" in w for w in out["warnings"])
 
 
+async def test_as_of_today_is_now_and_uses_live_odds(make_client, fake: FakeUpstream) -> None:
+    out = await call(make_client, {"as_of": "2025-11-26"})
+    assert out["fed"]["source"] == "kalshi"
+    assert out["crypto_market_cap"]["source"] == "coingecko"
+    assert out["as_of"].startswith("2025-11-26T12:00")
+
+
+async def test_before_the_known_schedule_next_meeting_is_not_guessed(make_client) -> None:
+    out = await call(make_client, {"as_of": "2023-11-24"})
+    assert out["fed"]["next_meeting"] is None
+    assert any("next FOMC meeting unknown for 2023-11-24" in w for w in out["warnings"])
+
+
+async def test_an_index_that_stopped_updating_is_flagged(make_client) -> None:
+    # The served FRED files end on 2026-04-14.
+    out = await call(make_client, {"as_of": "2026-05-01"}, now=datetime(2026, 5, 2, tzinfo=UTC))
+    sp = next(i for i in out["indices"] if i["symbol"] == "SP500")
+    assert sp["date"] == "2026-04-14"
+    assert any("S&P 500: the latest close available is from 2026-04-14 (17 days" in w for w in out["warnings"])
+
+
 # -- market cap, halving, Fear & Greed ---------------------------------------------------------------------------------
 
 

@@ -30,7 +30,9 @@ class Schedule:
     meetings: tuple[Meeting, ...]
 
     def next_meeting(self, on: date) -> Meeting | None:
-        """The first meeting whose decision day is on or after `on`; None past the covered years."""
+        """The first meeting whose decision day is on or after `on`; None outside the covered years."""
+        if on.year < min(self.years):
+            return None  # meetings of earlier years are not listed: the first listed one may not be next
         for meeting in self.meetings:
             if meeting.end >= on:
                 return meeting

@@ -87,6 +87,7 @@ NASDAQ = "NASDAQCOM"
 INDEX_CLOSE_UTC = time(21, 0)
 INDEX_WINDOW_DAYS = 200  # about 135 trading days: room for 90 returns plus holidays and gaps
 DRAWDOWN_DAYS = 365
+STALE_INDEX_DAYS = 5
 SNAPSHOT_MAX_AGE = timedelta(days=2)
 SIX_WEEKS = timedelta(days=42)
 SIX_WEEKS_TOLERANCE = timedelta(days=3)
@@ -120,8 +121,9 @@ class Ctx:
         self.deps = deps
         self.prov = Provenance()
         self.now = deps.clock()
-        self.live = as_of is None
-        self.at = as_of or self.now
+        # parse_as_of caps today's date at now: such an as_of is "now" and may use live sources.
+        self.live = as_of is None or as_of >= self.now
+        self.at = self.now if as_of is None else min(as_of, self.now)
         self.today = self.now.date()
         self.rows_written = 0
 
@@ -182,11 +184,15 @@ async def _index_series(c: Ctx, name: str, series: str, symbol: str) -> tuple[li
     return None
 
 
-def _index_close(name: str, series: str, got: tuple[list[DailyClose], str] | None) -> IndexClose:
+def _index_close(c: Ctx, name: str, series: str, got: tuple[list[DailyClose], str] | None) -> IndexClose:
     if got is None:
+        c.prov.warn(f"{name} unavailable from every source (FRED, Yahoo)")
         return IndexClose(name=name, symbol=series, close=None, change_pct=None, date=None)
     rows, source = got
     last, prev = rows[-1], rows[-2]
+    lag = (c.at.date() - last.day).days
+    if lag > STALE_INDEX_DAYS:  # a long weekend is 4 days; more means the source stopped updating
+        c.prov.warn(f"{name}: the latest close available is from {last.day} ({lag} days before as_of)")
     return IndexClose(
         name=name,
         symbol=series,
@@ -367,8 +373,8 @@ async def _fed(c: Ctx) -> FedOdds:
     )
     if meeting is None:
         c.prov.warn(
-            f"next FOMC meeting unknown: the packaged Federal Reserve schedule covers {min(schedule.years)}-"
-            f"{max(schedule.years)} only"
+            f"next FOMC meeting unknown for {c.at.date()}: the packaged Federal Reserve schedule covers "
+            f"{min(schedule.years)}-{max(schedule.years)} only"
         )
     if not c.live:
         return await _stored_odds(c, fed, meeting)
@@ -515,10 +521,7 @@ async def compute_macro(deps: Deps, as_of: str | None) -> MacroBackdrop:
         tg.start_soon(run, "halving", lambda: _halving(c))
         tg.start_soon(run, "fng", lambda: _fear_greed(c))
 
-    indices = [_index_close(name, series, results[series]) for name, series, _ in INDICES]
-    for index in indices:
-        if index.close is None:
-            c.prov.warn(f"{index.name} unavailable from every source (FRED, Yahoo)")
+    indices = [_index_close(c, name, series, results[series]) for name, series, _ in INDICES]
     nasdaq = results[NASDAQ][0] if results[NASDAQ] is not None else None
     drawdown_pct, drawdown = _drawdown(c, results["btc"])
     return MacroBackdrop(
