@@ -305,6 +305,8 @@ async def test_market_cap_as_of_from_stored_real_totals(make_client, settings: S
     assert cap["source"] == "store"
     assert cap["change_6w_pct"] == pytest.approx(100 * (now_total / then_total - 1), abs=1e-4)
     assert cap["change_6w_pct"] == pytest.approx(-22.86, abs=0.01)
+    cited = {s["endpoint"]: s for s in out["sources"]}
+    assert "windvane-store:coingecko/total_market_cap_usd/ALL" in cited
 
 
 async def test_coinpaprika_fallback_for_market_cap(make_client, fake: FakeUpstream) -> None:

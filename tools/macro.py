@@ -152,6 +152,11 @@ class Ctx:
             for row in rows:
                 if best is None or abs(row.ts - target) < abs(best.ts - target):
                     best = row
+        if best is not None:
+            # A stored figure is cited like a fetched one: its series, when it was learned and how old it is.
+            age = max(0.0, (self.now - best.fetched_at).total_seconds())
+            endpoint = f"windvane-store:{best.key.label()}"
+            self.prov.add(Fetched(best.value, best.key.source, endpoint, best.fetched_at, age_seconds=round(age, 3)))
         return best
 
 
