@@ -5,6 +5,9 @@ GET /events?slug=fed-decision-in-december returns a JSON array of events, each w
 they are decoded a second time and checked to line up. A Fed-decision event has one market per bracket, named by
 `groupItemTitle`: "50+ bps decrease", "25 bps decrease", "No change", "25+ bps increase".
 `bestBid`/`bestAsk`/`lastTradePrice` are the Yes token's prices; `oneDayPriceChange` its change over a day.
+
+Price history (source `polymarket_clob`): GET https://clob.polymarket.com/prices-history?market=<Yes token id>
+&interval=max&fidelity=1440 returns `{"history": [{"t": <unix s>, "p": 0.65}, ...]}`, used for past `as_of` odds.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from fetchers.parsing import expect_dict, expect_list, num
 from schemas.macro_rows import FedOutcome
 
 SOURCE = "polymarket"
+CLOB_SOURCE = "polymarket_clob"
 _BPS = re.compile(r"(\d+)\s*\+?\s*bps?", re.IGNORECASE)
 
 
@@ -41,6 +45,12 @@ class PolyMarket:
     active: bool
     closed: bool
     end_date: datetime | None
+
+    def yes_token(self) -> str | None:
+        for name, token in zip(self.outcomes, self.clob_token_ids, strict=False):
+            if name.strip().lower() == "yes":
+                return token
+        return None
 
     def yes_price(self) -> float | None:
         for name, price in zip(self.outcomes, self.outcome_prices, strict=False):
@@ -150,11 +160,12 @@ def bracket_of(title: str) -> tuple[str, int] | None:
     return None
 
 
-def fed_outcomes(event: PolyEvent) -> list[FedOutcome]:
-    """The open markets of a Fed-decision event as outcomes; markets that name no bracket are left out."""
+def fed_outcomes(event: PolyEvent, *, include_closed: bool = False) -> list[FedOutcome]:
+    """The markets of a Fed-decision event as outcomes (open ones only unless `include_closed`, for history);
+    markets that name no bracket are left out."""
     rows = []
     for market in event.markets:
-        if market.closed:
+        if market.closed and not include_closed:
             continue
         bracket = bracket_of(market.group_title or market.question)
         if bracket is None:
@@ -175,6 +186,7 @@ def fed_outcomes(event: PolyEvent) -> list[FedOutcome]:
                 last_price=last,
                 previous_price=previous,
                 close_time=market.end_date,
+                token_id=market.yes_token(),
             )
         )
     return rows
@@ -182,3 +194,27 @@ def fed_outcomes(event: PolyEvent) -> list[FedOutcome]:
 
 async def fetch_events(http: Http, slug: str) -> Fetched[list[PolyEvent]]:
     return await http.get(SOURCE, "/events", parse_events, params={"slug": slug}, ttl_s=120.0)
+
+
+def parse_price_history(response: httpx.Response) -> list[tuple[datetime, float]]:
+    """(time, price 0..1) points, oldest first."""
+    body = expect_dict(CLOB_SOURCE, decode_json(response, CLOB_SOURCE), "prices-history response")
+    points = []
+    for i, point in enumerate(expect_list(CLOB_SOURCE, body.get("history"), "history")):
+        point = expect_dict(CLOB_SOURCE, point, f"history {i}")
+        price = num(CLOB_SOURCE, point.get("p"), f"history {i} p")
+        if not 0 <= price <= 1:
+            raise BadPayloadError(CLOB_SOURCE, f"history {i}: price {price} is outside 0..1")
+        points.append((datetime.fromtimestamp(num(CLOB_SOURCE, point.get("t"), f"history {i} t"), UTC), price))
+    return sorted(points)
+
+
+async def fetch_price_history(http: Http, token_id: str) -> Fetched[list[tuple[datetime, float]]]:
+    """The Yes token's daily price history; an hour's cache is plenty for daily points."""
+    return await http.get(
+        CLOB_SOURCE,
+        "/prices-history",
+        parse_price_history,
+        params={"market": token_id, "interval": "max", "fidelity": 1440},
+        ttl_s=3600.0,
+    )

@@ -36,7 +36,9 @@ class FedOdds(BaseModel):
     cut_probability_change_1d: float | None = Field(
         default=None, description="Change of cut_probability since about a day earlier, in probability units."
     )
-    change_basis: str | None = Field(default=None, description="venue_previous_day or stored_snapshot.")
+    change_basis: str | None = Field(
+        default=None, description="venue_previous_day, venue_price_history or stored_snapshot."
+    )
     hold_probability: float | None = None
     source: str | None = Field(description="kalshi or polymarket.")
     market: str | None = Field(default=None, description="Kalshi event ticker or Polymarket event slug.")

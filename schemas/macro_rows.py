@@ -28,6 +28,7 @@ class FedOutcome:
     previous_yes_ask: float | None = None
     previous_price: float | None = None
     close_time: datetime | None = None
+    token_id: str | None = None  # Polymarket: the Yes token, whose price history the CLOB serves
 
 
 @dataclass(frozen=True, slots=True)

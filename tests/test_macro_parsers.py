@@ -328,3 +328,18 @@ def test_alternative_me_real_payload() -> None:
 def test_alternative_me_drift(body: dict[str, Any], needle: str) -> None:
     with pytest.raises(BadPayloadError, match=needle):
         alternative_me.parse_fng(resp(body))
+
+
+def test_polymarket_price_history_real_payload() -> None:
+    raw = (PAYLOADS / "polymarket" / "polymarket_clob_prices-history_5pts_2026-09.json").read_bytes()
+    points = polymarket.parse_price_history(resp(raw))
+    assert [p for _, p in points] == [0.63, 0.605, 0.605, 0.61, 0.635]
+    assert points[0][0] == datetime.fromtimestamp(1789340418, UTC)
+    with pytest.raises(BadPayloadError, match=r"outside 0\.\.1"):
+        polymarket.parse_price_history(resp({"history": [{"t": 1, "p": 63}]}))
+
+
+def test_polymarket_fed_outcomes_carry_the_yes_token() -> None:
+    [event] = polymarket.parse_events(resp([fake_polymarket.fed_event()]))
+    tokens = {o.bp: o.token_id for o in polymarket.fed_outcomes(event)}
+    assert tokens[-25] == str(10**70 + 4)  # market 2's Yes token (outcomes are ["Yes", "No"])

@@ -26,6 +26,7 @@ from tests.conftest import FROZEN_NOW, make_settings
 from tests.fakes import FakeUpstream
 from tests.fakes import fred as fake_fred
 from tests.fakes import kalshi as fake_kalshi
+from tests.fakes import polymarket as fake_polymarket
 from tests.fakes.coingecko import GLOBAL, PAPRIKA_GLOBAL
 from tests.fakes.data import DATA
 from tools.common import Deps
@@ -225,14 +226,30 @@ async def test_past_as_of_reads_stored_odds_never_todays(make_client, fake: Fake
     assert fake.count("polymarket") == 0
 
 
+async def test_past_as_of_odds_from_polymarket_price_history(make_client, fake: FakeUpstream) -> None:
+    out = await call(make_client, {"as_of": "2025-11-20T12:00:00Z"})
+    fed = out["fed"]
+    assert fed["source"] == "polymarket"
+    assert fed["market"] == "fed-decision-in-december"
+    # The 11-20 00:00 daily points of the two cut brackets; the day before for the change.
+    now = fake_polymarket.cut25_path(date(2025, 11, 20)) + 0.01
+    before = fake_polymarket.cut25_path(date(2025, 11, 19)) + 0.01
+    assert fed["cut_probability"] == pytest.approx(now)
+    assert fed["cut_probability_change_1d"] == pytest.approx(now - before)
+    assert fed["change_basis"] == "venue_price_history"
+    assert fed["observed_at"].startswith("2025-11-20T00:00")
+    assert fake.count("kalshi") == 0
+
+
 async def test_past_as_of_without_snapshots_is_unavailable(make_client, fake: FakeUpstream) -> None:
+    fake.faults["polymarket_clob"] = down()
     out = await call(make_client, {"as_of": "2025-11-24"})
     assert out["fed"]["cut_probability"] is None
     assert out["crypto_market_cap"]["usd"] is None
     assert out["halving"]["next_eta"] is None
     assert fake.count("kalshi") == fake.count("coingecko") == fake.count("mempool") == 0
     text = " ".join(out["warnings"])
-    assert "report only current odds" in text
+    assert "Kalshi reports only current odds" in text
     assert "report only the current value" in text
 
 

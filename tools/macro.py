@@ -63,7 +63,8 @@ METHODOLOGY = """## Macro backdrop (`get_macro_backdrop`)
   cut brackets (Kalshi KXFEDDECISION tickers ending C25/C26; Polymarket "… bps decrease") of each bracket's
   probability: the bid/ask mid when the spread is at most $0.05, else the last traded price. Prices are not
   renormalised. Change over a day: from the venue's own previous-day prices, else from a stored snapshot 12-36 h
-  earlier. Past `as_of`: stored snapshots only (within 2 days), else null.
+  earlier. Past `as_of`: a stored snapshot within 2 days before it, else Polymarket's daily CLOB price history of
+  each cut bracket (last point at or before as_of, within 2 days), else null.
 - BTC-Nasdaq: Coinbase BTC-USD daily closes (UTC day D) paired with the Nasdaq close of trading day D; log returns
   between consecutive paired days; Pearson correlation over the last 30 and 90 returns; `beta_90d = cov/var(Nasdaq)`.
 - BTC drawdown: `100*(last daily close / max daily close over the 365 days ending that day - 1)`, with the high's date.
@@ -335,7 +336,9 @@ def _kalshi_for(outcomes: list[FedOutcome], meeting: Meeting | None) -> list[Fed
     return [o for o in outcomes if kalshi.event_month(o.event) == (meeting.end.year, meeting.end.month)]
 
 
-async def _polymarket_for(c: Ctx, meeting: Meeting) -> tuple[list[FedOutcome], str | None]:
+async def _polymarket_for(
+    c: Ctx, meeting: Meeting, *, include_closed: bool = False
+) -> tuple[list[FedOutcome], str | None]:
     month = meeting.end.strftime("%B").lower()
     for slug in (f"fed-decision-in-{month}", f"fed-decision-in-{month}-{meeting.end.year}"):
         fetched = await _try(c.prov, "Fed odds from polymarket", partial(polymarket.fetch_events, c.deps.http, slug))
@@ -345,7 +348,7 @@ async def _polymarket_for(c: Ctx, meeting: Meeting) -> tuple[list[FedOutcome], s
         for event in fetched.value:
             # A slug can be reused across years: only an event ending within a week of the meeting is the one.
             if event.end_date is not None and abs((event.end_date.date() - meeting.end).days) <= 7:
-                return polymarket.fed_outcomes(event), event.slug
+                return polymarket.fed_outcomes(event, include_closed=include_closed), event.slug
     return [], None
 
 
@@ -430,11 +433,54 @@ async def _stored_odds(c: Ctx, fed: FedOdds, meeting: Meeting | None) -> FedOdds
             fed.cut_probability, fed.source, fed.observed_at = rounded(stored.value), source, stored.ts
             await _stored_change(c, fed, source, meeting, stored.ts, stored.value)
             return fed
+    if await _polymarket_history_odds(c, fed, meeting):
+        return fed
     c.prov.warn(
-        "Fed cut probability unavailable for as_of: Kalshi and Polymarket report only current odds and the history "
-        "store has no snapshot within 2 days before as_of"
+        "Fed cut probability unavailable for as_of: Kalshi reports only current odds, the history store has no "
+        "snapshot within 2 days before as_of, and Polymarket's price history has none either"
     )
     return fed
+
+
+def _point_at(points: list[tuple[datetime, float]], at: datetime) -> tuple[datetime, float] | None:
+    known = [p for p in points if p[0] <= at]
+    return known[-1] if known and at - known[-1][0] <= SNAPSHOT_MAX_AGE else None
+
+
+async def _polymarket_history_odds(c: Ctx, fed: FedOdds, meeting: Meeting) -> bool:
+    """Past odds from Polymarket's CLOB price history of each cut bracket's Yes token (daily points)."""
+    outcomes, slug = await _polymarket_for(c, meeting, include_closed=True)
+    cuts = [o for o in outcomes if o.bracket == "cut" and o.token_id]
+    if not cuts:
+        return False
+    now_sum, prev_sum, last_t = 0.0, 0.0, c.at - SNAPSHOT_MAX_AGE
+    prev_complete = True
+    for outcome in cuts:
+        assert outcome.token_id is not None
+        fetched = await _try(
+            c.prov,
+            "Fed odds history from polymarket",
+            partial(polymarket.fetch_price_history, c.deps.http, outcome.token_id),
+        )
+        if fetched is None:
+            return False
+        c.prov.add(fetched)
+        point = _point_at(fetched.value, c.at)
+        if point is None:
+            c.prov.warn(f"polymarket price history of '{outcome.label}' has no point within 2 days before as_of")
+            return False
+        now_sum += point[1]
+        last_t = max(last_t, point[0])
+        previous = _point_at(fetched.value, point[0] - timedelta(days=1))
+        if previous is None or point[0] - previous[0] < timedelta(hours=12):
+            prev_complete = False
+        else:
+            prev_sum += previous[1]
+    fed.cut_probability, fed.source, fed.market, fed.observed_at = rounded(now_sum), polymarket.SOURCE, slug, last_t
+    if prev_complete:
+        fed.cut_probability_change_1d = rounded(now_sum - prev_sum)
+        fed.change_basis = "venue_price_history"
+    return True
 
 
 # -- halving and Fear & Greed ---------------------------------------------------------------------------------------

@@ -2,13 +2,15 @@
 
 The real capture (shared/payloads/polymarket) is a Kraken-IPO event; the Fed event here copies its event and market
 objects and replaces slug, titles, dates and prices. `outcomes`, `outcomePrices` and `clobTokenIds` stay JSON
-strings inside the JSON, as Gamma sends them. Prices are test inputs, not market history.
+strings inside the JSON, as Gamma sends them. The CLOB's /prices-history serves daily points per Yes token in the
+format of the real capture (`{"history": [{"t", "p"}]}`). Prices are test inputs, not market history.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -67,6 +69,40 @@ def fed_event() -> dict[str, Any]:
     return event
 
 
+def cut25_path(day: date) -> float:
+    """Test input for the "25 bps decrease" Yes price: 0.95 until 2025-11-12, down to 0.30 on 11-20, 0.80 on 11-26."""
+    if day <= date(2025, 11, 12):
+        return 0.95
+    if day <= date(2025, 11, 20):
+        return round(0.95 - (day - date(2025, 11, 12)).days * (0.65 / 8), 4)
+    return round(0.30 + (day - date(2025, 11, 20)).days * (0.50 / 6), 4)
+
+
+def history_for(n: int) -> list[tuple[date, float]]:
+    """Daily Yes prices of market n (1: 50+ bps decrease, 2: 25 bps decrease, 3: no change, 4: increase)."""
+    days = [date(2025, 10, 1) + timedelta(days=i) for i in range((date(2025, 11, 26) - date(2025, 10, 1)).days + 1)]
+    prices = {
+        1: lambda d: 0.01,
+        2: cut25_path,
+        3: lambda d: round(0.99 - cut25_path(d) - 0.003, 4),
+        4: lambda d: 0.003,
+    }[n]
+    return [(d, prices(d)) for d in days]
+
+
+def clob(request: httpx.Request, path: str) -> httpx.Response:
+    if path != "/prices-history":
+        return httpx.Response(404, json={"error": "not found"})
+    token = request.url.params.get("market", "")
+    for n in (1, 2, 3, 4):
+        if token == str(10**70 + 2 * n):
+            points = [
+                {"t": int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()), "p": p} for d, p in history_for(n)
+            ]
+            return httpx.Response(200, json={"history": points})
+    return httpx.Response(400, json={"error": "invalid token id"})
+
+
 def handler(request: httpx.Request, path: str) -> httpx.Response:
     if path != "/events":
         return httpx.Response(404, json={"error": "not found"})
@@ -76,4 +112,4 @@ def handler(request: httpx.Request, path: str) -> httpx.Response:
 
 
 def register(fake: FakeUpstream) -> None:
-    fake.handlers.update(polymarket=handler)
+    fake.handlers.update(polymarket=handler, polymarket_clob=clob)
