@@ -27,7 +27,7 @@ OLD_FORMAT: dict[str, bool] = {"on": False}
 def rows(series: str) -> list[tuple[str, str]]:
     """(date, raw value) as in the file; a holiday has an empty value."""
     lines = FILES[series].read_text().splitlines()[1:]
-    return [tuple(line.split(",", 1)) for line in lines if line]  # type: ignore[misc]
+    return [(date, value) for date, value in (line.split(",", 1) for line in lines if line)]
 
 
 def _window(series: str, start: str, end: str) -> list[tuple[str, str]]:
