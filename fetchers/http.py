@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote, quote_plus
 
 import anyio
 import httpx
@@ -352,7 +353,8 @@ _REDACTOR = _RedactSecrets()
 
 def redact_in_logs(secrets: Iterable[str]) -> None:
     """Register values that must never appear in httpx log lines (installed once, on first use)."""
-    new = {s for s in secrets if s}
+    # Also the URL-encoded forms, which is how a value appears inside a logged URL.
+    new = {form for s in secrets if s for form in (s, quote(s, safe=""), quote_plus(s))}
     if new - _REDACTOR.secrets:
         _REDACTOR.secrets |= new
         for name in ("httpx", "httpcore"):

@@ -509,3 +509,16 @@ def test_independent_series_is_long_enough() -> None:
     b, n, _ = independent_returns(date(2025, 11, 24))
     assert len(b) == len(n) > 90
     assert all(math.isfinite(x) for x in b)
+
+
+def test_log_redaction_covers_url_encoded_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    from fetchers.http import redact_in_logs
+
+    secret = "k3y/with+odd=chars"
+    redact_in_logs([secret])
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        logging.getLogger("httpx").info(
+            "HTTP Request: GET %s", httpx.URL("http://x.test/a", params={"api_key": secret})
+        )
+    assert "k3y" not in caplog.text
+    assert "[REDACTED]" in caplog.text
