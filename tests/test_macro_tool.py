@@ -309,7 +309,10 @@ async def test_market_cap_now_is_snapshotted_and_six_week_change_needs_history(m
     store = SqliteStore(settings.db_path or Path(":memory:"))
     rows = await store.read(SeriesKey("coingecko", "total_market_cap_usd", "ALL"))
     await store.close()
-    assert len(rows) == 2  # the seeded point and the snapshot of this call (the first call's shares its time)
+    assert rows[0].ts == FROZEN_NOW - timedelta(days=42)
+    assert rows[0].value == earlier
+    assert [r.value for r in rows[1:]] == [usd] * (len(rows) - 1)  # every live call recorded its snapshot
+    assert all(abs(r.ts - FROZEN_NOW) < timedelta(seconds=5) for r in rows[1:])
 
 
 async def test_market_cap_as_of_from_stored_real_totals(make_client, settings: Settings) -> None:

@@ -59,7 +59,8 @@ class Ctx:
 
     def observed(self, fetched: Fetched[Any]) -> datetime:
         """When the value was read, on the tool's clock (a cached or stale value is as old as its fetch)."""
-        return self.now - timedelta(seconds=fetched.age_seconds)
+        # Whole seconds: sub-second ages are timing noise and would split one snapshot into several store rows.
+        return self.now - timedelta(seconds=round(fetched.age_seconds))
 
     async def store_write(self, observations: list[Observation]) -> None:
         if self.deps.store is None or not observations:
