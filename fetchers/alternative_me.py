@@ -38,5 +38,5 @@ def parse_fng(response: httpx.Response) -> list[FearGreedReading]:
 
 
 async def fetch_fng(http: Http, limit: int) -> Fetched[list[FearGreedReading]]:
-    """The latest `limit` daily readings (the index updates once a day)."""
+    """The latest `limit` daily readings, or the whole history (from 2018-02-01) with limit=0."""
     return await http.get(SOURCE, "/fng/", parse_fng, params={"limit": limit}, ttl_s=1800.0)

@@ -73,9 +73,9 @@ class CryptoMarketCap(BaseModel):
 
 
 class Halving(BaseModel):
-    last_height: int
-    last_date: str
-    months_since: float = Field(description="Months (of 30.44 days) from the last halving to as_of.")
+    last_height: int | None = Field(description="Height of the last halving at or before as_of (null before 2012).")
+    last_date: str | None
+    months_since: float | None = Field(description="Months (of 30.44 days) from the last halving to as_of.")
     next_height: int
     next_eta: str | None = Field(description="Estimated date of the next halving at ~600 s per block from the tip.")
     blocks_remaining: int | None = None

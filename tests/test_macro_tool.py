@@ -365,6 +365,13 @@ async def test_past_halving_uses_the_date_and_a_stored_tip(make_client, settings
     assert halving["next_eta"] == (dt("2025-11-24T08:00:00") + timedelta(seconds=125300 * 600)).date().isoformat()
 
 
+async def test_before_the_first_halving_there_is_no_last_one(make_client) -> None:
+    out = await call(make_client, {"as_of": "2011-06-01"})
+    halving = out["halving"]
+    assert (halving["last_date"], halving["months_since"], halving["next_height"]) == (None, None, 210000)
+    assert any("no halving happened before 2011-06-01" in w for w in out["warnings"])
+
+
 async def test_fear_and_greed_from_the_real_history(make_client) -> None:
     out = await call(make_client, {"as_of": "2025-11-21"})
     assert out["fear_greed"] == {
@@ -373,6 +380,9 @@ async def test_fear_and_greed_from_the_real_history(make_client) -> None:
         "date": "2025-11-21",
         "change_7d": 14 - 16,
     }
+    old = await call(make_client, {"as_of": "2025-10-06"})  # older than 30 days: read from the full history
+    assert old["fear_greed"]["value"] == 71
+    assert old["fear_greed"]["classification"] == "Greed"
     now = await call(make_client, {})
     assert now["fear_greed"]["value"] == 15
     assert now["fear_greed"]["change_7d"] == 15 - 15  # 2025-11-19 was also 15

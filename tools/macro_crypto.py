@@ -13,11 +13,19 @@ from schemas.macro_rows import DailyClose, MarketCapSnapshot
 from store.base import Observation
 from tools.common import rounded
 from tools.macro_context import FNG_KEY, SNAPSHOT_MAX_AGE, TIP_KEY, Ctx, attempt, mcap_key
-from tools.macro_math import aligned_log_returns, correlation_and_beta, drawdown_from_high, halving_eta, halving_state
+from tools.macro_math import (
+    HALVING_INTERVAL,
+    aligned_log_returns,
+    correlation_and_beta,
+    drawdown_from_high,
+    halving_eta,
+    halving_state,
+)
 
 DRAWDOWN_DAYS = 365
 SIX_WEEKS = timedelta(days=42)
 SIX_WEEKS_TOLERANCE = timedelta(days=3)
+FNG_RECENT_DAYS = 30
 
 
 async def btc_daily_closes(c: Ctx) -> list[tuple[date, float]] | None:
@@ -156,32 +164,39 @@ async def chain_tip(c: Ctx) -> tuple[int, datetime, str] | None:
 
 async def halving(c: Ctx) -> Halving:
     state = halving_state(c.at.date())
-    assert state is not None  # parse_as_of rejects dates before 2010; the first halving was in 2012
-    halving = Halving(
-        last_height=state.last_height,
-        last_date=state.last_date.isoformat(),
-        months_since=round(state.months_since, 2),
-        next_height=state.next_height,
-        next_eta=None,
-    )
+    if state is None:  # as_of before the first halving (2012-11-28): there is no "last" one
+        c.prov.warn(f"no halving happened before {c.at.date()}; the first was at height {HALVING_INTERVAL}")
+        result = Halving(
+            last_height=None, last_date=None, months_since=None, next_height=HALVING_INTERVAL, next_eta=None
+        )
+    else:
+        result = Halving(
+            last_height=state.last_height,
+            last_date=state.last_date.isoformat(),
+            months_since=round(state.months_since, 2),
+            next_height=state.next_height,
+            next_eta=None,
+        )
     tip = await chain_tip(c)
     if tip is None:
-        return halving
+        return result
     height, tip_time, source = tip
-    halving.tip_height, halving.tip_source = height, source
-    eta = halving_eta(height, tip_time, state.next_height)
+    result.tip_height, result.tip_source = height, source
+    eta = halving_eta(height, tip_time, result.next_height)
     if eta is None:
-        c.prov.warn(f"tip {height} is past halving height {state.next_height}: the halving table needs an update")
-        return halving
-    halving.blocks_remaining = state.next_height - height
-    halving.next_eta = eta.date().isoformat()
-    return halving
+        c.prov.warn(f"tip {height} is past halving height {result.next_height}: the halving table needs an update")
+        return result
+    result.blocks_remaining = result.next_height - height
+    result.next_eta = eta.date().isoformat()
+    return result
 
 
 async def fear_greed(c: Ctx) -> FearGreed:
     empty = FearGreed(value=None, classification=None, date=None, change_7d=None)
     days_back = (c.today - c.at.date()).days
-    fetched = await attempt(c.prov, "Fear & Greed", lambda: alternative_me.fetch_fng(c.deps.http, days_back + 9))
+    # Recent dates ask for the last few weeks; older ones for the full history (limit=0), one cache entry for all.
+    limit = days_back + 9 if days_back <= FNG_RECENT_DAYS else 0
+    fetched = await attempt(c.prov, "Fear & Greed", lambda: alternative_me.fetch_fng(c.deps.http, limit))
     if fetched is None:
         return empty
     c.prov.add(fetched)
