@@ -417,6 +417,22 @@ async def test_fred_old_csv_format_gives_the_same_answer(make_client, monkeypatc
     assert (sp["close"], sp["previous_close"], sp["source"]) == (6849.09, 6812.61, "fred")
 
 
+async def test_last_good_value_is_served_stale_when_the_upstream_fails(
+    make_client, fake: FakeUpstream, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, ttl_scale=0.0)  # nothing stays fresh: the second call must go upstream
+    async with make_client(settings_=settings) as client:
+        first = (await client.call_tool(TOOL, {})).structured_content
+        fake.faults["coingecko"] = down()
+        fake.faults["kalshi"] = down()
+        second = (await client.call_tool(TOOL, {})).structured_content
+    assert second["crypto_market_cap"]["usd"] == first["crypto_market_cap"]["usd"]
+    assert second["fed"]["cut_probability"] == first["fed"]["cut_probability"]
+    stale = {s["name"] for s in second["sources"] if s["stale"]}
+    assert {"coingecko", "kalshi"} <= stale
+    assert any(w.startswith("coingecko is stale") for w in second["warnings"])
+
+
 async def test_every_upstream_down_gives_nulls_with_reasons_not_an_error(make_client, fake: FakeUpstream) -> None:
     for source in list(fake.handlers):
         fake.faults[source] = down()
