@@ -22,7 +22,7 @@ from tools.common import Deps
 log = logging.getLogger("windvane.server")
 
 # Each module exports TOOL_NAME, TITLE, DESCRIPTION, METHODOLOGY and the tool function named TOOL_NAME.
-TOOL_MODULES: tuple[str, ...] = ("tools.premium", "tools.reserves", "tools.etf_flows", "tools.leverage")
+TOOL_MODULES: tuple[str, ...] = ("tools.premium", "tools.reserves", "tools.etf_flows", "tools.leverage", "tools.macro")
 
 READ_ONLY = {
     "read_only_hint": True,
