@@ -15,7 +15,7 @@ pytestmark = pytest.mark.anyio
 
 
 class Inner(BaseModel):
-    title: str = Field(description="a property literally named title must survive")
+    title: str = Field(description="kept: a property named title")
     value: float | None = None
 
 
