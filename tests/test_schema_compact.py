@@ -30,7 +30,7 @@ def test_compact_drops_titles_and_folds_nullable_scalars_only() -> None:
     assert "title" not in schema
     inner = schema["$defs"]["Inner"]
     assert inner["properties"]["title"] == {
-        "description": "a property literally named title must survive",
+        "description": "kept: a property named title",
         "type": "string",
     }
     assert inner["properties"]["value"]["type"] == ["number", "null"]
