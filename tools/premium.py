@@ -17,7 +17,7 @@ import anyio
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from fetchers import binance, bitstamp, coinbase, kraken, okx
+from fetchers import binance, bitstamp, candle_store, coinbase, kraken, okx
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from schemas.common import Streak
@@ -117,7 +117,9 @@ async def _reference_candles(
 ) -> tuple[ModuleType | None, list[Candle]]:
     for venue in venues:
         try:
-            rows, fetches = await venue.fetch_candles(deps.http, asset, interval, start, end, now=now)
+            rows, fetches = await candle_store.fetch_candles(
+                deps.store, venue, deps.http, asset, interval, start, end, now=now
+            )
         except UpstreamError as exc:
             prov.failed(f"reference candles from {venue.SOURCE}", exc)
             continue
@@ -162,7 +164,9 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, as_o
         got = await _try(
             prov,
             "Coinbase daily candles",
-            lambda: coinbase.fetch_candles(deps.http, product, "1d", d_start, d_end, now=cutoff),
+            lambda: candle_store.fetch_candles(
+                deps.store, coinbase, deps.http, product, "1d", d_start, d_end, now=cutoff
+            ),
         )
         results["cb_daily"] = got
 
@@ -170,7 +174,9 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, as_o
         got = await _try(
             prov,
             "Coinbase USDT-USD candles",
-            lambda: coinbase.fetch_candles(deps.http, "USDT-USD", "1d", d_start, d_end, now=cutoff),
+            lambda: candle_store.fetch_candles(
+                deps.store, coinbase, deps.http, "USDT-USD", "1d", d_start, d_end, now=cutoff
+            ),
         )
         results["usdt_daily"] = got
 
@@ -235,14 +241,18 @@ async def _hourly_history(
         results["cb"] = await _try(
             prov,
             "Coinbase hourly candles",
-            lambda: coinbase.fetch_candles(deps.http, f"{asset}-USD", "1h", h_start, h_end, now=cutoff),
+            lambda: candle_store.fetch_candles(
+                deps.store, coinbase, deps.http, f"{asset}-USD", "1h", h_start, h_end, now=cutoff
+            ),
         )
 
     async def usdt() -> None:
         results["usdt"] = await _try(
             prov,
             "Coinbase USDT-USD hourly candles",
-            lambda: coinbase.fetch_candles(deps.http, "USDT-USD", "1h", h_start, h_end, now=cutoff),
+            lambda: candle_store.fetch_candles(
+                deps.store, coinbase, deps.http, "USDT-USD", "1h", h_start, h_end, now=cutoff
+            ),
         )
 
     async def ref() -> None:
