@@ -87,7 +87,7 @@ def _bar_opens(start: datetime, end: datetime, step: timedelta) -> list[datetime
     return opens
 
 
-def _runs(opens: Sequence[datetime], step: timedelta) -> list[tuple[datetime, datetime]]:
+def bar_runs(opens: Sequence[datetime], step: timedelta) -> list[tuple[datetime, datetime]]:
     """Consecutive bar opens grouped into inclusive (first, last) runs."""
     runs: list[tuple[datetime, datetime]] = []
     for t in opens:
@@ -108,7 +108,7 @@ async def missing_runs(
         return []
     spans = await store.coverage(coverage_key(source, pair, interval), opens[0], opens[-1] + step)
     uncovered = [t for t in opens if not any(lo <= t < hi for lo, hi in spans)]
-    return _runs(uncovered, step)
+    return bar_runs(uncovered, step)
 
 
 async def stored_candles(

@@ -8,7 +8,7 @@ depeg is not read as a premium. History is per closed bar, aligned on bars both 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from statistics import fmean
 from types import ModuleType
 from typing import Annotated, Any, Literal, TypeVar
@@ -23,7 +23,9 @@ from fetchers.http import Fetched
 from schemas.common import Streak
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 from schemas.premium import CoinbasePremium, PremiumBar, PremiumNow
+from tools.candle_backfill import CandleSeries, backfill_candles
 from tools.common import (
+    SUPPORTED_ASSETS,
     AsOfArg,
     AssetArg,
     Deps,
@@ -375,3 +377,20 @@ async def get_coinbase_premium(
         return await compute_premium(deps_from(ctx), asset, days, interval, as_of)
     except InputError as exc:
         raise tool_error(exc) from None
+
+
+def history_series(asset: str) -> list[CandleSeries]:
+    """The candle series this tool reads: Coinbase <ASSET>-USD and USDT-USD, and the <ASSET>USDT reference chain."""
+    return [
+        CandleSeries((coinbase,), f"{asset}-USD"),
+        CandleSeries((coinbase,), "USDT-USD"),
+        CandleSeries(REFERENCE_VENUES, asset),
+    ]
+
+
+async def backfill(deps: Deps, since: date, until: date) -> int:
+    """Fill the store with the closed daily candles behind the premium, for every supported asset."""
+    series = [s for asset in SUPPORTED_ASSETS for s in history_series(asset)]
+    # USDT-USD is shared by both assets: fill it once
+    unique = list({(s.venues, s.instrument): s for s in series}.values())
+    return await backfill_candles(deps, unique, since, until)
