@@ -69,6 +69,8 @@ METHODOLOGY = """## Coinbase premium (`get_coinbase_premium`)
 - Streak: consecutive daily bars with the same sign of `premium_pct`, ending at the last closed day at or before
   `as_of`; `complete=false` when the run reaches the start of the fetched history (300 days).
 - Averages: arithmetic mean of the last 7 and 30 daily `premium_pct` values.
+- Closed bars are read from the local history store first and only missing bars are fetched; fetched closed bars are
+  stored (`windvane backfill` fills them ahead). Only bars closed by `as_of` are read, whenever they were stored.
 """
 
 
