@@ -127,10 +127,12 @@ async def test_a_file_that_is_not_a_database_raises_store_error(tmp_path: Path) 
     await store.close()
 
 
-def _writer(path: Path, writer: int, batches: int, rows: int) -> subprocess.Popen[str]:
+def _writer(path: Path, writer: int, batches: int, rows: int, *, wait: bool = False) -> subprocess.Popen[str]:
+    extra = ["--wait"] if wait else []
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.store_writer", str(path), str(writer), str(batches), str(rows)],
+        [sys.executable, "-m", "tests.store_writer", str(path), str(writer), str(batches), str(rows), *extra],
         cwd=ROOT,
+        stdin=subprocess.PIPE if wait else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -140,8 +142,15 @@ def _writer(path: Path, writer: int, batches: int, rows: int) -> subprocess.Pope
 @pytest.mark.slow
 async def test_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite3"
-    writers, batches, rows = 4, 40, 25
-    procs = [_writer(path, w, batches, rows) for w in range(writers)]
+    writers, batches, rows = 4, 150, 20
+    procs = [_writer(path, w, batches, rows, wait=True) for w in range(writers)]
+    for proc in procs:  # every writer has opened (and migrated) the file before any writes
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+    for proc in procs:  # the start signal, as close together as the pipes allow
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     for proc in procs:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
@@ -160,6 +169,7 @@ async def test_kill_9_mid_write_keeps_every_committed_batch(tmp_path: Path) -> N
     rows = 200
     proc = _writer(path, 0, 0, rows)  # writes until killed
     assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
     committed = -1
     for line in proc.stdout:
         committed = int(line.split()[1])
