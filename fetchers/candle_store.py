@@ -3,7 +3,8 @@
 A closed bar never changes, so once stored it is never fetched again. Which bar-open spans are complete is kept as
 store coverage (not inferred from the rows), so a range where a venue published nothing is not refetched either,
 and a backfill interrupted half-way resumes where it stopped. The bar still forming is always fetched and never
-stored.
+stored; so is a bar whose page was answered less than SETTLE_AFTER after its close (a cached page of a bar that was
+still forming would otherwise be stored as final).
 
 Series names (documented for every reader of the store):
     SeriesKey(source=<venue SOURCE>, metric=open|high|low|close|volume, asset=<BASE-QUOTE pair>, venue=<interval>)
@@ -31,6 +32,8 @@ log = logging.getLogger("windvane.candle_store")
 
 FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 COVERAGE_METRIC = "candles"
+# A bar is stored only when the venue's answer came this long after the bar closed (late trades, cached pages).
+SETTLE_AFTER = timedelta(minutes=2)
 # Reference venues quote <ASSET>USDT; Coinbase products are already BASE-QUOTE.
 _REFERENCE_QUOTE = "USDT"
 # The real candle path per venue, so a store-served answer still names where its bars came from.
@@ -223,15 +226,22 @@ async def _record(
     closed_end: datetime,
     step: timedelta,
 ) -> None:
-    """Write the closed bars of one fetched run back, and mark the closed part of the run as covered."""
-    fetched_at = max((f.fetched_at for f in fetches), default=datetime.now(UTC))
-    # Coverage stops before a bar the venue still flags as forming (OKX `confirm=0` past its close).
-    unconfirmed = [c.open_time for c in got if not c.closed and c.open_time <= closed_end]
-    covered_end = min([closed_end + step, *unconfirmed])
+    """Write the settled bars of one fetched run back, and mark the settled part of the run as covered.
+
+    A bar is settled when the venue answered at least SETTLE_AFTER after its close: a page cached while the bar was
+    still forming (or fetched the second it closed) may carry partial values, and a stored bar is never refetched.
+    """
+    if not fetches or any(f.stale for f in fetches):
+        return  # a stale page is an old answer that may predate the bars' close: store nothing from it
+    answered = min(f.fetched_at for f in fetches)
+    settled_end = min(closed_end, last_closed_open(answered - SETTLE_AFTER, step))
+    # Coverage also stops before a bar the venue still flags as forming (OKX `confirm=0` past its close).
+    unconfirmed = [c.open_time for c in got if not c.closed and c.open_time <= settled_end]
+    covered_end = min([settled_end + step, *unconfirmed])
+    settled = [c for c in got if c.closed and c.open_time < covered_end]
     try:
-        await store.upsert(observations(source, pair, interval, got, fetched_at))
-        # A stale page is an old answer that may predate the bars' close: it proves nothing about completeness.
-        if covered_end > run_start and not any(f.stale for f in fetches):
+        await store.upsert(observations(source, pair, interval, settled, max(f.fetched_at for f in fetches)))
+        if covered_end > run_start:
             await store.add_coverage(coverage_key(source, pair, interval), run_start, covered_end)
     except StoreError as exc:
         log.warning("could not record %s %s candles in the history store: %s", source, pair, exc)

@@ -122,3 +122,17 @@ async def test_a_closed_range_with_no_bars_is_remembered(tmp_path: Path, fake: F
     missing = await candle_store.missing_runs(store, "coinbase", "USDT-USD", "1d", start, end + timedelta(days=2))
     assert missing == [(end + timedelta(days=1), end + timedelta(days=2))]
     await store.close()
+
+
+async def test_a_bar_answered_just_after_its_close_is_not_stored(tmp_path: Path, fake: FakeUpstream) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    now = datetime(2025, 11, 25, 0, 0, 30, tzinfo=UTC)  # the 11-24 bar closed 30 s ago
+    start, end = datetime(2025, 11, 20, tzinfo=UTC), datetime(2025, 11, 24, tzinfo=UTC)
+    async with httpx.AsyncClient(transport=fake.transport()) as client:
+        http = Http(client, HttpConfig(base_urls=base_urls(list(DEFAULT_BASE_URLS))), clock=now.timestamp)
+        rows, _ = await candle_store.fetch_candles(store, coinbase, http, "BTC-USD", "1d", start, end, now=now)
+    assert [c.open_time.day for c in rows if c.closed] == [20, 21, 22, 23, 24]
+    stored = await store.read(SeriesKey("coinbase", "close", "BTC-USD", "1d"))
+    assert [o.ts.day for o in stored] == [20, 21, 22, 23]
+    assert await candle_store.missing_runs(store, "coinbase", "BTC-USD", "1d", start, end) == [(end, end)]
+    await store.close()
