@@ -14,6 +14,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +58,29 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+OPEN_TIMEOUT_S = 30.0
+
+
+def _retry_locked(step: Callable[[], object]) -> None:
+    """Run `step`, retrying while another process holds the lock it needs.
+
+    Switching a new file to WAL (and the first migration) can fail with SQLITE_BUSY at once, without the busy
+    handler, when several processes open a fresh file together; waiting briefly and trying again resolves it.
+    """
+    deadline = time.monotonic() + OPEN_TIMEOUT_S
+    delay = 0.01
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            locked = "locked" in str(exc) or "busy" in str(exc)
+            if not locked or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
 def _ms(dt: datetime) -> int:
     if dt.tzinfo is None:
         raise ValueError("store timestamps must be timezone-aware (UTC)")
@@ -84,12 +108,12 @@ class SqliteStore:
         if self._conn is None:
             if str(self.path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT_S, check_same_thread=False, isolation_level=None)
             try:
-                conn.execute("PRAGMA busy_timeout=30000")
-                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA busy_timeout={int(OPEN_TIMEOUT_S * 1000)}")
+                _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
                 conn.execute("PRAGMA synchronous=NORMAL")
-                self._migrate(conn)
+                _retry_locked(lambda: self._migrate(conn))
             except BaseException:
                 conn.close()
                 raise

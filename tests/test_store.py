@@ -146,7 +146,8 @@ async def test_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
     procs = [_writer(path, w, batches, rows, wait=True) for w in range(writers)]
     for proc in procs:  # every writer has opened (and migrated) the file before any writes
         assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
+        first = proc.stdout.readline().strip()
+        assert first == "ready", proc.communicate()[1]
     for proc in procs:  # the start signal, as close together as the pipes allow
         assert proc.stdin is not None
         proc.stdin.write("go\n")
@@ -169,7 +170,9 @@ async def test_kill_9_mid_write_keeps_every_committed_batch(tmp_path: Path) -> N
     rows = 200
     proc = _writer(path, 0, 0, rows)  # writes until killed
     assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready"
+    assert proc.stderr is not None
+    first = proc.stdout.readline().strip()
+    assert first == "ready", proc.stderr.read()
     committed = -1
     for line in proc.stdout:
         committed = int(line.split()[1])
@@ -181,7 +184,6 @@ async def test_kill_9_mid_write_keeps_every_committed_batch(tmp_path: Path) -> N
     # lines printed after our last read were committed too: take the child's full output as the floor
     rest = proc.stdout.read()
     proc.stdout.close()
-    assert proc.stderr is not None
     proc.stderr.close()
     committed = max([committed, *(int(line.split()[1]) for line in rest.splitlines() if line.strip())])
     store = SqliteStore(path)
