@@ -144,18 +144,24 @@ async def test_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite3"
     writers, batches, rows = 4, 150, 20
     procs = [_writer(path, w, batches, rows, wait=True) for w in range(writers)]
-    for proc in procs:  # every writer has opened (and migrated) the file before any writes
-        assert proc.stdout is not None
-        first = proc.stdout.readline().strip()
-        assert first == "ready", proc.communicate()[1]
-    for proc in procs:  # the start signal, as close together as the pipes allow
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        assert out.count("committed") == batches
+    try:
+        for proc in procs:  # every writer has opened (and migrated) the file before any writes
+            assert proc.stdout is not None
+            first = proc.stdout.readline().strip()
+            assert first == "ready", proc.communicate()[1]
+        for proc in procs:  # the start signal, as close together as the pipes allow
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+            assert out.count("committed") == batches
+    finally:
+        for proc in procs:  # a failed assertion must not leave writers behind
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     store = SqliteStore(path)
     for w in range(writers):
         values = [r.value for r in await store.read(SeriesKey("test", "value", "BTC", f"writer{w}"))]
