@@ -158,6 +158,8 @@ class SqliteStore:
 
         self._run(transaction)
 
+    # Blocking helpers for the CLI and tests; async code uses the interface below.
+
     def schema_version(self) -> int:
         version: Any = self._run(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0])
         return int(version)
