@@ -168,6 +168,8 @@ async def test_backfill_resumes_after_an_interruption(
     settings: Settings, fake: FakeUpstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("tools.premium.SUPPORTED_ASSETS", ("BTC",))  # the fake serves BTC only
+    # This test is about resuming the premium's candle chunks; other tools' backfills have tests of their own.
+    monkeypatch.setattr("server.app.TOOL_MODULES", ("tools.premium",))
     real = fake.handlers["coinbase"]
 
     def flaky(request: httpx.Request, path: str) -> httpx.Response:
