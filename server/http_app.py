@@ -9,8 +9,9 @@ Layers, outermost first:
                    limit (413) are the SDK's own, configured here.
 
 Binding a non-loopback address without a token is refused before anything listens (BindRefused -> exit 2).
-Stateless mode: any replica can answer any request, so several can run behind a plain load balancer with no
-session affinity. The cost: no server-initiated streams across requests (see docs/readme/clients.md).
+Stateless by default: any replica can answer any request, so several can run behind a plain load balancer with no
+session affinity; windvane's tools are request/response and need nothing more. WINDVANE_HTTP_STATEFUL=1 keeps MCP
+sessions (Mcp-Session-Id, several concurrent SSE streams per session) for a single instance or sticky balancing.
 """
 
 from __future__ import annotations
@@ -210,7 +211,7 @@ def build_http_app(mcp: MCPServer[Any], settings: Settings, live: Sequence[Deps]
     add_health_route(mcp, live)
     app: ASGIApp = mcp.streamable_http_app(
         streamable_http_path=MCP_PATH,
-        stateless_http=True,
+        stateless_http=not settings.http_stateful,
         max_request_body_size=settings.http_max_body_bytes,
         transport_security=transport_security(settings, host),
         host=host,
