@@ -40,13 +40,21 @@ def call_body(args: dict[str, Any], name: str) -> bytes:
     return json.dumps(msg).encode()
 
 
-def ok(response: httpx.Response) -> bool:
+def failure(response: httpx.Response) -> str | None:
+    """None for a successful tool result, else why not."""
     if response.status_code != 200:
-        return False
+        return f"HTTP {response.status_code}: {response.text[:80]}"
     text = response.text
     data = [line[5:] for line in text.splitlines() if line.startswith("data:") and line[5:].strip()]
-    payload = json.loads(data[-1] if data else text)
-    return "result" in payload and payload["result"].get("isError") is False
+    try:
+        payload = json.loads(data[-1] if data else text)
+    except (json.JSONDecodeError, IndexError):
+        return f"unparsable body: {text[:80]!r}"
+    if "result" not in payload:
+        return f"JSON-RPC error: {str(payload.get('error'))[:80]}"
+    if payload["result"].get("isError") is not False:
+        return f"tool error: {str(payload['result'].get('content'))[:120]}"
+    return None
 
 
 errors: Counter[str] = Counter()
@@ -69,9 +77,11 @@ async def drive(url: str, bodies: list[bytes], clients: int, seconds: float) -> 
                     errors[type(exc).__name__] += 1
                     failed += 1
                     continue
-                if ok(response):
+                why = failure(response)
+                if why is None:
                     done += 1
                 else:
+                    errors[why] += 1
                     failed += 1
 
         async with anyio.create_task_group() as tg:
@@ -137,6 +147,9 @@ def main() -> None:
                 print(f"  windvane get_coinbase_premium  {wv_rate:8.1f} calls/s  (failed {totals['windvane'][1]})")
                 print(f"  no-op (same SDK, stateless)    {noop_rate:8.1f} calls/s  (failed {totals['noop'][1]})")
                 print(f"  ratio windvane / no-op: {wv_rate / noop_rate:.2f}x (goal >= 0.8x)")
+                if errors:
+                    print(f"  failures seen by the load generator: {dict(errors)}")
+                    errors.clear()
 
                 pid = server_pid(int(base.rsplit(":", 1)[1]))
                 days = [(date(2025, 11, 24) - timedelta(days=i)).isoformat() for i in range(30)]
