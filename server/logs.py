@@ -18,7 +18,13 @@ from datetime import UTC, datetime
 request_id_var: ContextVar[str] = ContextVar("windvane_request_id", default="-")
 
 # Attributes every LogRecord has; anything else was passed through `extra=` and is logged as a field.
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "request_id"}
+# uvicorn adds `color_message` (the same text with ANSI colours) to its records: not a field worth a log line.
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "request_id",
+    "color_message",
+}
 
 
 def _fields(record: logging.LogRecord) -> dict[str, object]:

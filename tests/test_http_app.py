@@ -206,3 +206,29 @@ def test_transport_security_allow_lists() -> None:
     assert "https://mcp.example.com" in proxied.allowed_origins
     # A wildcard bind with no names cannot know its public Host: the check is off and the token protects /mcp.
     assert not transport_security(load_settings({}), "0.0.0.0").enable_dns_rebinding_protection
+
+
+def test_http_settings_from_the_environment() -> None:
+    assert load_settings({}).http_max_body_bytes == 256 * 1024
+    assert load_settings({}).http_stateful is False
+    env = {"WINDVANE_HTTP_MAX_BODY_BYTES": "65536", "WINDVANE_HTTP_STATEFUL": "1", "WINDVANE_HTTP_TOKEN": "t" * 12}
+    loaded = load_settings(env)
+    assert (loaded.http_max_body_bytes, loaded.http_stateful, loaded.http_token) == (65536, True, "t" * 12)
+
+
+def test_text_log_lines_are_key_value_with_the_request_id() -> None:
+    from server.logs import request_id_var
+
+    record = logging.LogRecord("windvane.x", logging.INFO, __file__, 1, "hello %s", ("world",), None)
+    record.http_status = 200
+    record.color_message = "\x1b[1mhello\x1b[0m"
+    token = request_id_var.set("rid-1")
+    try:
+        RedactSecrets([]).filter(record)
+    finally:
+        request_id_var.reset(token)
+    line = StructuredFormatter(as_json=False).format(record)
+    assert "request_id=rid-1" in line
+    assert 'msg="hello world"' in line
+    assert "http_status=200" in line
+    assert "color_message" not in line
