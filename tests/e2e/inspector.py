@@ -145,7 +145,12 @@ def check_prompts(ins: Inspector) -> None:
         extra = ["--prompt-args", *args] if args else []
         code, payload, err = ins.run("--method", "prompts/get", "--prompt-name", name, *extra)
         messages = call_result(payload).get("messages", [])
-        ins.check(f"prompts/get {name}", code == EXIT_OK and bool(messages), f"exit {code}: {err}")
+        text = json.dumps(messages)
+        # The arguments must reach the prompt's text (e.g. the asset the brief is about).
+        echoed = all(str(v) in text for v in PROMPT_ARGS.get(name, {}).values())
+        ins.check(
+            f"prompts/get {name}", code == EXIT_OK and bool(messages) and echoed, f"exit {code}: {text[:300]} {err}"
+        )
 
 
 def stdio_target(env: dict[str, str]) -> list[str]:
