@@ -155,8 +155,11 @@ class BearerAuth:
         return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in self._open or self._authorized(scope):
+        if scope["type"] == "lifespan" or scope.get("path") in self._open or self._authorized(scope):
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":  # no websocket route exists; refuse before anything else sees it
+            await send({"type": "websocket.close", "code": 1008})
             return
         response = JSONResponse(
             {"error": "unauthorized", "message": "send 'Authorization: Bearer <WINDVANE_HTTP_TOKEN>'"},
