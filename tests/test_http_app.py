@@ -232,3 +232,25 @@ def test_text_log_lines_are_key_value_with_the_request_id() -> None:
     assert 'msg="hello world"' in line
     assert "http_status=200" in line
     assert "color_message" not in line
+
+
+async def test_token_guard_closes_unauthenticated_websockets() -> None:
+    from server.http_app import BearerAuth
+
+    reached: list[str] = []
+    sent: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(scope["type"])
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    guard = BearerAuth(app, TOKEN)
+    await guard({"type": "websocket", "path": "/mcp", "headers": []}, receive, send)
+    await guard({"type": "lifespan"}, receive, send)
+    assert sent == [{"type": "websocket.close", "code": 1008}]
+    assert reached == ["lifespan"]
