@@ -77,8 +77,9 @@ def check_tools(ins: Inspector) -> list[str]:
     code, _, err = ins.run("--method", "tools/list", "--strict")
     ins.check("tools/list --strict: no schema portability errors", code == EXIT_OK, f"exit {code}: {err}")
     # Warnings do not fail the run (legal JSON Schema, less portable to some providers' dialects); count them.
-    warned = sorted({line.split("Path: ", 1)[1] for line in err.splitlines() if "Path: " in line})
-    print(f"info {ins.label}: --strict reported {len(warned)} portability warning(s), e.g. {warned[:3]}", flush=True)
+    warned = [line.split("Path: ", 1)[1] for line in err.splitlines() if "Path: " in line]
+    examples = sorted(set(warned))[:3]
+    print(f"info {ins.label}: --strict reported {len(warned)} portability warning(s), e.g. {examples}", flush=True)
     for tool in tools:
         name = tool["name"]
         example = example_for(name)
