@@ -164,6 +164,8 @@ def main() -> None:
                     f"  server RSS after warm-up {before / 1024:.1f} MiB, after soak {after / 1024:.1f} MiB: "
                     f"{100 * (after - before) / before:+.1f}% (goal < 10%)"
                 )
+                if errors:
+                    print(f"  failures seen by the load generator: {dict(errors)}")
         finally:
             noop.terminate()
             noop.wait(timeout=10)

@@ -74,10 +74,19 @@ def make_handler(fake: FakeUpstream) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hung up mid-response (windvane cancelling a request it no longer needs) is not an error
+        # of the fake; anything else still prints its traceback.
+        if not isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 def start(port: int = 0, fake: FakeUpstream | None = None) -> ThreadingHTTPServer:
     """A running fake upstream on 127.0.0.1 (in a daemon thread); `server.server_address[1]` is its port."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(fake or default_fake()))
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", port), make_handler(fake or default_fake()))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -86,8 +95,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(default_fake()))
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", args.port), make_handler(default_fake()))
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()
