@@ -39,6 +39,7 @@ from tools.common import Deps
 log = logging.getLogger("windvane.http_server")
 
 HEALTH_PATH = "/healthz"
+KEEP_ALIVE_S = 75
 MCP_PATH = "/mcp"
 LOOPBACK_NAMES = ("localhost",)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -231,4 +232,14 @@ def run_http(mcp: MCPServer[Any], settings: Settings, live: Sequence[Deps], *, h
     app = build_http_app(mcp, settings, live, host=host)
     log.info("serving MCP on http://%s:%d%s (auth %s)", host, port, MCP_PATH, "on" if settings.http_token else "off")
     # log_config=None keeps our stderr handler; our RequestLog replaces uvicorn's access log (which logs queries).
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
+    # Keep-alive beyond common load-balancer idle timeouts (60 s): a server closing an idle connection first races
+    # the balancer's or client's next request on it, which then fails with a dropped connection.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
