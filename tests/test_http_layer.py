@@ -122,14 +122,16 @@ async def test_stale_on_error_through_the_tool(fake: FakeUpstream, settings: Set
     server = build_server(
         replace(settings, ttl_scale=0.0), transport=fake.transport(), clock=lambda: FROZEN_NOW, sleep=sleeps
     )
+    # Live tickers: closed candles would come from the history store and never reach the failing upstream.
     async with Client(server) as client:
-        good = (await client.call_tool("get_coinbase_premium", AS_OF_CALL)).structured_content
+        good = (await client.call_tool("get_coinbase_premium", {})).structured_content
         fake.faults["coinbase"] = lambda r, p: httpx.Response(503, text="down")
-        stale = (await client.call_tool("get_coinbase_premium", AS_OF_CALL)).structured_content
+        stale = (await client.call_tool("get_coinbase_premium", {})).structured_content
+    assert stale["current"]["coinbase_price"] == good["current"]["coinbase_price"]
     assert stale["current"]["premium_usd"] == good["current"]["premium_usd"]
-    coinbase_refs = [s for s in stale["sources"] if s["name"] == "coinbase"]
-    assert coinbase_refs
-    assert all(s["stale"] for s in coinbase_refs)
+    ticker_refs = [s for s in stale["sources"] if s["name"] == "coinbase" and s["endpoint"].endswith("/ticker")]
+    assert ticker_refs
+    assert all(s["stale"] for s in ticker_refs)
     assert any("coinbase is stale" in w and "HTTP 503" in w for w in stale["warnings"])
 
 
