@@ -1,15 +1,14 @@
 """Smaller JSON Schemas for tools/list: every byte of it sits in the model's context on every turn.
 
-Pydantic's schemas repeat a `title` on every property (the property name again) and spell each nullable field as
-`anyOf: [X, {"type": "null"}]`. Both carry no information a client needs, so they are folded away; descriptions,
-types, enums, bounds and required lists are kept exactly.
+Pydantic's schemas repeat a `title` on every property (the property name again); it carries nothing a client
+needs, so it is dropped. Nullable fields keep pydantic's `anyOf: [X, {"type": "null"}]`: a `type` list would be
+shorter, but the inspector's --strict check flags it as unportable (several clients reject type arrays).
+Descriptions, types, enums, bounds and required lists are kept exactly.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-_NULL = {"type": "null"}
 
 
 def compact_schema(schema: Any) -> Any:
@@ -26,21 +25,7 @@ def compact_schema(schema: Any) -> Any:
             out[key] = {name: compact_schema(sub) for name, sub in value.items()}
         else:
             out[key] = compact_schema(value)
-    return _fold_nullable(out)
-
-
-def _fold_nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    options = schema.get("anyOf")
-    if not isinstance(options, list) or len(options) != 2 or _NULL not in options:
-        return schema
-    other = options[0] if options[1] == _NULL else options[1]
-    simple_type = other.get("type")
-    if not isinstance(simple_type, str) or set(other) - {"type", "format", "description"}:
-        return schema  # a nullable object/array/enum keeps its anyOf: folding it would change its meaning
-    folded = {k: v for k, v in schema.items() if k != "anyOf"}
-    folded.update({k: v for k, v in other.items() if k != "type"})
-    folded["type"] = [simple_type, "null"]
-    return folded
+    return out
 
 
 def shallow_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -51,21 +36,19 @@ def shallow_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """
     definitions: dict[str, Any] = schema.get("$defs", {})
 
-    def json_type(sub: dict[str, Any]) -> Any:
+    def json_types(sub: dict[str, Any]) -> list[str]:
         if "$ref" in sub:
             sub = definitions.get(str(sub["$ref"]).rsplit("/", 1)[-1], {})
         options = sub.get("anyOf")
         if isinstance(options, list):
-            types: set[str] = set()
-            for option in options:
-                found = json_type(option)
-                types.update(found if isinstance(found, list) else [found])
-            return sorted(types)
-        return sub.get("type", "object")
+            return sorted({t for option in options for t in json_types(option)})
+        found = sub.get("type", "object")
+        return list(found) if isinstance(found, list) else [found]
 
     properties = {}
     for name, sub in schema.get("properties", {}).items():
-        entry: dict[str, Any] = {"type": json_type(sub)}
+        types = json_types(sub)
+        entry: dict[str, Any] = {"type": types[0]} if len(types) == 1 else {"anyOf": [{"type": t} for t in types]}
         if "description" in sub:
             entry["description"] = sub["description"]
         if "enum" in sub:
