@@ -280,8 +280,8 @@ class Http:
             except httpx.TimeoutException:
                 last_error = UnavailableError(source, f"timed out after {self.config.timeout_s:g}s")
                 continue
-            except httpx.TransportError as exc:
-                last_error = UnavailableError(source, f"connection failed ({type(exc).__name__})")
+            except httpx.RequestError as exc:  # transport failures, undecodable bodies, redirect loops
+                last_error = UnavailableError(source, f"request failed ({type(exc).__name__})")
                 continue
             error = self._classify(source, response)
             if error is None:

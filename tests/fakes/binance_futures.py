@@ -19,6 +19,7 @@ from tests.fakes.leverage_data import (
     hour_open,
     hours_between,
     ms,
+    perp_hourly,
     venue_oi_usd,
 )
 
@@ -30,8 +31,8 @@ def funding_rows(start_ms: int, end_ms: int, limit: int) -> list[dict[str, objec
     rows: list[dict[str, object]] = []
     for i, t in enumerate(h for h in hours_between(from_ms(start_ms), from_ms(end_ms)) if h.hour % 8 == 0):
         stamp = ms(t) + JITTER_MS[i % len(JITTER_MS)]
-        if stamp > end_ms:
-            continue
+        if stamp > end_ms or t.date() not in funding_pct() or ms(t) not in perp_hourly():
+            continue  # like the venue: no row where there is no data
         rate = funding_pct()[t.date()] / 100
         rows.append(
             {

@@ -60,7 +60,11 @@ def handler(request: httpx.Request, path: str) -> httpx.Response:
     if path == "/v5/market/funding/history":
         end = from_ms(params["endTime"])
         start = end - FUNDING_INTERVAL_H * limit * HOUR
-        hours = [h for h in hours_between(start, min(end, FAKE_NOW)) if h.hour % FUNDING_INTERVAL_H == 0]
+        hours = [
+            h
+            for h in hours_between(start, min(end, FAKE_NOW))
+            if h.hour % FUNDING_INTERVAL_H == 0 and h.date() in funding_pct()
+        ]
         rows = [
             {
                 "symbol": "BTCUSDT",

@@ -151,6 +151,8 @@ def swap(request: httpx.Request, path: str) -> httpx.Response | None:
         hours = [h for h in hours_between(after - limit * HOUR, min(after, FAKE_NOW)) if ms(h) < int(params["after"])]
         data: list[object] = []
         for h in reversed(hours):
+            if h.date() not in funding_pct():
+                continue  # like the venue: no row where there is no data
             rate = repr(funding_pct()[h.date()] / 100 / 8)
             data.append(
                 {
