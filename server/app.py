@@ -22,7 +22,7 @@ from tools.common import Deps
 log = logging.getLogger("windvane.server")
 
 # Each module exports TOOL_NAME, TITLE, DESCRIPTION, METHODOLOGY and the tool function named TOOL_NAME.
-TOOL_MODULES: tuple[str, ...] = ("tools.premium",)
+TOOL_MODULES: tuple[str, ...] = ("tools.premium", "tools.assess")
 
 READ_ONLY = {
     "read_only_hint": True,
@@ -138,6 +138,9 @@ def build_server(
             description=module.DESCRIPTION,
             annotations=ToolAnnotations(title=module.TITLE, **READ_ONLY),
         )
+        # A tool module may also contribute prompts (tools.assess adds market_brief).
+        if hasattr(module, "register_prompts"):
+            module.register_prompts(mcp)
 
     @mcp.resource(
         "windvane://methodology",
