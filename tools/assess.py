@@ -310,6 +310,12 @@ async def gather_inputs(deps: Deps, asset: str, as_of_raw: str | None) -> tuple[
     return got, as_of or now
 
 
+def _num(value: float) -> str:
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.1f}M"
+    return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def summarize(asset: str, result: ScoreResult) -> str:
     verdict = result.verdict.replace("_", " ")
     head = (
@@ -326,7 +332,7 @@ def summarize(asset: str, result: ScoreResult) -> str:
     if missing != "none":
         parts.append(f"Unavailable: {missing}.")
     watch = [
-        f"{f.name} (now {f.current:.4g} {f.unit}, threshold {f.threshold:.4g}, {f.distance:.4g} to go)"
+        f"{f.name} (now {_num(f.current)} {f.unit}, threshold {_num(f.threshold)}, {_num(f.distance)} to go)"
         for f in result.flip_signals
         if f.met is False and f.current is not None and f.threshold is not None and f.distance is not None
     ]

@@ -3,4 +3,4 @@
 Modules here must import only the standard library at top level: `windvane --help` has to stay instant.
 """
 
-COMMAND_MODULES: tuple[str, ...] = ("server.commands.serve",)
+COMMAND_MODULES: tuple[str, ...] = ("server.commands.serve", "server.commands.brief", "server.commands.backtest")
