@@ -40,7 +40,7 @@ async def one_upstream_call(settings: Any) -> float:
     from fetchers import coinbase
     from server.deps import open_deps
 
-    async with open_deps(settings, delayed(default_fake())) as deps:
+    async with open_deps(settings, transport=delayed(default_fake())) as deps:
         start = time.perf_counter()
         await coinbase.fetch_ticker(deps.http, "BTC-USD")
         return time.perf_counter() - start
@@ -52,8 +52,7 @@ async def cold_assess_tool(settings: Any, as_of: str | None) -> tuple[float, int
     from tools.assess import compute_assessment
 
     fake = default_fake()
-    async with open_deps(settings, delayed(fake)) as deps:
-        deps.clock = lambda: FROZEN_NOW
+    async with open_deps(settings, transport=delayed(fake), clock=lambda: FROZEN_NOW) as deps:
         start = time.perf_counter()
         out = await compute_assessment(deps, "BTC", as_of)
         elapsed = time.perf_counter() - start

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import httpx
 
@@ -14,7 +15,12 @@ from tools.common import Deps
 
 
 @asynccontextmanager
-async def open_deps(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> AsyncIterator[Deps]:
+async def open_deps(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> AsyncIterator[Deps]:
     from store.sqlite import SqliteStore
 
     store = SqliteStore(settings.resolved_db_path())
@@ -25,6 +31,8 @@ async def open_deps(settings: Settings, transport: httpx.AsyncBaseTransport | No
                 store=store,
                 etf_impact_pct_per_busd=settings.etf_impact_pct_per_busd,
             )
+            if clock is not None:
+                deps.clock = clock
             deps.extra["settings"] = settings
             yield deps
     finally:

@@ -153,16 +153,28 @@ async def test_prompt_and_methodology_are_served(make_client) -> None:
 # -- evidence from tools built on other branches: these run once the tool module is merged -------------------------
 
 
+def assert_same(signal: dict[str, Any], expected: float | None) -> None:
+    """The assessment's value equals the tool's (to the 1e-6 the evidence is rounded to), or both are missing."""
+    if expected is None:
+        assert signal["reading"] == "unavailable"
+        assert signal["value"] is None
+    else:
+        assert signal["value"] == pytest.approx(expected, abs=1e-6)
+
+
 async def test_etf_evidence_equals_the_etf_tool(make_client) -> None:
     pytest.importorskip("tools.etf_flows")
     async with make_client() as client:
         out = await assess(client, "2025-11-21")
         etf = (await client.call_tool("get_etf_flows", {"as_of": "2025-11-21", "days": 30})).structured_content
     days = sorted(etf["days"], key=lambda d: d["date"])
-    assert by_name(out["signals"], "etf_flow_mtd")["value"] == pytest.approx(etf["month_to_date_usd"])
-    assert by_name(out["signals"], "etf_flow_5d")["value"] == pytest.approx(fmean(d["total_usd"] for d in days[-5:]))
+    assert_same(by_name(out["signals"], "etf_flow_mtd"), etf["month_to_date_usd"])
+    assert_same(by_name(out["signals"], "etf_flow_5d"), fmean(d["total_usd"] for d in days[-5:]))
     flip = by_name(out["flip_signals"], "etf_outflow_under_100m")
     assert flip["current"] == pytest.approx(days[-1]["total_usd"])
+    # shared/data: 1-21 Nov 2025 net flow -3,536.9 US$m; 2025-11-21 +238.4 US$m.
+    assert etf["month_to_date_usd"] == pytest.approx(-3_536.9e6, rel=1e-4)
+    assert flip["met"] is True
 
 
 async def test_leverage_evidence_equals_the_leverage_tool(make_client) -> None:
@@ -170,10 +182,13 @@ async def test_leverage_evidence_equals_the_leverage_tool(make_client) -> None:
     async with make_client() as client:
         out = await assess(client, "2025-11-21")
         lev = (await client.call_tool("get_leverage_state", {"as_of": "2025-11-21"})).structured_content
-    oi = by_name(out["signals"], "open_interest_7d")
-    assert oi["value"] == pytest.approx(lev["open_interest"]["change_7d_pct"])
+    assert_same(by_name(out["signals"], "open_interest_7d"), lev["open_interest"]["change_7d_pct"])
     rates = [f["rate_8h_pct"] for f in lev["funding"] if f["rate_8h_pct"] is not None]
-    assert by_name(out["signals"], "funding")["value"] == pytest.approx(fmean(rates))
+    assert_same(by_name(out["signals"], "funding"), fmean(rates) if rates else None)
+    liq = lev["liquidations"]
+    long_7d, short_7d = liq["long_usd_7d"], liq["short_usd_7d"]
+    share = None if long_7d is None or short_7d is None else 100 * long_7d / (long_7d + short_7d)
+    assert_same(by_name(out["signals"], "liquidation_flush"), share)
 
 
 async def test_reserve_evidence_equals_the_reserve_tool(make_client) -> None:
@@ -182,10 +197,10 @@ async def test_reserve_evidence_equals_the_reserve_tool(make_client) -> None:
         out = await assess(client, "2025-11-21")
         week = await client.call_tool("exchange_reserve_trend", {"as_of": "2025-11-21", "window_days": 7})
         month = await client.call_tool("exchange_reserve_trend", {"as_of": "2025-11-21", "window_days": 30})
-    netflow = by_name(out["signals"], "exchange_netflow_7d")
-    assert netflow["value"] == pytest.approx(week.structured_content["change_btc"])
-    reserve = by_name(out["signals"], "exchange_reserve_30d")
-    assert reserve["value"] == pytest.approx(month.structured_content["change_pct"])
+    w, m = week.structured_content, month.structured_content
+    flow = w.get("net_flow_btc")
+    assert_same(by_name(out["signals"], "exchange_netflow_7d"), flow if flow is not None else w["change_btc"])
+    assert_same(by_name(out["signals"], "exchange_reserve_30d"), m["change_pct"])
 
 
 async def test_macro_evidence_equals_the_macro_tool(make_client) -> None:
@@ -193,5 +208,10 @@ async def test_macro_evidence_equals_the_macro_tool(make_client) -> None:
     async with make_client() as client:
         out = await assess(client, "2025-11-21")
         macro = (await client.call_tool("get_macro_backdrop", {"as_of": "2025-11-21"})).structured_content
-    mcap = by_name(out["signals"], "crypto_market_cap_6w")
-    assert mcap["value"] == pytest.approx(macro["crypto_market_cap"]["change_6w_pct"])
+    assert_same(by_name(out["signals"], "crypto_market_cap_6w"), macro["crypto_market_cap"]["change_6w_pct"])
+    change = macro["fed"].get("cut_probability_change_1d")
+    assert_same(by_name(out["signals"], "cut_odds_change"), None if change is None else 100 * change)
+    nasdaq = next(i for i in macro["indices"] if "nasdaq" in i["name"].lower())
+    beta = macro["btc_nasdaq"]["beta_90d"]
+    implied = None if beta is None or nasdaq["change_pct"] is None else beta * nasdaq["change_pct"]
+    assert_same(by_name(out["signals"], "nasdaq_implied_move"), implied)

@@ -111,8 +111,8 @@ async def test_shared_inputs_on_2025_11_21_match_the_files(shared: SharedDataPro
     assert got.etf_latest_day_usd.value == pytest.approx(totals["2025-11-21"] * 1e6)
     assert got.close_usd is not None
     assert got.close_usd.value == pytest.approx(85_068.88)
-    assert got.cut_odds_change_7d_pp is None
-    assert "cut-odds" in got.reasons["cut_odds_change_7d_pp"]
+    assert got.cut_odds_change_1d_pp is None
+    assert "cut-odds" in got.reasons["cut_odds_change_1d_pp"]
 
 
 async def test_farside_holiday_rows_are_not_zero_flow_days(shared: SharedDataProvider) -> None:

@@ -73,8 +73,9 @@ READINGS = [
     ("lower_highs", {"swing_high_sequence": 1}, "bullish", 1),
     ("lower_highs", {"swing_high_sequence": -3}, "bearish", -3),
     ("lower_highs", {"swing_high_sequence": -1}, "neutral", -1),
-    ("cut_odds_change", {"cut_odds_change_7d_pp": 30}, "bullish", 30),
-    ("cut_odds_change", {"cut_odds_change_7d_pp": -25}, "bearish", -25),
+    ("cut_odds_change", {"cut_odds_change_1d_pp": 8}, "bullish", 8),
+    ("cut_odds_change", {"cut_odds_change_1d_pp": 3}, "neutral", 3),
+    ("cut_odds_change", {"cut_odds_change_1d_pp": -25}, "bearish", -25),
     ("nasdaq_implied_move", {"btc_nasdaq_beta_90d": 1.5, "nasdaq_change_pct": 2.0}, "bullish", 3.0),
     ("nasdaq_implied_move", {"btc_nasdaq_beta_90d": 1.2, "nasdaq_change_pct": -2.16}, "bearish", -2.592),
     ("crypto_market_cap_6w", {"crypto_mcap_change_6w_pct": -25.0}, "bearish", -25.0),
@@ -152,7 +153,7 @@ FULL_BEARISH = {
     "etf_latest_day_usd": -500e6, "exchange_netflow_7d_btc": 15_000, "reserve_change_30d_pct": 2.0,
     "oi_change_7d_pct": 8.0, "funding_8h_pct": 0.04, "liq_long_7d_usd": 10e6, "liq_short_7d_usd": 90e6,
     "close_usd": 80.0, "prior_swing_high_usd": 100.0, "price_vs_ma50_pct": -10.0, "price_vs_ma200_pct": -10.0,
-    "swing_high_sequence": -3, "cut_odds_change_7d_pp": -20.0, "btc_nasdaq_beta_90d": 1.0,
+    "swing_high_sequence": -3, "cut_odds_change_1d_pp": -20.0, "btc_nasdaq_beta_90d": 1.0,
     "nasdaq_change_pct": -3.0, "crypto_mcap_change_6w_pct": -20.0,
 }  # fmt: skip
 

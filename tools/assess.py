@@ -19,8 +19,10 @@ from mcp.server.mcpserver import Context
 
 from fetchers import coinbase
 from fetchers.errors import UpstreamError
+from fetchers.http import Fetched
 from schemas.assess import Assessment
 from schemas.common import SourceRef
+from schemas.market import Candle
 from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, bar_cutoff, deps_from, parse_as_of, tool_error
 from tools.scoring import Observed, ScoreResult, ScoringInputs, methodology_markdown, score
 from tools.trend import LOOKBACK_DAYS, DailyBar, trend_stats
@@ -38,19 +40,36 @@ change the verdict: current, threshold, met, distance) and a one-paragraph summa
 
 METHODOLOGY = methodology_markdown()
 
-Fields = dict[str, Observed]
+# An adapter maps each ScoringInputs field it fills to an Observed value, or to the reason it has none.
+Fields = dict[str, Observed | str]
 
 
 class MissingField(LookupError):
     """The tool's output lacks a field the adapter needs (an older or different tool version)."""
 
 
+_ABSENT = object()
+
+
 def _pick(obj: Any, path: str) -> Any:
+    """The value at a dotted path; None when a step is null; MissingField when a step does not exist."""
     for part in path.split("."):
-        obj = obj.get(part) if isinstance(obj, dict) else getattr(obj, part, None)
         if obj is None:
+            return None
+        obj = obj.get(part, _ABSENT) if isinstance(obj, dict) else getattr(obj, part, _ABSENT)
+        if obj is _ABSENT:
             raise MissingField(path)
     return obj
+
+
+def _read(out: Any, path: str, src: str, at: datetime | None, stale: bool, scale: float = 1.0) -> Observed | str:
+    try:
+        value = _pick(out, path)
+    except MissingField:
+        return f"its output has no field {path}"
+    if value is None:
+        return f"{path} is null (see its warnings)"
+    return Observed(float(value) * scale, src, at, stale)
 
 
 def _source(tool: str, out: Any) -> tuple[str, bool]:
@@ -77,93 +96,88 @@ def _date(value: Any) -> datetime | None:
 
 def adapt_premium(out: Any) -> Fields:
     src, stale = _source("get_coinbase_premium", out)
-    fields: Fields = {}
-    at = _date(getattr(out.current, "ts", None)) or out.as_of
-    if out.current.premium_pct is not None:
-        fields["premium_pct"] = Observed(float(out.current.premium_pct), src, at, stale)
-    sign, days = out.streak.sign, out.streak.days
-    if sign is not None:
+    at = _date(_pick(out, "current.ts")) or out.as_of
+    fields: Fields = {"premium_pct": _read(out, "current.premium_pct", src, at, stale)}
+    sign, days = _pick(out, "streak.sign"), _pick(out, "streak.days")
+    if sign is None or days is None:
+        fields["premium_streak_days"] = "streak.sign is null (no daily bars)"
+    else:
         signed = days if sign == "positive" else -days if sign == "negative" else 0
         fields["premium_streak_days"] = Observed(float(signed), src, out.as_of, stale)
     return fields
 
 
+def _field(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
 def adapt_etf(out: Any) -> Fields:
     src, stale = _source("get_etf_flows", out)
-    days = sorted(_pick(out, "days"), key=lambda d: str(_pick(d, "date")))
-    fields: Fields = {}
-    if days:
-        last = days[-1]
-        at = _date(str(_pick(last, "date")))
-        total = last.get("total_usd") if isinstance(last, dict) else getattr(last, "total_usd", None)
-        if total is not None:
-            fields["etf_latest_day_usd"] = Observed(float(total), src, at, stale)
-        window = [d.get("total_usd") if isinstance(d, dict) else getattr(d, "total_usd", None) for d in days[-5:]]
-        # A missing day is never a zero: the 5-day mean needs five reported days.
-        totals = [float(v) for v in window if v is not None]
-        if len(totals) == 5:
-            fields["etf_5d_avg_usd"] = Observed(fmean(totals), src, at, stale)
-    mtd = getattr(out, "month_to_date_usd", None)
-    if mtd is not None:
-        fields["etf_mtd_usd"] = Observed(float(mtd), src, out.as_of, stale)
+    days = sorted(_pick(out, "days") or [], key=lambda d: str(_field(d, "date")))
+    fields: Fields = {"etf_mtd_usd": _read(out, "month_to_date_usd", src, out.as_of, stale)}
+    if not days:
+        fields["etf_latest_day_usd"] = fields["etf_5d_avg_usd"] = "no trading days in its window"
+        return fields
+    at = _date(str(_field(days[-1], "date")))
+    total = _field(days[-1], "total_usd")
+    fields["etf_latest_day_usd"] = (
+        Observed(float(total), src, at, stale) if total is not None else "the latest day's total_usd is null"
+    )
+    # A missing day is never a zero: the 5-day mean needs five reported days.
+    totals = [float(v) for v in (_field(d, "total_usd") for d in days[-5:]) if v is not None]
+    fields["etf_5d_avg_usd"] = (
+        Observed(fmean(totals), src, at, stale)
+        if len(totals) == 5
+        else f"only {len(totals)} of the last 5 days reported"
+    )
     return fields
 
 
 def adapt_leverage(out: Any) -> Fields:
     src, stale = _source("get_leverage_state", out)
-    fields: Fields = {}
-    paths = {
-        "oi_change_7d_pct": "open_interest.change_7d_pct",
-        "liq_long_7d_usd": "liquidations.long_usd_7d",
-        "liq_short_7d_usd": "liquidations.short_usd_7d",
+    fields: Fields = {
+        "oi_change_7d_pct": _read(out, "open_interest.change_7d_pct", src, out.as_of, stale),
+        "liq_long_7d_usd": _read(out, "liquidations.long_usd_7d", src, out.as_of, stale),
+        "liq_short_7d_usd": _read(out, "liquidations.short_usd_7d", src, out.as_of, stale),
     }
-    for name, path in paths.items():
-        try:
-            fields[name] = Observed(float(_pick(out, path)), src, out.as_of, stale)
-        except MissingField:
-            continue
-    rates = [getattr(f, "rate_8h_pct", None) for f in getattr(out, "funding", None) or []]
+    # Rates are already normalised to 8 hours per venue (venues settle every 1, 4 or 8 hours).
+    rates = [_field(f, "rate_8h_pct") for f in _pick(out, "funding") or []]
     present = [float(r) for r in rates if r is not None]
-    if present:
-        fields["funding_8h_pct"] = Observed(fmean(present), src, out.as_of, stale)
+    fields["funding_8h_pct"] = Observed(fmean(present), src, out.as_of, stale) if present else "no venue reported"
     return fields
 
 
 def adapt_reserves_7d(out: Any) -> Fields:
     src, stale = _source("exchange_reserve_trend", out)
-    return {"exchange_netflow_7d_btc": Observed(float(_pick(out, "change_btc")), src, out.as_of, stale)}
+    at = _date(_pick(out, "window_end")) if hasattr(out, "window_end") else None
+    # net_flow_btc (inflow - outflow) when the tool reports it; else the reserve change, which is the same flow.
+    flow = _read(out, "net_flow_btc", src, at or out.as_of, stale) if hasattr(out, "net_flow_btc") else None
+    if not isinstance(flow, Observed):
+        flow = _read(out, "change_btc", src, at or out.as_of, stale)
+    return {"exchange_netflow_7d_btc": flow}
 
 
 def adapt_reserves_30d(out: Any) -> Fields:
     src, stale = _source("exchange_reserve_trend", out)
-    return {"reserve_change_30d_pct": Observed(float(_pick(out, "change_pct")), src, out.as_of, stale)}
-
-
-# Field names a macro tool may use for the weekly change in cut odds (not in the contract's minimum).
-CUT_ODDS_CHANGE_FIELDS = ("fed.cut_probability_change_7d_pp", "fed.cut_probability_change_7d")
+    return {"reserve_change_30d_pct": _read(out, "change_pct", src, out.as_of, stale)}
 
 
 def adapt_macro(out: Any) -> Fields:
     src, stale = _source("get_macro_backdrop", out)
-    fields: Fields = {}
-    for path in CUT_ODDS_CHANGE_FIELDS:
-        try:
-            fields["cut_odds_change_7d_pp"] = Observed(float(_pick(out, path)), src, out.as_of, stale)
-            break
-        except MissingField:
-            continue
-    for name, path in (
-        ("btc_nasdaq_beta_90d", "btc_nasdaq.beta_90d"),
-        ("crypto_mcap_change_6w_pct", "crypto_market_cap.change_6w_pct"),
-    ):
-        try:
-            fields[name] = Observed(float(_pick(out, path)), src, out.as_of, stale)
-        except MissingField:
-            continue
-    for index in getattr(out, "indices", None) or []:
-        if "nasdaq" in str(getattr(index, "name", "")).lower() and getattr(index, "change_pct", None) is not None:
-            at = _date(getattr(index, "date", None)) or out.as_of
-            fields["nasdaq_change_pct"] = Observed(float(index.change_pct), src, at, stale)
+    fields: Fields = {
+        # cut_probability is 0..1, so its change is in probability units: x100 for percentage points.
+        "cut_odds_change_1d_pp": _read(out, "fed.cut_probability_change_1d", src, out.as_of, stale, scale=100.0),
+        "btc_nasdaq_beta_90d": _read(out, "btc_nasdaq.beta_90d", src, out.as_of, stale),
+        "crypto_mcap_change_6w_pct": _read(out, "crypto_market_cap.change_6w_pct", src, out.as_of, stale),
+        "nasdaq_change_pct": "no Nasdaq entry in its indices",
+    }
+    for index in _pick(out, "indices") or []:
+        if "nasdaq" in str(_field(index, "name")).lower():
+            at = _date(_field(index, "date")) or out.as_of
+            change = _field(index, "change_pct")
+            fields["nasdaq_change_pct"] = (
+                Observed(float(change), src, at, stale) if change is not None else "Nasdaq change_pct is null"
+            )
             break
     return fields
 
@@ -216,9 +230,12 @@ GATHERERS: tuple[Gatherer, ...] = (
     ),
     (
         "get_macro_backdrop", "tools.macro", lambda m, d, a, t: m.compute_macro(d, t), adapt_macro,
-        ("cut_odds_change_7d_pp", "btc_nasdaq_beta_90d", "nasdaq_change_pct", "crypto_mcap_change_6w_pct"),
+        ("cut_odds_change_1d_pp", "btc_nasdaq_beta_90d", "nasdaq_change_pct", "crypto_mcap_change_6w_pct"),
     ),
 )  # fmt: skip
+
+# Sub-tool warnings copied into the assessment, per tool: enough to explain a gap without flooding the answer.
+MAX_WARNINGS_PER_TOOL = 5
 
 TREND_FIELDS = ("close_usd", "prior_swing_high_usd", "price_vs_ma50_pct", "price_vs_ma200_pct", "swing_high_sequence")
 
@@ -235,8 +252,12 @@ class Gathered:
         for ref in getattr(out, "sources", None) or []:
             if isinstance(ref, SourceRef):
                 self.tool_sources.setdefault(ref.endpoint, ref)
-        for warning in getattr(out, "warnings", None) or []:
+        warnings = list(getattr(out, "warnings", None) or [])
+        for warning in warnings[:MAX_WARNINGS_PER_TOOL]:
             self.prov.warn(f"{label}: {warning}")
+        if len(warnings) > MAX_WARNINGS_PER_TOOL:
+            more = len(warnings) - MAX_WARNINGS_PER_TOOL
+            self.prov.warn(f"{label}: {more} more warning(s); call the tool itself for all of them")
 
     def sources(self) -> list[SourceRef]:
         merged = dict(self.tool_sources)
@@ -258,16 +279,17 @@ async def _gather_tool(gatherer: Gatherer, deps: Deps, asset: str, as_of_raw: st
             fields = adapt(out)
             reason = f"{label} returned no value (see its warnings)"
         except MissingField as exc:
-            reason = f"{label} output has no field {exc.args[0]}"
+            reason = f"{label}: its output has no field {exc.args[0]}"
         except InputError as exc:
             reason = f"{label} rejected the request: {exc}"
         except Exception as exc:  # one tool failing must degrade its signals only, never the assessment
             reason = f"{label} failed: {type(exc).__name__}: {exc}"
     for name in targets:
-        if name in fields:
-            setattr(got.inputs, name, fields[name])
+        value = fields.get(name)
+        if isinstance(value, Observed):
+            setattr(got.inputs, name, value)
         else:
-            got.inputs.reasons.setdefault(name, reason)
+            got.inputs.reasons.setdefault(name, f"{label}: {value}" if isinstance(value, str) else reason)
 
 
 def _daily_window(cutoff: datetime, bars: int) -> tuple[datetime, datetime]:
@@ -277,11 +299,25 @@ def _daily_window(cutoff: datetime, bars: int) -> tuple[datetime, datetime]:
     return last_open - timedelta(days=bars - 1), last_open
 
 
+async def _daily_candles(
+    deps: Deps, product: str, start: datetime, end: datetime, cutoff: datetime
+) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
+    # Read through the history store when the store-backed candle reader is installed, as the premium tool does.
+    try:
+        candle_store = importlib.import_module("fetchers.candle_store")
+    except ImportError:
+        return await coinbase.fetch_candles(deps.http, product, "1d", start, end, now=cutoff)
+    rows: tuple[list[Candle], list[Fetched[list[Candle]]]] = await candle_store.fetch_candles(
+        deps.store, coinbase, deps.http, product, "1d", start, end, now=cutoff
+    )
+    return rows
+
+
 async def _gather_trend(deps: Deps, asset: str, cutoff: datetime, got: Gathered) -> None:
     inputs, prov = got.inputs, got.prov
     start, end = _daily_window(cutoff, LOOKBACK_DAYS)
     try:
-        rows, fetches = await coinbase.fetch_candles(deps.http, f"{asset}-USD", "1d", start, end, now=cutoff)
+        rows, fetches = await _daily_candles(deps, f"{asset}-USD", start, end, cutoff)
     except UpstreamError as exc:
         prov.failed("Coinbase daily candles (trend)", exc)
         for name in TREND_FIELDS:

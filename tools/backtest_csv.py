@@ -25,6 +25,10 @@ RESERVE = (
     "06_cryptoquant_btc_exchange_flows_liquidations/btc_exchange_reserve_all_exchanges_daily.csv",
     "Exchange Reserve",
 )
+NETFLOW = (
+    "06_cryptoquant_btc_exchange_flows_liquidations/btc_exchange_netflow_total_daily.csv",
+    "Exchange Netflow (Total)",
+)
 OPEN_INTEREST = ("06_cryptoquant_btc_exchange_flows_liquidations/btc_open_interest_daily.csv", "Open Interest")
 FUNDING = ("06_cryptoquant_btc_exchange_flows_liquidations/btc_funding_rates_daily.csv", "Funding Rates")
 LIQ_LONG = (
@@ -99,6 +103,7 @@ class SharedDataProvider:
         self.premium = _load(root, PREMIUM)
         self.etf = _load(root, ETF, _farside_trading_day)
         self.reserve = _load(root, RESERVE)
+        self.netflow = _load(root, NETFLOW)
         self.oi = _load(root, OPEN_INTEREST)
         self.funding = _load(root, FUNDING)
         self.liq_long = _load(root, LIQ_LONG)
@@ -132,7 +137,7 @@ class SharedDataProvider:
         self._liquidations(inputs, day)
         self._trend(inputs, day)
         self._macro(inputs, day)
-        inputs.reasons.setdefault("cut_odds_change_7d_pp", "no historical cut-odds series in this history")
+        inputs.reasons.setdefault("cut_odds_change_1d_pp", "no historical cut-odds series in this history")
         return inputs
 
     def _premium(self, inputs: ScoringInputs, day: date) -> None:
@@ -179,9 +184,11 @@ class SharedDataProvider:
         return None if now is None or before is None else (day, now, before)
 
     def _changes(self, inputs: ScoringInputs, day: date) -> None:
-        week = self._change(self.reserve, day, 7)
-        if week is not None:
-            inputs.exchange_netflow_7d_btc = self._observed(self.reserve, day, week[1] - week[2])
+        # Net flow (inflow - outflow) over the 7 UTC days ending on `day`, as the reserve tool's net_flow_btc.
+        week = [self.netflow.exactly(day - timedelta(days=k)) for k in range(7)]
+        flows = [v for v in week if v is not None]
+        if len(flows) == 7:
+            inputs.exchange_netflow_7d_btc = self._observed(self.netflow, day, sum(flows))
         month = self._change(self.reserve, day, 30)
         if month is not None and month[2] > 0:
             inputs.reserve_change_30d_pct = self._observed(self.reserve, day, 100 * (month[1] / month[2] - 1))

@@ -57,7 +57,7 @@ async def backtest_text(
     from server.deps import open_deps
     from tools.backtest_replay import ToolReplayProvider
 
-    async with open_deps(settings, transport) as deps:
+    async with open_deps(settings, transport=transport) as deps:
         report = await run_backtest(ToolReplayProvider(deps, asset), start, end, progress)
     return render_markdown(report)
 

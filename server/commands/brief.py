@@ -92,7 +92,7 @@ async def brief_text(
     from server.deps import open_deps
     from tools.assess import compute_assessment
 
-    async with open_deps(settings, transport) as deps:
+    async with open_deps(settings, transport=transport) as deps:
         result = await compute_assessment(deps, asset, as_of)
     out = result.model_dump(mode="json")
     return json.dumps(out, indent=2) if as_json else render(out)
