@@ -151,8 +151,24 @@ async def test_tools_are_gathered_concurrently(monkeypatch: pytest.MonkeyPatch) 
         return None
 
     monkeypatch.setattr(assess, "_gather_trend", no_trend)
-    deps = NS(clock=lambda: AS_OF)
+    deps = NS(clock=lambda: AS_OF, extra={})
     with anyio.fail_after(10):  # a deadlock guard, not a timing assertion
         got, _ = await assess.gather_inputs(deps, "BTC", "2025-11-21")  # type: ignore[arg-type]
     assert started == count
     assert "RuntimeError: stand-in" in got.inputs.reasons["etf_mtd_usd"]
+
+
+@pytest.mark.anyio
+async def test_a_tool_over_its_time_budget_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    never = anyio.Event()
+
+    async def stuck(*args: object) -> None:
+        await never.wait()  # never set: only the budget ends this call
+
+    gatherer = ("get_stuck", "tools.premium", lambda m, d, a, t: stuck(), adapt_premium, ("premium_pct",))
+    deps = NS(extra={"assess_tool_budget_s": 0.0})
+    got = Gathered()
+    with anyio.fail_after(10):  # a deadlock guard, not a timing assertion
+        await assess._gather_tool(gatherer, deps, "BTC", None, got)  # type: ignore[arg-type]
+    assert got.inputs.premium_pct is None
+    assert got.inputs.reasons["premium_pct"].startswith("get_stuck took longer than 0s")

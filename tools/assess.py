@@ -234,6 +234,15 @@ GATHERERS: tuple[Gatherer, ...] = (
     ),
 )  # fmt: skip
 
+# One slow tool (e.g. hundreds of on-chain wallet reads) must not hold the whole answer: past this budget its signals
+# are left out with the reason. deps.extra["assess_tool_budget_s"] overrides it.
+TOOL_BUDGET_S = 20.0
+
+
+def tool_budget_s(deps: Deps) -> float:
+    return float(deps.extra.get("assess_tool_budget_s", TOOL_BUDGET_S))
+
+
 # Sub-tool warnings copied into the assessment, per tool: enough to explain a gap without flooding the answer.
 MAX_WARNINGS_PER_TOOL = 5
 
@@ -273,11 +282,17 @@ async def _gather_tool(gatherer: Gatherer, deps: Deps, asset: str, as_of_raw: st
     except ImportError:
         reason = f"{label}: tool not installed"
     else:
+        budget = tool_budget_s(deps)
         try:
-            out = await call(module, deps, asset, as_of_raw)
-            got.absorb(label, out)
-            fields = adapt(out)
-            reason = f"{label} returned no value (see its warnings)"
+            out = None
+            with anyio.move_on_after(budget):
+                out = await call(module, deps, asset, as_of_raw)
+            if out is None:
+                reason = f"{label} took longer than {budget:g}s; left out so the assessment is not held up"
+            else:
+                got.absorb(label, out)
+                fields = adapt(out)
+                reason = f"{label} returned no value (see its warnings)"
         except MissingField as exc:
             reason = f"{label}: its output has no field {exc.args[0]}"
         except InputError as exc:
