@@ -67,3 +67,35 @@ async def test_backtest_text_on_shared_data(settings: Settings) -> None:
 def test_backtest_rejects_reversed_range(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["backtest", "--from", "2025-02-01", "--to", "2025-01-01", "--data-dir", str(DATA)]) == 2
     assert "before --from" in capsys.readouterr().err
+
+
+async def test_brief_rejects_a_bad_date(settings: Settings, fake: FakeUpstream) -> None:
+    from tools.common import InputError
+
+    with pytest.raises(InputError, match="not an ISO date"):
+        await brief_text(settings, "BTC", "last tuesday", False, transport=fake.transport())
+
+
+async def test_replay_provider_scores_what_the_tool_would_have_said(settings: Settings, fake: FakeUpstream) -> None:
+    """The default backtest history replays the tools with as_of: each day's inputs are the assessment's own."""
+    from datetime import date
+
+    from server.deps import open_deps
+    from tests.conftest import FROZEN_NOW
+    from tests.fakes.data import coinbase_daily, day_ts
+    from tools.assess import compute_assessment
+    from tools.backtest import run_backtest
+    from tools.backtest_replay import ToolReplayProvider
+
+    async with open_deps(settings, transport=fake.transport(), clock=lambda: FROZEN_NOW) as deps:
+        provider = ToolReplayProvider(deps)
+        report = await run_backtest(provider, date(2025, 10, 20), date(2025, 10, 22))
+        closes = await provider.closes(date(2025, 10, 20), date(2025, 11, 21))
+        for day in report.days:
+            live = await compute_assessment(deps, "BTC", day.day.isoformat())
+            assert (day.verdict, day.score, day.coverage) == (live.verdict, live.score, live.coverage)
+    assert [d.day for d in report.days] == [date(2025, 10, 20), date(2025, 10, 21), date(2025, 10, 22)]
+    assert closes[date(2025, 10, 20)] == coinbase_daily()[day_ts("2025-10-20")][3]
+    first = report.days[0]
+    expected = 100 * (coinbase_daily()[day_ts("2025-10-27")][3] / coinbase_daily()[day_ts("2025-10-20")][3] - 1)
+    assert first.forward_pct[7] == pytest.approx(expected)
