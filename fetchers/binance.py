@@ -4,6 +4,8 @@ GET /api/v3/klines?symbol=&interval=&startTime=&endTime=&limit<=1000 returns chr
 [open_ms, "o", "h", "l", "c", "vol", close_ms, ...]. Binance answers HTTP 451 from US addresses, which the HTTP
 layer reports as GeoBlockedError so callers can fall back to another venue. Error bodies look like
 {"code": -1121, "msg": "Invalid symbol."}.
+GET /api/v3/depth?symbol=&limit<=5000 returns {"lastUpdateId", "bids": [[price, qty]], "asks": [...]}, best first,
+strings, with no timestamp; weight 250 at limit 5000.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import httpx
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, num, ts_millis
+from schemas.derivatives import BookLevel, OrderBook
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
 SOURCE = "binance"
@@ -96,4 +99,34 @@ async def fetch_candles(
 async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:
     return await http.get(
         SOURCE, "/api/v3/ticker/price", parse_ticker_price, params={"symbol": symbol(asset)}, ttl_s=10.0
+    )
+
+
+DEPTH_LIMIT = 5000
+
+
+def parse_depth(response: httpx.Response, limit: int = DEPTH_LIMIT) -> OrderBook:
+    body = expect_dict(SOURCE, _body(response), "depth")
+
+    def side(key: str) -> tuple[BookLevel, ...]:
+        levels = []
+        for i, raw in enumerate(expect_list(SOURCE, body.get(key), key)):
+            row = expect_list(SOURCE, raw, f"{key} {i}")
+            if len(row) < 2:
+                raise BadPayloadError(SOURCE, f"{key} {i} has {len(row)} fields, expected 2")
+            levels.append(BookLevel(num(SOURCE, row[0], "price"), num(SOURCE, row[1], "qty")))
+        return tuple(levels)
+
+    bids, asks = side("bids"), side("asks")
+    return OrderBook(
+        bids=tuple(sorted(bids, key=lambda lv: -lv.price)),
+        asks=tuple(sorted(asks, key=lambda lv: lv.price)),
+        time=None,
+        truncated=max(len(bids), len(asks)) >= limit,
+    )
+
+
+async def fetch_depth(http: Http, asset: str) -> Fetched[OrderBook]:
+    return await http.get(
+        SOURCE, "/api/v3/depth", parse_depth, params={"symbol": symbol(asset), "limit": DEPTH_LIMIT}, ttl_s=10.0
     )

@@ -4,6 +4,8 @@ GET /products/{product}/candles?granularity=&start=&end= returns rows [time_s, l
 newest first, at most 300 per call (a wider window is rejected), so long ranges are paged backwards.
 "No data is published for intervals where there are no ticks": gaps stay gaps.
 GET /products/{product}/ticker returns string prices and an ISO time.
+GET /products/{product}/book?level=2 returns the whole book aggregated per price: {bids, asks: [[price, size,
+num-orders]], sequence, time}.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import httpx
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, iso_z, num, ts_seconds
+from schemas.derivatives import BookLevel, OrderBook
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
 SOURCE = "coinbase"
@@ -97,3 +100,42 @@ async def fetch_candles(
 
 async def fetch_ticker(http: Http, product: str) -> Fetched[Quote]:
     return await http.get(SOURCE, f"/products/{product}/ticker", parse_ticker, ttl_s=10.0)
+
+
+# -- order book (level 2: the full book, aggregated per price) -------------------------------------------------
+
+
+def _book_side(levels: object, key: str) -> tuple[BookLevel, ...]:
+    rows = []
+    for i, raw in enumerate(expect_list(SOURCE, levels, key)):
+        row = expect_list(SOURCE, raw, f"{key} {i}")
+        if len(row) < 2:
+            raise BadPayloadError(SOURCE, f"{key} {i} has {len(row)} fields, expected 3")
+        # [price, size, num-orders]: "size should not be multiplied by num-orders" (it is already the total).
+        rows.append(BookLevel(num(SOURCE, row[0], "price"), num(SOURCE, row[1], "size")))
+    return tuple(rows)
+
+
+def parse_book(response: httpx.Response) -> OrderBook:
+    body = expect_dict(SOURCE, decode_json(response, SOURCE), "book")
+    if "message" in body and "bids" not in body:
+        raise BadPayloadError(SOURCE, f"error: {str(body.get('message'))[:120]}")
+    bids = _book_side(body.get("bids"), "bids")
+    asks = _book_side(body.get("asks"), "asks")
+    return OrderBook(
+        bids=tuple(sorted(bids, key=lambda lv: -lv.price)),
+        asks=tuple(sorted(asks, key=lambda lv: lv.price)),
+        time=_parse_time(body.get("time")),
+        truncated=False,  # level 2 is the whole book
+    )
+
+
+def _parse_time(raw: object) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    head, _, frac = raw.rstrip("Z").partition(".")
+    return datetime.fromisoformat(head + ("." + frac[:6] if frac else "")).replace(tzinfo=UTC)
+
+
+async def fetch_book(http: Http, product: str) -> Fetched[OrderBook]:
+    return await http.get(SOURCE, f"/products/{product}/book", parse_book, params={"level": 2}, ttl_s=10.0)

@@ -17,11 +17,12 @@ import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote, quote_plus
 
 import anyio
 import httpx
@@ -167,10 +168,18 @@ class Http:
         method: str = "GET",
         json_body: Any = None,
         allow_stale: bool = True,
+        secret_params: Params | None = None,
     ) -> Fetched[T]:
-        """Fetch `base_url(source) + path` with `params`, parse it, and cache the parsed value."""
+        """Fetch `base_url(source) + path` with `params`, parse it, and cache the parsed value.
+
+        `secret_params` is for the rare upstream that only accepts a key in the query (FRED's JSON API): they are
+        sent, but never enter the cache key, the endpoint, an error message, or httpx's request log line.
+        """
         endpoint = self.base_url(source) + path
         key = self._cache_key(source, method, path, params, json_body)
+        if secret_params:
+            redact_in_logs(str(v) for v in secret_params.values())
+            key += " +secret"  # keyed and keyless answers never share an entry; the value itself stays out
         status = self._status(source)
         entry = self.cache.get_fresh(key)
         if entry is not None:
@@ -179,7 +188,9 @@ class Http:
         try:
             entry = await self._single_flight(
                 key,
-                lambda: self._fetch(source, endpoint, parse, params, headers, method, json_body),
+                lambda: self._fetch(
+                    source, endpoint, parse, {**(params or {}), **(secret_params or {})}, headers, method, json_body
+                ),
             )
         except UpstreamError as exc:
             status.last_error_at = _now()
@@ -319,6 +330,37 @@ class Http:
         if code >= 500:
             return UnavailableError(source, f"HTTP {code} from upstream")
         return NotRetried(source, f"HTTP {code} from upstream")
+
+
+class _RedactSecrets(logging.Filter):
+    """Masks secret query values in records of the httpx logger, which prints full request URLs at INFO."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "[REDACTED]")
+            record.msg, record.args = message, None
+        return True
+
+
+_REDACTOR = _RedactSecrets()
+
+
+def redact_in_logs(secrets: Iterable[str]) -> None:
+    """Register values that must never appear in httpx log lines (installed once, on first use)."""
+    # Also the URL-encoded forms, which is how a value appears inside a logged URL.
+    new = {form for s in secrets if s for form in (s, quote(s, safe=""), quote_plus(s))}
+    if new - _REDACTOR.secrets:
+        _REDACTOR.secrets |= new
+        for name in ("httpx", "httpcore"):
+            logger = logging.getLogger(name)
+            if _REDACTOR not in logger.filters:
+                logger.addFilter(_REDACTOR)
 
 
 class NotRetried(UnavailableError):

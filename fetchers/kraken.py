@@ -4,6 +4,8 @@ GET /0/public/OHLC?pair=XBTUSDT&interval=1440|60&since=<s> returns {"error":[],"
 l, c, vwap, volume, count]], "last": <s>}}. The result key is Kraken's own name (XBTUSDT may come back as
 XBTUSDT or XXBTZUSD), so it is read from the response. Only the latest 720 bars are served, and the last row is
 the bar still forming.
+GET /0/public/Depth?pair=XBTUSD&count<=500 returns {"result": {"XXBTZUSD": {"asks": [[price, volume, ts]], "bids":
+[...]}}}, best first; the book beyond `count` levels is cut off.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import httpx
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, num, ts_seconds
+from schemas.derivatives import BookLevel, OrderBook
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
 SOURCE = "kraken"
@@ -102,3 +105,39 @@ async def fetch_candles(
 
 async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:
     return await http.get(SOURCE, "/0/public/Ticker", parse_ticker, params={"pair": pair(asset)}, ttl_s=10.0)
+
+
+# -- order book ------------------------------------------------------------------------------------------------
+
+DEPTH_LEVELS = 500
+
+
+def usd_pair(asset: str) -> str:
+    return {"BTC": "XBT"}.get(asset.upper(), asset.upper()) + "USD"
+
+
+def parse_depth(response: httpx.Response, count: int = DEPTH_LEVELS) -> OrderBook:
+    book = expect_dict(SOURCE, _pair_value(_result(response)), "depth")
+
+    def side(key: str) -> tuple[BookLevel, ...]:
+        levels = []
+        for i, raw in enumerate(expect_list(SOURCE, book.get(key), key)):
+            row = expect_list(SOURCE, raw, f"{key} {i}")
+            if len(row) < 2:
+                raise BadPayloadError(SOURCE, f"{key} {i} has {len(row)} fields, expected 3")
+            levels.append(BookLevel(num(SOURCE, row[0], "price"), num(SOURCE, row[1], "volume")))
+        return tuple(levels)
+
+    bids, asks = side("bids"), side("asks")
+    return OrderBook(
+        bids=tuple(sorted(bids, key=lambda lv: -lv.price)),
+        asks=tuple(sorted(asks, key=lambda lv: lv.price)),
+        time=None,
+        truncated=max(len(bids), len(asks)) >= count,
+    )
+
+
+async def fetch_depth(http: Http, asset: str) -> Fetched[OrderBook]:
+    return await http.get(
+        SOURCE, "/0/public/Depth", parse_depth, params={"pair": usd_pair(asset), "count": DEPTH_LEVELS}, ttl_s=10.0
+    )

@@ -1,9 +1,13 @@
-"""OKX public market data (keyless): candles and ticker, used as the reference venue when Binance is blocked.
+"""OKX public market data (keyless): candles and ticker (the reference venue when Binance is blocked), plus the
+perpetual-swap data behind get_leverage_state: instruments, liquidations, open interest, funding and order books.
 
 GET /api/v5/market/history-candles?instId=BTC-USDT&bar=1Dutc|1H&after=<ms>&limit<=100 returns
 {"code":"0","msg":"","data":[[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]]} newest first, all strings;
 `after` asks for bars older than that timestamp. `1D` bars open at UTC+8, so daily bars use `1Dutc`.
 A non-"0" code inside an HTTP 200 is an error.
+
+Derivatives: sizes on swap endpoints are in CONTRACTS, and
+one contract is `ctVal` of the base asset (BTC-USDT-SWAP: 0.01 BTC), read from /api/v5/public/instruments.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import httpx
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, num, ts_millis
+from schemas.derivatives import BookLevel, FundingPoint, Instrument, Liquidation, OpenInterestPoint, OrderBook
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
 SOURCE = "okx"
@@ -110,3 +115,225 @@ async def fetch_candles(
 
 async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:
     return await http.get(SOURCE, "/api/v5/market/ticker", parse_ticker, params={"instId": inst_id(asset)}, ttl_s=10.0)
+
+
+# -- perpetual swaps: instruments, liquidations, open interest, funding; spot order books ----------------------
+
+
+def swap_id(asset: str) -> str:
+    return f"{asset.upper()}-USDT-SWAP"
+
+
+def swap_family(asset: str) -> str:
+    return f"{asset.upper()}-USDT"
+
+
+def _item(data: list[object], what: str) -> dict[str, object]:
+    if not data:
+        raise BadPayloadError(SOURCE, f"empty {what} data")
+    return expect_dict(SOURCE, data[0], what)
+
+
+def parse_instrument(response: httpx.Response) -> Instrument:
+    item = _item(okx_data(response), "instrument")
+    ct_val = num(SOURCE, item.get("ctVal"), "ctVal")
+    if ct_val <= 0:
+        raise BadPayloadError(SOURCE, f"ctVal must be positive, got {ct_val}")
+    return Instrument(
+        inst_id=str(item.get("instId")),
+        contract_value=ct_val,
+        contract_value_ccy=str(item.get("ctValCcy") or ""),
+    )
+
+
+def parse_liquidations(response: httpx.Response) -> list[tuple[datetime, bool, float, float]]:
+    """(time, long_liquidated, contracts, bankruptcy price) per filled liquidation order, newest first.
+
+    The undocumented public/liquidation-orders endpoint nests orders under `details` of one item per instrument;
+    `side=sell` closes a long (a long was liquidated), `side=buy` closes a short.
+    """
+    rows: list[tuple[datetime, bool, float, float]] = []
+    for i, raw in enumerate(okx_data(response)):
+        item = expect_dict(SOURCE, raw, f"liquidation item {i}")
+        for j, raw_detail in enumerate(expect_list(SOURCE, item.get("details"), f"liquidation item {i} details")):
+            d = expect_dict(SOURCE, raw_detail, f"liquidation {i}.{j}")
+            side = str(d.get("side"))
+            if side not in ("buy", "sell"):
+                raise BadPayloadError(SOURCE, f"liquidation {i}.{j}: side {side!r} is neither buy nor sell")
+            rows.append(
+                (
+                    ts_millis(SOURCE, d.get("ts"), "liquidation ts"),
+                    side == "sell",
+                    num(SOURCE, d.get("sz"), "liquidation sz"),
+                    num(SOURCE, d.get("bkPx"), "liquidation bkPx"),
+                )
+            )
+    return sorted(rows, key=lambda r: r[0], reverse=True)
+
+
+def liquidations_usd(rows: list[tuple[datetime, bool, float, float]], contract_value: float) -> list[Liquidation]:
+    """Contracts -> USD: contracts x ctVal (base per contract) x bankruptcy price."""
+    return [Liquidation(t, is_long, sz * contract_value * px) for t, is_long, sz, px in rows]
+
+
+def parse_open_interest(response: httpx.Response) -> OpenInterestPoint:
+    item = _item(okx_data(response), "open interest")
+    return OpenInterestPoint(
+        time=ts_millis(SOURCE, item.get("ts"), "ts"),
+        usd=num(SOURCE, item.get("oiUsd"), "oiUsd"),
+        base=num(SOURCE, item.get("oiCcy"), "oiCcy"),
+    )
+
+
+def parse_open_interest_history(response: httpx.Response) -> list[OpenInterestPoint]:
+    """rubik rows [ts, oi (contracts), oiCcy (base), oiUsd], newest first -> ascending points."""
+    points = []
+    for i, raw in enumerate(okx_data(response)):
+        row = expect_list(SOURCE, raw, f"open interest row {i}")
+        if len(row) < 4:
+            raise BadPayloadError(SOURCE, f"open interest row {i} has {len(row)} fields, expected 4")
+        points.append(
+            OpenInterestPoint(
+                time=ts_millis(SOURCE, row[0], "ts"),
+                usd=num(SOURCE, row[3], "oiUsd"),
+                base=num(SOURCE, row[2], "oiCcy"),
+            )
+        )
+    return sorted(points, key=lambda p: p.time)
+
+
+def parse_funding_history(response: httpx.Response) -> list[FundingPoint]:
+    """Settled funding, ascending. `realizedRate` is what was paid; `fundingRate` may be the predicted one."""
+    points = []
+    for i, raw in enumerate(okx_data(response)):
+        item = expect_dict(SOURCE, raw, f"funding {i}")
+        rate = item.get("realizedRate")
+        if rate in (None, ""):
+            rate = item.get("fundingRate")
+        points.append(
+            FundingPoint(time=ts_millis(SOURCE, item.get("fundingTime"), "fundingTime"), rate=num(SOURCE, rate, "rate"))
+        )
+    return sorted(points, key=lambda p: p.time)
+
+
+def parse_books(response: httpx.Response, depth: int = 400) -> OrderBook:
+    """Spot book rows [price, size (base), "0" (deprecated), order count]; sizes are base units on SPOT."""
+    item = _item(okx_data(response), "books")
+
+    def side(key: str) -> tuple[BookLevel, ...]:
+        levels = []
+        for i, raw in enumerate(expect_list(SOURCE, item.get(key), key)):
+            row = expect_list(SOURCE, raw, f"{key} {i}")
+            if len(row) < 2:
+                raise BadPayloadError(SOURCE, f"{key} {i} has {len(row)} fields, expected 4")
+            levels.append(BookLevel(num(SOURCE, row[0], "price"), num(SOURCE, row[1], "size")))
+        return tuple(levels)
+
+    bids, asks = side("bids"), side("asks")
+    return OrderBook(
+        bids=tuple(sorted(bids, key=lambda lv: -lv.price)),
+        asks=tuple(sorted(asks, key=lambda lv: lv.price)),
+        time=ts_millis(SOURCE, item.get("ts"), "ts") if item.get("ts") else None,
+        truncated=max(len(bids), len(asks)) >= depth,
+    )
+
+
+async def fetch_swap_instrument(http: Http, asset: str) -> Fetched[Instrument]:
+    # Contract specs change rarely; a day of cache keeps the liquidation path to one extra call a day.
+    return await http.get(
+        SOURCE,
+        "/api/v5/public/instruments",
+        parse_instrument,
+        params={"instType": "SWAP", "instId": swap_id(asset)},
+        ttl_s=86400.0,
+    )
+
+
+LIQUIDATION_PAGE = 100
+
+
+async def fetch_liquidation_page(
+    http: Http, asset: str, after: datetime | None
+) -> Fetched[list[tuple[datetime, bool, float, float]]]:
+    """One page of filled liquidations, newest first; `after` asks for orders older than that time."""
+    params: dict[str, str | int] = {
+        "instType": "SWAP",
+        "instFamily": swap_family(asset),
+        "state": "filled",
+        "limit": LIQUIDATION_PAGE,
+    }
+    if after is not None:
+        params["after"] = int(after.timestamp() * 1000)
+    return await http.get(SOURCE, "/api/v5/public/liquidation-orders", parse_liquidations, params=params, ttl_s=60.0)
+
+
+async def fetch_open_interest(http: Http, asset: str) -> Fetched[OpenInterestPoint]:
+    return await http.get(
+        SOURCE,
+        "/api/v5/public/open-interest",
+        parse_open_interest,
+        params={"instType": "SWAP", "instId": swap_id(asset)},
+        ttl_s=60.0,
+    )
+
+
+OI_HISTORY_PAGE = 100
+
+
+async def fetch_open_interest_history(
+    http: Http, asset: str, start: datetime, end: datetime
+) -> tuple[list[OpenInterestPoint], list[Fetched[list[OpenInterestPoint]]]]:
+    """Hourly OI snapshots with start <= time <= end (rubik keeps the latest 1,440 rows), paged backwards."""
+    fetches: list[Fetched[list[OpenInterestPoint]]] = []
+    by_time: dict[datetime, OpenInterestPoint] = {}
+    cursor = end
+    while cursor >= start:
+        fetched = await http.get(
+            SOURCE,
+            "/api/v5/rubik/stat/contracts/open-interest-history",
+            parse_open_interest_history,
+            params={
+                "instId": swap_id(asset),
+                "period": "1H",
+                "end": int(cursor.timestamp() * 1000),
+                "limit": OI_HISTORY_PAGE,
+            },
+            ttl_s=300.0,
+        )
+        fetches.append(fetched)
+        page = [p for p in fetched.value if p.time <= cursor]
+        for p in page:
+            if start <= p.time <= end:
+                by_time[p.time] = p
+        if not page:
+            break
+        oldest = page[0].time
+        if oldest >= cursor:
+            break
+        cursor = oldest - timedelta(milliseconds=1)
+    return [by_time[t] for t in sorted(by_time)], fetches
+
+
+async def fetch_funding_history(http: Http, asset: str, end: datetime, limit: int = 20) -> Fetched[list[FundingPoint]]:
+    """The latest settled funding rates at or before `end` (kept for three months only)."""
+    return await http.get(
+        SOURCE,
+        "/api/v5/public/funding-rate-history",
+        parse_funding_history,
+        # `after` returns records strictly earlier than the given fundingTime.
+        params={"instId": swap_id(asset), "after": int(end.timestamp() * 1000) + 1, "limit": limit},
+        ttl_s=300.0,
+    )
+
+
+BOOK_DEPTH = 400
+
+
+async def fetch_books(http: Http, asset: str) -> Fetched[OrderBook]:
+    return await http.get(
+        SOURCE,
+        "/api/v5/market/books",
+        parse_books,
+        params={"instId": inst_id(asset), "sz": BOOK_DEPTH},
+        ttl_s=10.0,
+    )

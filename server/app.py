@@ -22,7 +22,14 @@ from tools.common import Deps
 log = logging.getLogger("windvane.server")
 
 # Each module exports TOOL_NAME, TITLE, DESCRIPTION, METHODOLOGY and the tool function named TOOL_NAME.
-TOOL_MODULES: tuple[str, ...] = ("tools.premium", "tools.assess")
+TOOL_MODULES: tuple[str, ...] = (
+    "tools.premium",
+    "tools.reserves",
+    "tools.etf_flows",
+    "tools.leverage",
+    "tools.macro",
+    "tools.assess",
+)
 
 READ_ONLY = {
     "read_only_hint": True,
@@ -141,6 +148,7 @@ def build_server(
         # A tool module may also contribute prompts (tools.assess adds market_brief).
         if hasattr(module, "register_prompts"):
             module.register_prompts(mcp)
+    publish_schemas(mcp, settings.schema_detail)
 
     @mcp.resource(
         "windvane://methodology",
@@ -153,6 +161,20 @@ def build_server(
 
     register_status_resource(mcp, settings, live)
     return mcp
+
+
+def publish_schemas(mcp: MCPServer[Deps], detail: str) -> None:
+    """Compact every tool's published schemas; `full` keeps nested output fields for engineers in the inspector."""
+    from server.schema_compact import compact_schema, shallow_output_schema
+
+    # The SDK has no public setter for published schemas; its Tool objects are pinned by mcp>=2.3,<3.
+    for tool in mcp._tool_manager.list_tools():
+        tool.parameters = compact_schema(tool.parameters)
+        output = tool.fn_metadata.output_schema
+        if output is not None:
+            compacted = compact_schema(output)
+            tool.fn_metadata.output_schema = compacted if detail == "full" else shallow_output_schema(compacted)
+            tool.__dict__.pop("output_schema", None)  # drop the SDK's cached copy
 
 
 def register_status_resource(mcp: MCPServer[Deps], settings: Settings, live: list[Deps]) -> None:

@@ -23,7 +23,7 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "bybit": "https://api.bybit.com",
     "deribit": "https://www.deribit.com",
     "farside": "https://farside.co.uk",
-    "sosovalue": "https://api.sosovalue.xyz",
+    "sosovalue": "https://openapi.sosovalue.com",
     "coinglass": "https://open-api-v4.coinglass.com",
     "cryptoquant": "https://api.cryptoquant.com",
     "fred": "https://fred.stlouisfed.org",
@@ -63,7 +63,11 @@ class Settings:
     ttl_scale: float = 1.0
     allowed_hosts: tuple[str, ...] = ()
     etf_impact_pct_per_busd: float = DEFAULT_ETF_IMPACT_PCT_PER_BUSD
+    # "compact": tools/list gives nested outputs as bare object/array types (small context); "full": every field.
+    schema_detail: str = "compact"
     user_agent: str = "Mozilla/5.0 (compatible; windvane/0.1; +https://github.com/windvane)"
+    # A JSON file of extra labelled exchange wallets for exchange_reserve_trend (WINDVANE_ADDRESS_BOOK).
+    address_book_path: Path | None = None
 
     def base_url(self, source: str) -> str:
         try:
@@ -110,6 +114,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         for source in KEYED_SOURCES
         if (key := env.get(f"WINDVANE_{source.upper()}_API_KEY", "")).strip()
     }
+    schema_detail = env.get("WINDVANE_SCHEMA_DETAIL", "compact").strip().lower() or "compact"
+    if schema_detail not in ("compact", "full"):
+        raise SettingsError(f"WINDVANE_SCHEMA_DETAIL={schema_detail!r} must be 'compact' or 'full'")
     db_raw = env.get("WINDVANE_DB_PATH", "").strip()
     hosts = tuple(h.strip() for h in env.get("WINDVANE_ALLOWED_HOSTS", "").split(",") if h.strip())
     return Settings(
@@ -123,5 +130,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retry_after_cap_s=_float(env, "WINDVANE_RETRY_AFTER_CAP", 10.0),
         ttl_scale=_float(env, "WINDVANE_TTL_SCALE", 1.0),
         allowed_hosts=hosts,
+        schema_detail=schema_detail,
         etf_impact_pct_per_busd=_float(env, "WINDVANE_ETF_IMPACT_PCT_PER_BUSD", DEFAULT_ETF_IMPACT_PCT_PER_BUSD),
+        address_book_path=Path(book).expanduser() if (book := env.get("WINDVANE_ADDRESS_BOOK", "").strip()) else None,
     )

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from server.cli import main
 from server.commands.backtest import backtest_text
 from server.commands.brief import brief_text, render
 from server.settings import Settings
@@ -64,8 +63,15 @@ async def test_backtest_text_on_shared_data(settings: Settings) -> None:
     assert "| verdict: rebound_in_downtrend |" in text
 
 
-def test_backtest_rejects_reversed_range(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["backtest", "--from", "2025-02-01", "--to", "2025-01-01", "--data-dir", str(DATA)]) == 2
+def test_backtest_rejects_reversed_range(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    # Through the command's run() rather than cli.main(), which would reconfigure global logging for later tests.
+    import argparse
+    from datetime import date
+
+    from server.commands import backtest
+
+    args = argparse.Namespace(start=date(2025, 2, 1), end=date(2025, 1, 1), asset="BTC", data_dir=DATA)
+    assert backtest.run(args, settings) == 2
     assert "before --from" in capsys.readouterr().err
 
 

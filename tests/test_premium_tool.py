@@ -189,3 +189,45 @@ async def test_now_mode_current_uses_the_history_venue(make_client, fake: FakeUp
     assert out["history"][-1]["reference_close"] > 0
     assert out["current"]["reference_venue"] == "okx"
     assert fake.count("okx", "/api/v5/market/ticker") == 1
+
+
+async def test_hourly_history_pages_coinbase_and_aligns_bars(make_client, fake: FakeUpstream) -> None:
+    """15 days of 1h bars = 360 bars: Coinbase must be paged (300 max per call), Binance in one call."""
+    from tests.fakes import exchanges
+
+    def coinbase_hourly(request: httpx.Request, path: str) -> httpx.Response:
+        params = request.url.params
+        if path == "/products/BTC-USD/candles" and params["granularity"] == "3600":
+            start = int(datetime.fromisoformat(params["start"].replace("Z", "+00:00")).timestamp())
+            end = int(datetime.fromisoformat(params["end"].replace("Z", "+00:00")).timestamp())
+            if (end - start) // 3600 + 1 > 300:
+                return httpx.Response(400, json={"message": "granularity too small for the requested time range"})
+            rows = [[t, 1.0, 2.0, 1.5, 100000.0 + (t // 3600) % 7, 3.0] for t in range(end, start - 1, -3600)]
+            return httpx.Response(200, json=rows)
+        return exchanges.coinbase(request, path)
+
+    def binance_hourly(request: httpx.Request, path: str) -> httpx.Response:
+        params = request.url.params
+        if path == "/api/v3/klines" and params["interval"] == "1h":
+            start, end = int(params["startTime"]), int(params["endTime"])
+            rows = [
+                [t, "1", "2", "1", str(100010.0 + (t // 3600000) % 7), "3", t + 3599999, "0", 1, "0", "0", "0"]
+                for t in range(start - start % 3600000, end + 1, 3600000)
+                if t >= start
+            ]
+            return httpx.Response(200, json=rows[: int(params["limit"])])
+        return exchanges.binance(request, path)
+
+    fake.handlers["coinbase"] = coinbase_hourly
+    fake.handlers["binance"] = binance_hourly
+    async with make_client() as client:
+        result = await client.call_tool("get_coinbase_premium", {"as_of": "2025-11-24", "days": 15, "interval": "1h"})
+    out = result.structured_content
+    assert len(out["history"]) == 360
+    assert out["history"][-1]["ts"].startswith("2025-11-24T23:00")
+    assert all(bar["premium_usd"] == pytest.approx(-10.0) for bar in out["history"])
+    hourly_pages = [
+        r for r in fake.requests if r.url.path.endswith("/BTC-USD/candles") and r.url.params["granularity"] == "3600"
+    ]
+    assert len(hourly_pages) == 2
+    assert out["streak"]["sign"] == "negative"  # the streak always comes from daily bars

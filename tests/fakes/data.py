@@ -48,3 +48,24 @@ def binance_daily() -> dict[int, list[str]]:
 
 def day_ts(day: str) -> int:
     return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp())
+
+
+ETF_FLOW_FILES = {"BTC": "farside_btc_etf_flows_daily.csv", "ETH": "farside_eth_etf_flows_daily.csv"}
+
+
+@cache
+def etf_flows_csv(asset: str) -> tuple[tuple[str, ...], tuple[tuple[str, dict[str, float | None], float], ...]]:
+    """Farside's daily ETF flows from ../shared/data (US$m): the fund tickers and (date, {ticker: value}, Total) rows.
+
+    An empty cell is Farside's '-' (no figure) and stays None.
+    """
+    path = DATA / "01_us_spot_btc_etf_flows_farside" / ETF_FLOW_FILES[asset]
+    with path.open() as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        tickers = tuple(header[1:-1])
+        rows = []
+        for row in reader:
+            funds = {t: (float(v) if v.strip() else None) for t, v in zip(tickers, row[1:-1], strict=True)}
+            rows.append((row[0], funds, float(row[-1])))
+    return tickers, tuple(rows)

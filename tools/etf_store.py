@@ -1,0 +1,79 @@
+"""ETF flow days in the history store: completed days are written after a fetch and read back for `as_of` answers.
+
+Series: SeriesKey(<source>, "net_flow_usd", <ASSET>, <TICKER>) per fund and venue "TOTAL" for the day's total, USD,
+timestamped at 00:00 UTC of the US trading day. Only days that can no longer change are written: Farside posts a
+day's last issuers late in the evening US time, so a day counts as completed two UTC days after it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
+
+from schemas.etf_flows import FlowRow, FlowTable
+from store.base import Observation, SeriesKey, Store
+
+METRIC = "net_flow_usd"
+TOTAL_VENUE = "TOTAL"
+SETTLE_DAYS = 2
+# The longest run of calendar days without a trading day (a long weekend around a holiday) is 4; a wider hole means
+# days the store never saw, so the store cannot answer alone.
+MAX_GAP_DAYS = 5
+
+
+def _ts(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def completed(row: FlowRow, fetched_at: datetime) -> bool:
+    return row.reported and row.day <= fetched_at.date() - timedelta(days=SETTLE_DAYS)
+
+
+async def write_completed(store: Store, source: str, asset: str, table: FlowTable, fetched_at: datetime) -> int:
+    observations = []
+    for row in table.rows:
+        if not completed(row, fetched_at):
+            continue
+        ts = _ts(row.day)
+        if row.total_usd is not None:
+            observations.append(
+                Observation(SeriesKey(source, METRIC, asset, TOTAL_VENUE), ts, row.total_usd, fetched_at)
+            )
+        for ticker, value in row.funds.items():
+            if value is not None:
+                observations.append(Observation(SeriesKey(source, METRIC, asset, ticker), ts, value, fetched_at))
+    return await store.upsert(observations) if observations else 0
+
+
+async def read_table(
+    store: Store, source: str, asset: str, launch: date, until: date
+) -> tuple[FlowTable, datetime] | None:
+    """The stored days up to `until` and when the newest was fetched, when the store covers launch..until."""
+    total_key = SeriesKey(source, METRIC, asset, TOTAL_VENUE)
+    totals = await store.read(total_key)
+    if not totals or totals[0].ts.date() > launch or totals[-1].ts.date() < until:
+        # A stored day at or after `until` proves every earlier trading day was already published.
+        return None
+    if any((b.ts - a.ts).days > MAX_GAP_DAYS for a, b in pairwise(totals)):
+        return None
+    tickers = sorted(
+        s.key.venue
+        for s in await store.summary(source)
+        if s.key.metric == METRIC and s.key.asset == asset and s.key.venue != TOTAL_VENUE
+    )
+    end = _ts(until)
+    by_fund: dict[str, dict[date, float]] = {}
+    for ticker in tickers:
+        rows = await store.read(SeriesKey(source, METRIC, asset, ticker), end=end)
+        by_fund[ticker] = {o.ts.date(): o.value for o in rows}
+    rows_out = [
+        FlowRow(
+            day=o.ts.date(),
+            funds={t: by_fund[t].get(o.ts.date()) for t in tickers},
+            total_usd=o.value,
+        )
+        for o in totals
+        if o.ts <= end
+    ]
+    fetched_at = max(o.fetched_at for o in totals if o.ts <= end)
+    return FlowTable(tickers=tuple(tickers), rows=rows_out, since_launch=True), fetched_at

@@ -1,0 +1,116 @@
+"""get_leverage_state: liquidations, open interest, funding normalised per interval, and book depth near round levels.
+
+Each section degrades on its own: a venue that fails is left out (never summed as 0) and named in `warnings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from statistics import fmean
+from typing import Any
+
+import anyio
+from mcp.server.mcpserver import Context
+
+from schemas.leverage import FundingRow, LeverageState, OrderBookState
+from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, deps_from, parse_as_of, rounded, tool_error
+from tools.leverage_book import collect as collect_books
+from tools.leverage_book import live_order_book, recorded_order_book
+from tools.leverage_funding import funding
+from tools.leverage_history import backfill as backfill_history
+from tools.leverage_history import collect_open_interest
+from tools.leverage_liquidations import liquidations
+from tools.leverage_oi import open_interest
+
+TOOL_NAME = "get_leverage_state"
+TITLE = "Leverage state"
+DESCRIPTION = """Leverage in the perpetual-futures market and how fragile spot books are. liquidations: long/short USD
+force-closed over 24h and 7d (all venues via CoinGlass when keyed, else OKX only; see coverage). open_interest: USD
+summed over Binance, OKX, Bybit with 24h/7d change (venues lists who answered; partial=true if one is missing).
+funding: one row per venue, the latest rate normalised to 8h and annualised (interval_hours detected); high positive
+= crowded longs, negative = shorts pay. order_book: USD depth within ±0.5/1/2% of mid (Coinbase, Kraken, OKX,
+Binance), bid depth near the two round levels below price, thin_book vs its 30-day median."""
+
+METHODOLOGY = """## Leverage state (`get_leverage_state`)
+- **Funding**: per venue (Binance USD-M, OKX, Bybit linear perpetual), the latest settled rate at or before `as_of`.
+  The interval is the gap between the two latest settlement times rounded to whole hours (venues stamp a few ms
+  late, and switch between 8h and 1-4h). `rate_8h_pct = 100 * rate * 8 / interval_hours`,
+  `annualized_pct = 100 * rate * 24 / interval_hours * 365`. `funding_avg_8h_pct` is the plain mean over venues.
+- **Open interest**: hourly history per venue over the last 7 days (Binance `openInterestHist` value, OKX rubik
+  `oiUsd`, Bybit linear OI in BTC x the Bybit hourly kline open at the same hour); now-mode current values come
+  from the snapshot endpoints (Binance OI x mark price, OKX `oiUsd`). `change_Xh_pct = 100 * (sum now / sum then - 1)`
+  over venues with both readings (a reading more than 2h from its target is a gap). A venue that did not answer is
+  left out of the sum and named in warnings (`partial=true`). Binance keeps 30 days of OI history, OKX 60 days.
+- **Liquidations**: with `WINDVANE_COINGLASS_API_KEY`, CoinGlass aggregated history (daily UTC bars, all major
+  venues): 24h = the last complete UTC day at or before `as_of`, 7d = the last 7 complete days; a missing day makes
+  the total null, never 0. Keyless: OKX `public/liquidation-orders` for the USDT-margined swap only,
+  `usd = contracts * ctVal * bankruptcy price` (`side=sell` = a long liquidated), rolling windows ending at `as_of`;
+  a window the endpoint's lookback does not reach is null. Streams (Binance forceOrder pushes at most one order per
+  second, so it undercounts) are not used.
+- **Order book**: per venue (Coinbase BTC-USD level 2, Kraken XBTUSD top 500, OKX BTC-USDT top 400, Binance
+  BTCUSDT top 5,000) the USD of bids
+  and asks within ±0.5/1/2% of mid; a band a truncated book does not reach is null for that venue and the sum covers
+  the venues listed. Round levels: the two multiples of 5,000 (BTC; 250 for ETH) strictly below the reference mid
+  (Coinbase first), with bid USD within ±0.5% of each. `thin_book` = ±1% depth < 0.5 x its 30-day median of
+  snapshots recorded by `windvane collect` (needs >= 24 snapshots over >= 3 days; null with a reason before that).
+  Past dates use only recorded snapshots (within 2h before `as_of`). USDT books are counted as USD.
+"""
+
+
+async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> LeverageState:
+    if asset not in ("BTC", "ETH"):
+        raise InputError(f"asset {asset!r} is not supported; use 'BTC' or 'ETH'")
+    now = deps.clock()
+    parsed = parse_as_of(as_of, now)
+    at = parsed or now
+    # parse_as_of caps "today" at now: such an as_of is answered live, like no as_of at all.
+    live = parsed is None or parsed >= now
+    cutoff = now if live else at + timedelta(microseconds=1)
+    prov = Provenance()
+    results: dict[str, Any] = {}
+
+    async def run(name: str, call: Callable[[], Awaitable[Any]]) -> None:
+        results[name] = await call()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run, "liq", lambda: liquidations(deps, prov, asset, at, cutoff))
+        tg.start_soon(run, "oi", lambda: open_interest(deps, prov, asset, at, live, cutoff))
+        tg.start_soon(run, "funding", lambda: funding(deps, prov, asset, at))
+        tg.start_soon(
+            run,
+            "book",
+            lambda: live_order_book(deps, prov, asset) if live else recorded_order_book(deps, prov, asset, at),
+        )
+    rows: list[FundingRow] = results["funding"]
+    if not rows:
+        prov.warn("no venue answered for funding: the funding table is empty")
+    book: OrderBookState = results["book"]
+    return LeverageState(
+        as_of=at,
+        asset=asset,
+        liquidations=results["liq"],
+        open_interest=results["oi"],
+        funding=rows,
+        funding_avg_8h_pct=rounded(fmean(r.rate_8h_pct for r in rows), 8) if rows else None,
+        order_book=book,
+        sources=prov.sources,
+        warnings=prov.warnings,
+    )
+
+
+async def collect(deps: Deps) -> int:
+    """Record order-book depth (it exists only "now") and the last day of hourly OI per venue."""
+    return await collect_books(deps) + await collect_open_interest(deps)
+
+
+async def backfill(deps: Deps, since: date, until: date) -> int:
+    """Fill hourly OI per venue (as far back as each endpoint reaches) and, when keyed, CoinGlass daily history."""
+    return await backfill_history(deps, since, until)
+
+
+async def get_leverage_state(ctx: Context[Any, Any], asset: AssetArg = "BTC", as_of: AsOfArg = None) -> LeverageState:
+    try:
+        return await compute_leverage(deps_from(ctx), asset, as_of)
+    except InputError as exc:
+        raise tool_error(exc) from None

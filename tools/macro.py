@@ -1,0 +1,177 @@
+"""get_macro_backdrop: equity indices, Fed cut odds, BTC-Nasdaq correlation, drawdowns, halving cycle, Fear & Greed.
+
+Each part is fetched and computed on its own; an upstream failure nulls that part only, with a reason in `warnings`.
+Sources that only report "now" (CoinGecko /global, Kalshi/Polymarket odds, the chain tip) are snapshotted into the
+history store on every fetch, and an `as_of` answer reads those snapshots: it never borrows today's value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, time, timedelta
+from functools import partial
+from typing import Any
+
+import anyio
+from mcp.server.mcpserver import Context
+
+from fetchers import fred, yahoo
+from fetchers.http import Fetched
+from schemas.macro import IndexClose, MacroBackdrop
+from schemas.macro_rows import DailyClose
+from tools import macro_crypto
+from tools.common import AsOfArg, Deps, InputError, deps_from, parse_as_of, tool_error
+from tools.macro_context import Ctx, attempt
+from tools.macro_fed import fed_odds
+
+TOOL_NAME = "get_macro_backdrop"
+TITLE = "Macro backdrop"
+DESCRIPTION = """Macro backdrop for crypto: S&P 500 / Nasdaq Composite / Dow daily close and % change; the next FOMC
+meeting and the market-implied probability of a cut there (Kalshi, else Polymarket; 0..1) with its 1-day change;
+BTC-Nasdaq 30/90-day correlation of daily log returns and 90-day beta (BTC moves beta x Nasdaq); BTC drawdown from
+its 365-day high close (%, <= 0); total crypto market cap (USD) and its 6-week change; halving cycle (last date,
+months since, next ETA); Crypto Fear & Greed (0-100). Each part is sourced; an unavailable part is null + warning."""
+
+METHODOLOGY = """## Macro backdrop (`get_macro_backdrop`)
+- Indices: FRED daily closes SP500, NASDAQCOM, DJIA (keyless fredgraph CSV; the FRED JSON API first when
+  `WINDVANE_FRED_API_KEY` is set; Yahoo's chart API ^GSPC/^IXIC/^DJI as fallback). Holidays are skipped, never zero.
+  `change_pct = 100*(close/previous trading day's close - 1)`. A close dated D counts from 21:00 UTC on D.
+  FRED's JSON API takes its key only in the query string: windvane sends it but keeps it out of cache keys,
+  endpoints, errors and logs (masked in httpx's log line).
+- Fed: next meeting from the Federal Reserve's published FOMC calendar packaged with windvane (years listed in
+  `tools/data/fomc_schedule.json`; past them `next_meeting` is null, never guessed). Cut probability = sum over the
+  cut brackets (Kalshi KXFEDDECISION tickers ending C25/C26; Polymarket "… bps decrease") of each bracket's
+  probability: the bid/ask mid when the spread is at most $0.05, else the last traded price. Prices are not
+  renormalised. Change over a day: from the venue's own previous-day prices, else from a stored snapshot 12-36 h
+  earlier. Past `as_of`: a stored snapshot within 2 days before it, else Polymarket's daily CLOB price history of
+  each cut bracket (last point at or before as_of, within 2 days), else null.
+- BTC-Nasdaq: Coinbase BTC-USD daily closes (UTC day D) paired with the Nasdaq close of trading day D; log returns
+  between consecutive paired days; Pearson correlation over the last 30 and 90 returns; `beta_90d = cov/var(Nasdaq)`.
+- BTC drawdown: `100*(last daily close / max daily close over the 365 days ending that day - 1)`, with the high's date.
+- Crypto market cap: CoinGecko `/api/v3/global` (CoinPaprika `/v1/global` fallback), snapshotted into the store on each
+  fetch; `change_6w_pct` against the stored snapshot closest to 42 days earlier (within 3 days), else null.
+- Halving: past halvings 210,000 (2012-11-28), 420,000 (2016-07-09), 630,000 (2020-05-11), 840,000 (2024-04-20);
+  `months_since` = days/30.44 from the last halving to as_of (from the date alone); next = last + 210,000;
+  `next_eta = tip time + (next - tip) * 600 s` with the tip from mempool.space (blockstream.info fallback), or for a
+  past `as_of` a stored tip within 2 days; else null.
+- Fear & Greed: alternative.me `/fng/` daily value at or before as_of; `change_7d` = value minus the value
+  7 days before.
+"""
+
+INDICES: tuple[tuple[str, str, str], ...] = (
+    ("S&P 500", "SP500", "^GSPC"),
+    ("Nasdaq Composite", "NASDAQCOM", "^IXIC"),
+    ("Dow Jones Industrial Average", "DJIA", "^DJI"),
+)
+NASDAQ = "NASDAQCOM"
+# 16:00 New York is 21:00 UTC in winter and 20:00 in summer: the later bound never admits an unknown close.
+INDEX_CLOSE_UTC = time(21, 0)
+INDEX_WINDOW_DAYS = 200  # about 135 trading days: room for 90 returns plus holidays and gaps
+STALE_INDEX_DAYS = 5
+
+# -- indices --------------------------------------------------------------------------------------------------------
+
+
+def _known(rows: list[DailyClose], at: datetime) -> list[DailyClose]:
+    return [r for r in rows if datetime.combine(r.day, INDEX_CLOSE_UTC, tzinfo=UTC) <= at]
+
+
+async def _index_series(c: Ctx, name: str, series: str, symbol: str) -> tuple[list[DailyClose], str] | None:
+    end = c.at.date()
+    start = end - timedelta(days=INDEX_WINDOW_DAYS)
+    attempts: list[tuple[str, Callable[[], Awaitable[Fetched[list[DailyClose]]]]]] = []
+    if c.deps.http.api_key(fred.KEY_SOURCE):
+        attempts.append(
+            (fred.API_SOURCE, lambda: fred.fetch_series_api(c.deps.http, series, start, end, today=c.today))
+        )
+    attempts.append((fred.SOURCE, lambda: fred.fetch_series_csv(c.deps.http, series, start, end, today=c.today)))
+    attempts.append((yahoo.SOURCE, lambda: yahoo.fetch_daily_closes(c.deps.http, symbol, start, end, today=c.today)))
+    for source, call in attempts:
+        fetched = await attempt(c.prov, f"{name} from {source}", call)
+        if fetched is None:
+            continue
+        c.prov.add(fetched)
+        rows = _known([r for r in fetched.value if start <= r.day <= end], c.at)
+        if len(rows) >= 2:
+            return rows, source
+        c.prov.warn(f"{source} returned fewer than 2 closes of {series} up to {end}; trying the next source")
+    return None
+
+
+def _index_close(c: Ctx, name: str, series: str, got: tuple[list[DailyClose], str] | None) -> IndexClose:
+    if got is None:
+        c.prov.warn(f"{name} unavailable from every source (FRED, Yahoo)")
+        return IndexClose(name=name, symbol=series, close=None, change_pct=None, date=None)
+    rows, source = got
+    last, prev = rows[-1], rows[-2]
+    lag = (c.at.date() - last.day).days
+    if lag > STALE_INDEX_DAYS:  # a long weekend is 4 days; more means the source stopped updating
+        c.prov.warn(f"{name}: the latest close available is from {last.day} ({lag} days before as_of)")
+    return IndexClose(
+        name=name,
+        symbol=series,
+        close=last.close,
+        change_pct=round(100 * (last.close / prev.close - 1), 4),
+        date=last.day.isoformat(),
+        previous_close=prev.close,
+        source=source,
+    )
+
+
+# -- the tool -------------------------------------------------------------------------------------------------------
+
+
+async def compute_macro(deps: Deps, as_of: str | None) -> MacroBackdrop:
+    now = deps.clock()
+    c = Ctx(deps, parse_as_of(as_of, now))
+    results: dict[str, Any] = {}
+
+    async def run(name: str, call: Callable[[], Awaitable[Any]]) -> None:
+        results[name] = await call()
+
+    async with anyio.create_task_group() as tg:
+        for name, series, symbol in INDICES:
+            tg.start_soon(run, series, partial(_index_series, c, name, series, symbol))
+        tg.start_soon(run, "btc", lambda: macro_crypto.btc_daily_closes(c))
+        tg.start_soon(run, "fed", lambda: fed_odds(c))
+        tg.start_soon(run, "mcap", lambda: macro_crypto.market_cap(c))
+        tg.start_soon(run, "halving", lambda: macro_crypto.halving(c))
+        tg.start_soon(run, "fng", lambda: macro_crypto.fear_greed(c))
+
+    indices = [_index_close(c, name, series, results[series]) for name, series, _ in INDICES]
+    nasdaq = results[NASDAQ][0] if results[NASDAQ] is not None else None
+    drawdown_pct, drawdown = macro_crypto.btc_drawdown(c, results["btc"])
+    return MacroBackdrop(
+        as_of=c.at,
+        indices=indices,
+        fed=results["fed"],
+        btc_nasdaq=macro_crypto.btc_nasdaq(c, results["btc"], nasdaq),
+        btc_drawdown_from_high_pct=drawdown_pct,
+        btc_drawdown=drawdown,
+        crypto_market_cap=results["mcap"],
+        halving=results["halving"],
+        fear_greed=results["fng"],
+        sources=c.prov.sources,
+        warnings=c.prov.warnings,
+    )
+
+
+async def collect(deps: Deps) -> int:
+    """Record the now-only macro observations (market cap, cut odds, chain tip, Fear & Greed); returns rows written."""
+    if deps.store is None:
+        return 0
+    c = Ctx(deps, None)
+    # The live parts snapshot what they read; running them is the collection.
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(macro_crypto.market_cap, c)
+        tg.start_soon(fed_odds, c)
+        tg.start_soon(macro_crypto.chain_tip, c)
+        tg.start_soon(macro_crypto.fear_greed, c)
+    return c.rows_written
+
+
+async def get_macro_backdrop(ctx: Context[Any, Any], as_of: AsOfArg = None) -> MacroBackdrop:
+    try:
+        return await compute_macro(deps_from(ctx), as_of)
+    except InputError as exc:
+        raise tool_error(exc) from None

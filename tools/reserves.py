@@ -1,0 +1,626 @@
+"""exchange_reserve_trend: BTC held on exchanges, per exchange, over time.
+
+Keyless by default: balances of labelled exchange wallets (fetchers/address_book) read from Esplora. Past balances
+come from the store's snapshots (`windvane collect`) or are reconstructed from each wallet's confirmed history.
+With keys, CryptoQuant gives the all-exchange reserve and netflow, and CoinGlass the per-exchange balances
+(including Coinbase); they are preferred for coverage and cross-checked against the on-chain figures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, TypeVar
+
+import anyio
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from fetchers import address_book, coinglass_exchange, cryptoquant
+from fetchers.address_book import AddressBook, AddressBookError
+from fetchers.errors import NotConfiguredError, UpstreamError
+from fetchers.http import Fetched
+from schemas.reserves import (
+    CategoryShare,
+    Coverage,
+    CoverageExchange,
+    CrossCheck,
+    ExchangeReserve,
+    ExchangeReserves,
+    MonthOverMonth,
+    PeriodChange,
+)
+from store.base import Observation
+from tools.common import (
+    AsOfArg,
+    AssetArg,
+    Deps,
+    InputError,
+    Provenance,
+    bar_cutoff,
+    deps_from,
+    parse_as_of,
+    rounded,
+    tool_error,
+)
+from tools.onchain_reserves import Onchain, fill_history, read_balances, snapshot_key, use_snapshots
+
+T = TypeVar("T")
+
+# Venues the address book does not list but CoinGlass reports; the same institutional/retail/derivatives reading.
+KNOWN_CATEGORIES = {
+    "coinbase": "institutional",
+    "coinbasepro": "institutional",
+    "gemini": "institutional",
+    "bitstamp": "institutional",
+    "kraken": "institutional",
+    "bitfinex": "institutional",
+    "binance": "retail",
+    "okx": "retail",
+    "bitget": "retail",
+    "htx": "retail",
+    "huobi": "retail",
+    "gate": "retail",
+    "mexc": "retail",
+    "cryptocom": "retail",
+    "kucoin": "retail",
+    "robinhood": "retail",
+    "bybit": "derivatives",
+    "deribit": "derivatives",
+    "bitmex": "derivatives",
+}
+
+WindowArg = Annotated[int, Field(ge=1, le=365, description="Days the change is measured over (1-365).")]
+SinceArg = Annotated[
+    str | None,
+    Field(description="Optional ISO date: also report the change since the end of that UTC day."),
+]
+
+TOOL_NAME = "exchange_reserve_trend"
+TITLE = "Exchange BTC reserves"
+DESCRIPTION = """BTC held on exchanges and how it changed: total_btc, change_btc/change_pct over window_days
+(negative = coins left exchanges, read as supply drying up), per exchange with its category (institutional /
+retail / derivatives), the category split, month-over-month and year-to-date changes, net_flow_positive (latest
+window's net flow is an inflow, read as selling supply returning) and coverage. Keyless: labelled exchange wallets
+on-chain (Coinbase not covered); with CryptoQuant/CoinGlass keys, all-exchange and per-exchange vendor figures."""
+
+METHODOLOGY = """## Exchange reserves (`exchange_reserve_trend`)
+- Keyless (default): an address book of labelled exchange cold/reserve wallets (packaged from DefiLlama's public
+  bitcoin-book lists, each entry with source and date; extend it with `WINDVANE_ADDRESS_BOOK`). Balance of a wallet
+  = Esplora `chain_stats.funded_txo_sum - chain_stats.spent_txo_sum` (confirmed only; sats / 1e8), from
+  mempool.space, falling back to blockstream.info; at most 4 requests at once. An exchange = sum of its wallets.
+  Coinbase's wallets are not in any public list: it is only covered with a CoinGlass key.
+- Store first: an exchange whose every needed figure is in the store (a `windvane collect` snapshot under 1 h old
+  for "now", and past snapshots) is answered without reading its wallets; `snapshot_at` says so.
+- Past balances: the store's snapshots (`windvane collect` records each exchange's total) within 36 h before the
+  date; otherwise reconstructed as `balance_now - sum(confirmed tx effects after the date)` from `/txs/chain`
+  pages (25 per page, at most 4 pages per wallet and 1000 per call; unused wallets are not paged). A history that
+  ends with fewer txs than `chain_stats.tx_count` is not trusted. A wallet whose history does not reach the
+  date makes its exchange's past figure null, with a warning. Complete reconstructions are stored as snapshots;
+  `windvane backfill` reconstructs every month end in its range the same way.
+- A wallet that cannot be read is left out of its exchange at both ends of every comparison, and reported
+  (`addresses_ok` < `addresses_total`, coverage.complete=false).
+- Keyed: CryptoQuant `exchange-flows/reserve` and `/netflow` (all_exchange, day) give total_btc, the changes and
+  the net flow; CoinGlass `exchange/balance/list|chart` gives per-exchange balances (including Coinbase). The
+  on-chain figure of an exchange is cross-checked against CoinGlass's (`diff_pct`; the wallets are a subset).
+- Changes: `change = R(end) - R(start)`, `change_pct = 100*change/R(start)`, R = end-of-UTC-day reserve. Window:
+  start = end - window_days. Month over month: this month = R(as_of) - R(end of previous month), previous month
+  = R(end of previous month) - R(end of the month before). Year to date: since the end of the previous year.
+- `net_flow_positive`: CryptoQuant netflow summed over the window's days > 0; keyless, the change of the tracked
+  wallets over the window > 0 (a transfer between two tracked wallets nets to zero).
+- Caveats: block times can be off by up to ~2 h, so a transfer near midnight UTC may fall on the adjacent day; the
+  address lists are partial and rotate, so on-chain totals are a floor for each exchange, not its reserve.
+- Categories (windvane's reading of each venue): institutional = Coinbase, Kraken, Bitfinex, Gemini, Bitstamp;
+  derivatives = Bybit, Deribit, BitMEX; retail = the rest (Binance, OKX, Bitget, HTX, Gate, MEXC, Crypto.com, ...).
+"""
+
+
+# Vendor spellings of the same venue, so a cross-check pairs them (names compared lower-case, alphanumerics only).
+ALIASES = {"gateio": "gate", "huobi": "htx", "okex": "okx", "binance2": "binance"}
+
+
+def _norm(name: str) -> str:
+    key = re.sub(r"[^a-z0-9]", "", name.lower())
+    return ALIASES.get(key, key)
+
+
+def _pct(change: float | None, start: float | None) -> float | None:
+    if change is None or start is None or start == 0:
+        return None
+    return round(100 * change / start, 6)
+
+
+def _diff(end: float | None, start: float | None) -> float | None:
+    return None if end is None or start is None else round(end - start, 8)
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+def _month_end_before(day: date) -> date:
+    return day.replace(day=1) - timedelta(days=1)
+
+
+async def _try(prov: Provenance, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
+    try:
+        return await call()
+    except NotConfiguredError:
+        return None  # keyed sources are optional; their absence is not a warning
+    except UpstreamError as exc:
+        prov.failed(what, exc)
+        return None
+
+
+@dataclass
+class Points:
+    """The instants the answer compares: each is the end of a UTC day, except a live `end`."""
+
+    end_day: date
+    end: datetime
+    live: bool
+    window_start: date
+    month_prev_end: date
+    month_prev_prev_end: date
+    year_start: date
+    since: date | None
+
+    def days(self) -> list[date]:
+        out = [self.end_day, self.window_start, self.month_prev_end, self.month_prev_prev_end, self.year_start]
+        return sorted({d for d in (*out, self.since) if d is not None})
+
+
+# -- keyed -----------------------------------------------------------------------------------------------------------
+
+
+def _chart_value(chart: coinglass_exchange.BalanceChart, exchange: str, instant: datetime) -> float | None:
+    series = chart.by_exchange.get(exchange)
+    if series is None:
+        return None
+    best: float | None = None
+    for when, value in zip(chart.times, series, strict=True):
+        if when <= instant and value is not None:
+            best = value
+    return best
+
+
+# -- assembly ------------------------------------------------------------------------------------------------------
+
+
+def _period(label: str, start_day: date, end_day: date, start: float | None, end: float | None) -> PeriodChange:
+    change = _diff(end, start)
+    return PeriodChange(
+        label=label,
+        start_date=start_day.isoformat(),
+        end_date=end_day.isoformat(),
+        start_btc=rounded(start, 8),
+        end_btc=rounded(end, 8),
+        change_btc=change,
+        change_pct=_pct(change, start),
+    )
+
+
+def _categories(rows: Sequence[ExchangeReserve]) -> list[CategoryShare]:
+    tracked = sum(r.btc for r in rows if r.btc is not None)
+    all_known = all(r.btc is not None for r in rows)
+    out = []
+    for category in ("institutional", "retail", "derivatives"):
+        members = [r for r in rows if r.category == category]
+        if not members:
+            continue
+        values = [r.btc for r in members]
+        # One unknown member makes the category total unknown: a partial sum would read as an outflow.
+        btc = None if any(v is None for v in values) else round(sum(v for v in values if v is not None), 8)
+        changes = [r.change_btc for r in members]
+        change = None if any(c is None for c in changes) else round(sum(c for c in changes if c is not None), 8)
+        out.append(
+            CategoryShare(
+                category=category,
+                exchanges=sorted(r.exchange for r in members),
+                btc=btc,
+                share_pct=None if btc is None or not tracked or not all_known else round(100 * btc / tracked, 6),
+                change_btc=change,
+            )
+        )
+    return out
+
+
+def _category(book: AddressBook, exchange: str) -> str | None:
+    return book.category_of(exchange) or KNOWN_CATEGORIES.get(_norm(exchange))
+
+
+def _points(now: datetime, as_of: datetime | None, window_days: int, since_raw: str | None) -> Points:
+    end_day = (bar_cutoff(as_of, now) - timedelta(days=1)).date()  # the last UTC day that has ended
+    since = None
+    if since_raw:
+        try:
+            since = date.fromisoformat(since_raw.strip())
+        except ValueError:
+            raise InputError(f"since {since_raw!r} is not an ISO date; use e.g. '2024-12-31'") from None
+        if since >= end_day:
+            raise InputError(f"since {since_raw!r} must be before the answer's end day {end_day.isoformat()}")
+    return Points(
+        end_day=end_day,
+        end=now if as_of is None else _end_of(end_day),
+        live=as_of is None,
+        window_start=end_day - timedelta(days=window_days),
+        month_prev_end=_month_end_before(end_day),
+        month_prev_prev_end=_month_end_before(_month_end_before(end_day)),
+        year_start=date(end_day.year - 1, 12, 31),
+        since=since,
+    )
+
+
+def _book(deps: Deps, prov: Provenance) -> AddressBook:
+    path = getattr(deps.extra.get("settings"), "address_book_path", None)
+    try:
+        return address_book.load(path)
+    except AddressBookError as exc:
+        prov.warn(f"user address book ignored: {exc}")
+        return address_book.load(None)
+
+
+@dataclass
+class Keyed:
+    cq_reserve: Fetched[list[cryptoquant.DailyValue]] | None = None
+    cq_netflow: Fetched[list[cryptoquant.DailyValue]] | None = None
+    cg_list: Fetched[list[coinglass_exchange.ExchangeBalance]] | None = None
+    cg_chart: Fetched[coinglass_exchange.BalanceChart] | None = None
+
+    @property
+    def per_exchange(self) -> bool:
+        return self.cg_list is not None or self.cg_chart is not None
+
+
+async def _keyed(deps: Deps, prov: Provenance, points: Points, today: date) -> Keyed:
+    """CryptoQuant and CoinGlass, concurrently; an unconfigured source is simply absent."""
+    out = Keyed()
+    http = deps.http
+
+    async def cq_reserve() -> None:
+        first = min(points.days())
+        out.cq_reserve = await _try(
+            prov, "CryptoQuant reserve", lambda: cryptoquant.fetch_reserve(http, first, points.end_day, today=today)
+        )
+
+    async def cq_netflow() -> None:
+        first = points.window_start + timedelta(days=1)
+        out.cq_netflow = await _try(
+            prov, "CryptoQuant netflow", lambda: cryptoquant.fetch_netflow(http, first, points.end_day, today=today)
+        )
+
+    async def cg_list() -> None:
+        if points.live:  # the list is "now" only
+            out.cg_list = await _try(
+                prov, "CoinGlass balance list", lambda: coinglass_exchange.fetch_balance_list(http)
+            )
+
+    async def cg_chart() -> None:
+        out.cg_chart = await _try(prov, "CoinGlass balance chart", lambda: coinglass_exchange.fetch_balance_chart(http))
+
+    async with anyio.create_task_group() as tg:
+        for task in (cq_reserve, cq_netflow, cg_list, cg_chart):
+            tg.start_soon(task)
+    for fetched in (out.cq_reserve, out.cq_netflow, out.cg_list, out.cg_chart):
+        if fetched is not None:
+            prov.add(fetched)
+    return out
+
+
+def _onchain_rows(
+    book: AddressBook, onchain: Onchain, end: datetime | None, start: datetime, served: set[str]
+) -> list[ExchangeReserve]:
+    by_ex = book.by_exchange()
+    rows = []
+    for exchange in book.exchanges():
+        end_v = onchain.at(exchange, end)
+        start_v = onchain.at(exchange, start)
+        change = _diff(end_v, start_v)
+        rows.append(
+            ExchangeReserve(
+                exchange=exchange,
+                btc=end_v,
+                change_btc=change,
+                change_pct=_pct(change, start_v),
+                category=book.category_of(exchange),
+                source="onchain",
+                addresses_ok=None if exchange in served else len(onchain.ok(exchange)),
+                addresses_total=len(by_ex[exchange]),
+                snapshot_at=onchain.now_snapshots[exchange][0]
+                if end is None and exchange in onchain.now_snapshots
+                else None,
+            )
+        )
+    return rows
+
+
+def _coinglass_rows(book: AddressBook, keyed: Keyed, points: Points, window_days: int) -> list[ExchangeReserve]:
+    chart = keyed.cg_chart.value if keyed.cg_chart is not None else None
+    listed = {b.exchange: b for b in keyed.cg_list.value} if keyed.cg_list is not None else {}
+    names = set(listed) | (set(chart.by_exchange) if chart is not None else set())
+    start_at = _end_of(points.window_start)
+    rows = []
+    for name in sorted(names):
+        end = listed[name].btc if name in listed else None
+        if end is None and chart is not None:
+            end = _chart_value(chart, name, points.end)
+        start = None
+        if points.live and name in listed and window_days in (1, 7, 30):
+            # Live: CoinGlass's own 1/7/30-day change, consistent with its current balance.
+            b = listed[name]
+            delta = {1: b.change_1d, 7: b.change_7d, 30: b.change_30d}[window_days]
+            start = None if delta is None or end is None else end - delta
+        elif chart is not None:
+            start = _chart_value(chart, name, start_at)
+        change = _diff(end, start)
+        rows.append(
+            ExchangeReserve(
+                exchange=name,
+                btc=rounded(end, 8),
+                change_btc=change,
+                change_pct=_pct(change, start),
+                category=_category(book, name),
+                source="coinglass",
+            )
+        )
+    return rows
+
+
+def _cross_checks(
+    prov: Provenance, keyed_rows: Sequence[ExchangeReserve], onchain_rows: Sequence[ExchangeReserve]
+) -> list[CrossCheck]:
+    keyed = {_norm(r.exchange): r for r in keyed_rows}
+    out = []
+    for r in onchain_rows:
+        k = keyed.get(_norm(r.exchange))
+        if k is None or k.btc is None or r.btc is None or k.btc == 0:
+            continue
+        diff_pct = round(100 * (r.btc / k.btc - 1), 6)
+        out.append(
+            CrossCheck(
+                exchange=r.exchange, onchain_btc=r.btc, keyed_btc=k.btc, keyed_source=k.source, diff_pct=diff_pct
+            )
+        )
+        if abs(diff_pct) > 50:
+            prov.warn(
+                f"{r.exchange}: labelled wallets hold {r.btc:,.0f} BTC vs CoinGlass {k.btc:,.0f} "
+                f"({diff_pct:+.1f}%); the public address list is partial"
+            )
+    return out
+
+
+def _sum_or_none(values: Sequence[float | None]) -> float | None:
+    """The sum when every part is known; a partial sum would read as coins leaving."""
+    if not values or any(v is None for v in values):
+        return None
+    return round(sum(v for v in values if v is not None), 8)
+
+
+def _totals(
+    prov: Provenance, keyed: Keyed, points: Points, onchain: Onchain, rows: Sequence[ExchangeReserve]
+) -> tuple[str, Callable[[date], float | None]]:
+    """The source of the total reserve and the reserve at the end of each day the answer compares."""
+    if keyed.cq_reserve is not None:
+        series = {r.day: r.value for r in keyed.cq_reserve.value}
+
+        def cryptoquant_at(day: date) -> float | None:
+            value = series.get(day)
+            if value is None:
+                prov.warn(f"CryptoQuant reserve has no row for {day.isoformat()}")
+            return value
+
+        return "cryptoquant", cryptoquant_at
+    by_day: dict[date, float | None] = {}
+    chart = keyed.cg_chart.value if keyed.cg_chart is not None else None
+    for day in points.days():
+        live_end = day == points.end_day and points.live
+        if keyed.per_exchange:
+            values = [
+                r.btc if live_end or chart is None else _chart_value(chart, r.exchange, _end_of(day)) for r in rows
+            ]
+        else:
+            values = [onchain.at(r.exchange, None if live_end else _end_of(day)) for r in rows]
+        by_day[day] = _sum_or_none(values)
+    return ("coinglass" if keyed.per_exchange else "onchain"), by_day.get
+
+
+def _net_flow(
+    prov: Provenance, keyed: Keyed, points: Points, window_days: int, change_btc: float | None
+) -> float | None:
+    """CryptoQuant's netflow over the window's days; else the change of the reserve total over the window."""
+    if keyed.cq_netflow is None:
+        return change_btc
+    days = {points.window_start + timedelta(days=i) for i in range(1, window_days + 1)}
+    got = [r for r in keyed.cq_netflow.value if r.day in days]
+    if len(got) != window_days:
+        prov.warn(f"CryptoQuant netflow has {len(got)} of {window_days} days; net_flow_btc unavailable")
+        return None
+    return round(sum(r.value for r in got), 8)
+
+
+def _coverage(
+    source: str,
+    rows: Sequence[ExchangeReserve],
+    book: AddressBook,
+    onchain: Onchain,
+    total_end: float | None,
+    *,
+    keyed_per_exchange: bool,
+) -> Coverage:
+    tracked = _sum_or_none([r.btc for r in rows])  # shares of a total with an unknown part would all be wrong
+    return Coverage(
+        source=source,
+        exchanges=[
+            CoverageExchange(
+                exchange=r.exchange,
+                source=r.source,
+                btc=r.btc,
+                share_pct=None if r.btc is None or not tracked else round(100 * r.btc / tracked, 6),
+            )
+            for r in rows
+        ],
+        tracked_total_btc=tracked,
+        share_of_all_exchanges_pct=(
+            round(100 * tracked / total_end, 6)
+            if source == "cryptoquant" and tracked is not None and total_end
+            else None
+        ),
+        not_covered={} if keyed_per_exchange else dict(book.not_covered),
+        addresses_total=len(book.entries),
+        addresses_ok=len(onchain.balances),
+        complete=not onchain.failed and all(r.btc is not None for r in rows),
+    )
+
+
+async def compute_reserves(
+    deps: Deps, asset: str, window_days: int, as_of_raw: str | None, since_raw: str | None = None
+) -> ExchangeReserves:
+    if asset.upper() != "BTC":
+        raise InputError(f"exchange_reserve_trend supports asset 'BTC' only (got {asset!r}); ETH is not tracked")
+    if not 1 <= window_days <= 365:
+        raise InputError(f"window_days={window_days} is out of range; use 1-365")
+    now = deps.clock()
+    as_of = parse_as_of(as_of_raw, now)
+    points = _points(now, as_of, window_days, since_raw)
+    prov = Provenance()
+    book = _book(deps, prov)
+
+    # Keyed sources first (one request each), then the labelled wallets.
+    keyed = await _keyed(deps, prov, points, now.date())
+    onchain = Onchain(book)
+    if keyed.per_exchange:
+        # CoinGlass answers per exchange; the wallets only cross-check its end figure.
+        instants = [] if points.live else [_end_of(points.end_day)]
+    else:
+        instants = [_end_of(d) for d in points.days() if d != points.end_day or not points.live]
+    served = await use_snapshots(deps, onchain, instants, now, live=points.live)
+    if served:
+        when = min((t for t, _ in onchain.now_snapshots.values()), default=None)
+        prov.warn(
+            f"{len(served)} of {len(book.exchanges())} exchanges answered from the store's snapshots"
+            + (f" (oldest current one {when.isoformat()})" if when else "")
+            + "; their wallets were not read"
+        )
+    await read_balances(deps, prov, onchain, skip=served)
+    await fill_history(deps, prov, onchain, instants, now)
+
+    end_at = None if points.live else _end_of(points.end_day)
+    onchain_rows = _onchain_rows(book, onchain, end_at, _end_of(points.window_start), served)
+    if keyed.per_exchange:
+        rows = _coinglass_rows(book, keyed, points, window_days)
+        cross_checks = _cross_checks(prov, rows, onchain_rows)
+    else:
+        rows, cross_checks = onchain_rows, []
+        if "coinbase" in book.not_covered:
+            prov.warn("Coinbase is not covered keyless (its wallets are not in public lists); set a CoinGlass key")
+
+    source, total_at = _totals(prov, keyed, points, onchain, rows)
+    total_end = total_at(points.end_day)
+    start_total = total_at(points.window_start)
+    change_btc = _diff(total_end, start_total)
+    if total_end is None:
+        prov.warn("total_btc unavailable: no source gave the reserve at the end of the window")
+    elif change_btc is None:
+        prov.warn(f"change unavailable: no reserve for the window start {points.window_start.isoformat()}")
+    net_flow = _net_flow(prov, keyed, points, window_days, change_btc)
+
+    this_month = _period(
+        points.end_day.strftime("%Y-%m"),
+        points.month_prev_end,
+        points.end_day,
+        total_at(points.month_prev_end),
+        total_end,
+    )
+    previous_month = _period(
+        points.month_prev_end.strftime("%Y-%m"),
+        points.month_prev_prev_end,
+        points.month_prev_end,
+        total_at(points.month_prev_prev_end),
+        total_at(points.month_prev_end),
+    )
+    since = points.since
+    return ExchangeReserves(
+        as_of=as_of or now,
+        asset="BTC",
+        window_days=window_days,
+        source=source,
+        total_btc=rounded(total_end, 8),
+        change_btc=change_btc,
+        change_pct=_pct(change_btc, start_total),
+        window_start=points.window_start.isoformat(),
+        window_end=now.isoformat() if points.live and source != "cryptoquant" else points.end_day.isoformat(),
+        net_flow_btc=net_flow,
+        net_flow_positive=None if net_flow is None else net_flow > 0,
+        by_exchange=rows,
+        categories=_categories(rows),
+        month_over_month=MonthOverMonth(
+            this_month=this_month,
+            previous_month=previous_month,
+            difference_btc=_diff(this_month.change_btc, previous_month.change_btc),
+        ),
+        year_to_date=_period(
+            f"since {points.year_start.isoformat()}",
+            points.year_start,
+            points.end_day,
+            total_at(points.year_start),
+            total_end,
+        ),
+        since=None
+        if since is None
+        else _period(f"since {since.isoformat()}", since, points.end_day, total_at(since), total_end),
+        coverage=_coverage(source, rows, book, onchain, total_end, keyed_per_exchange=keyed.per_exchange),
+        cross_checks=cross_checks,
+        sources=prov.sources,
+        warnings=prov.warnings,
+    )
+
+
+async def collect(deps: Deps) -> int:
+    """Snapshot each exchange's labelled-wallet total now; exchanges with an unreadable wallet are skipped."""
+    if deps.store is None:
+        return 0
+    prov = Provenance()
+    book = _book(deps, prov)
+    data = Onchain(book)
+    await read_balances(deps, prov, data)
+    now = deps.clock()
+    rows = []
+    for exchange, entries in book.by_exchange().items():
+        if any(e.address in data.failed for e in entries):
+            continue  # a partial total would read as coins leaving the exchange
+        btc = data.now_btc(exchange)
+        if btc is not None:
+            rows.append(Observation(snapshot_key(exchange), now, btc, now))
+    return await deps.store.upsert(rows)
+
+
+async def backfill(deps: Deps, since: date, until: date) -> int:
+    """Reconstruct each exchange's labelled-wallet total at every month end in [since, until] and at `until`."""
+    if deps.store is None or since > until:
+        return 0
+    prov = Provenance()
+    book = _book(deps, prov)
+    days = {until}
+    month_end = _month_end_before(since.replace(day=1) + timedelta(days=32))
+    while month_end <= until:
+        if month_end >= since:
+            days.add(month_end)
+        month_end = _month_end_before(month_end + timedelta(days=32))
+    data = Onchain(book)
+    await read_balances(deps, prov, data)
+    return await fill_history(deps, prov, data, [_end_of(d) for d in sorted(days)], deps.clock())
+
+
+async def exchange_reserve_trend(
+    ctx: Context[Any, Any],
+    asset: AssetArg = "BTC",
+    window_days: WindowArg = 30,
+    as_of: AsOfArg = None,
+    since: SinceArg = None,
+) -> ExchangeReserves:
+    try:
+        return await compute_reserves(deps_from(ctx), asset, window_days, as_of, since)
+    except InputError as exc:
+        raise tool_error(exc) from None
