@@ -38,7 +38,7 @@ def delayed(fake: FakeUpstream) -> httpx.MockTransport:
 
 async def one_upstream_call(settings: Any) -> float:
     from fetchers import coinbase
-    from server.deps import open_deps
+    from server.runtime import open_deps
 
     async with open_deps(settings, transport=delayed(default_fake())) as deps:
         start = time.perf_counter()
@@ -48,7 +48,7 @@ async def one_upstream_call(settings: Any) -> float:
 
 async def cold_assess_tool(settings: Any, as_of: str | None) -> tuple[float, int, int]:
     """The tool's own time: compute_assessment on fresh dependencies (empty cache)."""
-    from server.deps import open_deps
+    from server.runtime import open_deps
     from tools.assess import compute_assessment
 
     fake = default_fake()

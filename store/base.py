@@ -3,6 +3,9 @@
 A series is (source, metric, asset, venue) where venue is also used for a fund ticker or an exchange name.
 `fetched_at` is kept beside every value so an `as_of` read can exclude what was only known later.
 SQLite is the embedded default (`store.sqlite.SqliteStore`); a shared backend implements the same Protocol.
+`CoverageStore` adds which spans of a series are complete (read-through caches and resumable backfills use it);
+callers check for it with isinstance and degrade to plain fetches without it. Failures raise `StoreError`.
+Series names in use: closed candles in `fetchers.candle_store`, ETF flows in `fetchers.csv_import`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+
+class StoreError(Exception):
+    """The store could not complete an operation (locked too long, disk full, corrupt file).
+
+    Callers that only use the store as a cache (read-through fetchers) catch it and fall back to the upstream.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +73,21 @@ class Store(Protocol):
     async def summary(self, source: str | None = None) -> list[SeriesSummary]: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class CoverageStore(Store, Protocol):
+    """A store that also remembers which time spans of a series are complete.
+
+    A span [start, end) is "covered" when everything the upstream will ever publish for the series in it is stored,
+    including "nothing": a closed range where a venue has no bars is covered and holds no rows. Read-through fetchers
+    use it to skip the upstream, and backfills use it to resume where an interrupted run stopped.
+    """
+
+    async def add_coverage(self, key: SeriesKey, start: datetime, end: datetime) -> None:
+        """Record [start, end) as complete; touching or overlapping spans are merged."""
+        ...
+
+    async def coverage(self, key: SeriesKey, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """Covered spans of `key` that overlap [start, end), ascending, merged."""
+        ...

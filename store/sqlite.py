@@ -3,20 +3,30 @@
 Every blocking call runs in a worker thread (anyio.to_thread), never on the event loop. Each write is one
 transaction, so a process killed mid-write leaves the last committed state intact (WAL guarantees it).
 Several processes (a server and a collector) may share the file: WAL lets readers run beside one writer, and
-busy_timeout makes a second writer wait instead of failing.
+busy_timeout makes a second writer wait instead of failing. `synchronous=NORMAL` in WAL mode keeps every committed
+transaction through a process crash (kill -9); only a power loss may drop the last few commits, never corrupt the file.
+A connection is opened lazily in the process that uses it, so a forked child never shares its parent's handle.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import sqlite3
 import threading
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from store.base import Observation, SeriesKey, SeriesSummary
+from store.base import Observation, SeriesKey, SeriesSummary, StoreError
+
+T = TypeVar("T")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
 
 # Append-only: a released migration is never edited, a new one is added at the end.
 MIGRATIONS: tuple[str, ...] = (
@@ -32,17 +42,54 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, metric, asset, venue, ts)
     ) WITHOUT ROWID;
     """,
+    # 2: spans of a series known to be complete (read-through skips the upstream; backfill resumes from it)
+    """
+    CREATE TABLE coverage (
+        source TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        venue TEXT NOT NULL DEFAULT '',
+        start_ts INTEGER NOT NULL,    -- unix ms, inclusive
+        end_ts INTEGER NOT NULL,      -- unix ms, exclusive
+        recorded_at INTEGER NOT NULL, -- unix ms
+        PRIMARY KEY (source, metric, asset, venue, start_ts)
+    ) WITHOUT ROWID;
+    """,
 )
+
+
+OPEN_TIMEOUT_S = 30.0
+
+
+def _retry_locked(step: Callable[[], object]) -> None:
+    """Run `step`, retrying while another process holds the lock it needs.
+
+    Switching a new file to WAL (and the first migration) can fail with SQLITE_BUSY at once, without the busy
+    handler, when several processes open a fresh file together; waiting briefly and trying again resolves it.
+    """
+    deadline = time.monotonic() + OPEN_TIMEOUT_S
+    delay = 0.01
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            locked = "locked" in str(exc) or "busy" in str(exc)
+            if not locked or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
 
 
 def _ms(dt: datetime) -> int:
     if dt.tzinfo is None:
         raise ValueError("store timestamps must be timezone-aware (UTC)")
-    return int(dt.timestamp() * 1000)
+    # integer arithmetic: float timestamps can be off by one millisecond
+    return (dt - _EPOCH) // _MS
 
 
 def _dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
+    return _EPOCH + ms * _MS
 
 
 class SqliteStore:
@@ -50,18 +97,26 @@ class SqliteStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._pid = os.getpid()
 
     # -- connection and schema (run in a worker thread) ------------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
+        if self._pid != os.getpid():
+            # A forked child must not reuse the parent's handle (SQLite forbids it); it opens its own.
+            self._conn, self._pid = None, os.getpid()
         if self._conn is None:
             if str(self.path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._migrate(conn)
+            conn = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT_S, check_same_thread=False, isolation_level=None)
+            try:
+                conn.execute(f"PRAGMA busy_timeout={int(OPEN_TIMEOUT_S * 1000)}")
+                _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+                conn.execute("PRAGMA synchronous=NORMAL")
+                _retry_locked(lambda: self._migrate(conn))
+            except BaseException:
+                conn.close()
+                raise
             self._conn = conn
         return self._conn
 
@@ -81,42 +136,61 @@ class SqliteStore:
             conn.execute("ROLLBACK")
             raise
 
-    def schema_version(self) -> int:
+    def _run(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `body` on the connection under the lock, turning SQLite failures into StoreError."""
         with self._lock:
-            return int(self._connection().execute("PRAGMA user_version").fetchone()[0])
+            try:
+                return body(self._connection())
+            except (sqlite3.Error, OSError) as exc:
+                raise StoreError(f"history store {self.path}: {exc}") from exc
 
-    # -- sync bodies ---------------------------------------------------------------------------------------------
+    def _write(self, body: Callable[[sqlite3.Connection], None]) -> None:
+        """`body` inside one IMMEDIATE transaction: it commits whole or not at all."""
 
-    def _upsert_sync(self, observations: Sequence[Observation]) -> int:
-        rows = [
-            (
-                o.key.source,
-                o.key.metric,
-                o.key.asset,
-                o.key.venue,
-                _ms(o.ts),
-                float(o.value),
-                _ms(o.fetched_at),
-            )
-            for o in observations
-        ]
-        if not rows:
-            return 0
-        with self._lock:
-            conn = self._connection()
+        def transaction(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(
-                    "INSERT INTO observations (source, metric, asset, venue, ts, value, fetched_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (source, metric, asset, venue, ts) DO UPDATE SET "
-                    "value = excluded.value, fetched_at = excluded.fetched_at",
-                    rows,
-                )
+                body(conn)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+        self._run(transaction)
+
+    # Blocking helpers for the CLI and tests; async code uses the interface below.
+
+    def schema_version(self) -> int:
+        version: Any = self._run(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0])
+        return int(version)
+
+    def integrity_check(self) -> str:
+        """SQLite's own verdict on the file: 'ok' when sound."""
+        return str(self._run(lambda conn: conn.execute("PRAGMA integrity_check").fetchone()[0]))
+
+    # -- sync bodies ---------------------------------------------------------------------------------------------
+
+    def _upsert_sync(self, observations: Sequence[Observation]) -> int:
+        rows = []
+        for o in observations:
+            value = float(o.value)
+            if not math.isfinite(value):
+                # a missing figure is absent, never NaN or 0: the caller must skip it
+                raise ValueError(f"{o.key.label()} at {o.ts.isoformat()}: value {o.value!r} is not a finite number")
+            rows.append((o.key.source, o.key.metric, o.key.asset, o.key.venue, _ms(o.ts), value, _ms(o.fetched_at)))
+        if not rows:
+            return 0
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO observations (source, metric, asset, venue, ts, value, fetched_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (source, metric, asset, venue, ts) DO UPDATE SET "
+                "value = excluded.value, fetched_at = excluded.fetched_at",
+                rows,
+            )
+
+        self._write(write)
         return len(rows)
 
     def _read_sync(
@@ -142,9 +216,8 @@ class SqliteStore:
         sql += " ORDER BY ts DESC" if descending else " ORDER BY ts ASC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        with self._lock:
-            cursor = self._connection().execute(sql, args)
-            return [Observation(key, _dt(ts), value, _dt(fetched)) for ts, value, fetched in cursor.fetchall()]
+        rows = self._run(lambda conn: conn.execute(sql, args).fetchall())
+        return [Observation(key, _dt(ts), value, _dt(fetched)) for ts, value, fetched in rows]
 
     def _summary_sync(self, source: str | None) -> list[SeriesSummary]:
         sql = "SELECT source, metric, asset, venue, MIN(ts), MAX(ts), COUNT(*) FROM observations"
@@ -153,9 +226,44 @@ class SqliteStore:
             sql += " WHERE source = ?"
             args.append(source)
         sql += " GROUP BY source, metric, asset, venue ORDER BY source, metric, asset, venue"
-        with self._lock:
-            rows = self._connection().execute(sql, args).fetchall()
+        rows = self._run(lambda conn: conn.execute(sql, args).fetchall())
         return [SeriesSummary(SeriesKey(s, m, a, v), _dt(lo), _dt(hi), n) for s, m, a, v, lo, hi, n in rows]
+
+    def _coverage_sync(self, key: SeriesKey, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        sql = (
+            "SELECT start_ts, end_ts FROM coverage WHERE source=? AND metric=? AND asset=? AND venue=? "
+            "AND start_ts < ? AND end_ts > ? ORDER BY start_ts"
+        )
+        args = (key.source, key.metric, key.asset, key.venue, _ms(end), _ms(start))
+        rows = self._run(lambda conn: conn.execute(sql, args).fetchall())
+        return [(_dt(lo), _dt(hi)) for lo, hi in rows]
+
+    def _add_coverage_sync(self, key: SeriesKey, start: datetime, end: datetime) -> None:
+        lo, hi = _ms(start), _ms(end)
+        if hi <= lo:
+            return
+        where = "source=? AND metric=? AND asset=? AND venue=?"
+        ident = (key.source, key.metric, key.asset, key.venue)
+
+        def write(conn: sqlite3.Connection) -> None:
+            # merge with every span it touches, inside the transaction so two writers cannot interleave
+            touching = conn.execute(
+                f"SELECT start_ts, end_ts FROM coverage WHERE {where} AND start_ts <= ? AND end_ts >= ?",  # noqa: S608
+                (*ident, hi, lo),
+            ).fetchall()
+            new_lo = min([lo, *(r[0] for r in touching)])
+            new_hi = max([hi, *(r[1] for r in touching)])
+            conn.execute(
+                f"DELETE FROM coverage WHERE {where} AND start_ts <= ? AND end_ts >= ?",  # noqa: S608
+                (*ident, hi, lo),
+            )
+            conn.execute(
+                "INSERT INTO coverage (source, metric, asset, venue, start_ts, end_ts, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*ident, new_lo, new_hi, _ms(datetime.now(UTC))),
+            )
+
+        self._write(write)
 
     # -- async interface -----------------------------------------------------------------------------------------
 
@@ -180,6 +288,12 @@ class SqliteStore:
 
     async def summary(self, source: str | None = None) -> list[SeriesSummary]:
         return await anyio.to_thread.run_sync(self._summary_sync, source)
+
+    async def add_coverage(self, key: SeriesKey, start: datetime, end: datetime) -> None:
+        await anyio.to_thread.run_sync(self._add_coverage_sync, key, start, end)
+
+    async def coverage(self, key: SeriesKey, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        return await anyio.to_thread.run_sync(self._coverage_sync, key, start, end)
 
     async def close(self) -> None:
         def _close() -> None:

@@ -86,7 +86,7 @@ async def test_replay_provider_scores_what_the_tool_would_have_said(settings: Se
     """The default backtest history replays the tools with as_of: each day's inputs are the assessment's own."""
     from datetime import date
 
-    from server.deps import open_deps
+    from server.runtime import open_deps
     from tests.conftest import FROZEN_NOW
     from tests.fakes.data import coinbase_daily, day_ts
     from tools.assess import compute_assessment

@@ -489,6 +489,8 @@ async def test_fred_api_key_is_used_and_never_exposed(
     fake: FakeUpstream, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # configure_logging (run by CLI tests) quiets httpx; this test needs its request lines to check the redaction.
+    caplog.set_level(logging.INFO, logger="httpx")
     key = fake_fred.API_KEY
     settings = make_settings(tmp_path, api_keys={"fred": key})
     async with direct_deps(fake, settings) as deps:

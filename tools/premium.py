@@ -8,7 +8,7 @@ depeg is not read as a premium. History is per closed bar, aligned on bars both 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from statistics import fmean
 from types import ModuleType
 from typing import Annotated, Any, Literal, TypeVar
@@ -17,13 +17,15 @@ import anyio
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from fetchers import binance, bitstamp, coinbase, kraken, okx
+from fetchers import binance, bitstamp, candle_store, coinbase, kraken, okx
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from schemas.common import Streak
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 from schemas.premium import CoinbasePremium, PremiumBar, PremiumNow
+from tools.candle_backfill import CandleSeries, backfill_candles
 from tools.common import (
+    SUPPORTED_ASSETS,
     AsOfArg,
     AssetArg,
     Deps,
@@ -67,6 +69,8 @@ METHODOLOGY = """## Coinbase premium (`get_coinbase_premium`)
 - Streak: consecutive daily bars with the same sign of `premium_pct`, ending at the last closed day at or before
   `as_of`; `complete=false` when the run reaches the start of the fetched history (300 days).
 - Averages: arithmetic mean of the last 7 and 30 daily `premium_pct` values.
+- Closed bars are read from the local history store first and only missing bars are fetched; fetched closed bars are
+  stored (`windvane backfill` fills them ahead). Only bars closed by `as_of` are read, whenever they were stored.
 """
 
 
@@ -117,7 +121,9 @@ async def _reference_candles(
 ) -> tuple[ModuleType | None, list[Candle]]:
     for venue in venues:
         try:
-            rows, fetches = await venue.fetch_candles(deps.http, asset, interval, start, end, now=now)
+            rows, fetches = await candle_store.fetch_candles(
+                deps.store, venue, deps.http, asset, interval, start, end, now=now
+            )
         except UpstreamError as exc:
             prov.failed(f"reference candles from {venue.SOURCE}", exc)
             continue
@@ -162,7 +168,9 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, as_o
         got = await _try(
             prov,
             "Coinbase daily candles",
-            lambda: coinbase.fetch_candles(deps.http, product, "1d", d_start, d_end, now=cutoff),
+            lambda: candle_store.fetch_candles(
+                deps.store, coinbase, deps.http, product, "1d", d_start, d_end, now=cutoff
+            ),
         )
         results["cb_daily"] = got
 
@@ -170,7 +178,9 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, as_o
         got = await _try(
             prov,
             "Coinbase USDT-USD candles",
-            lambda: coinbase.fetch_candles(deps.http, "USDT-USD", "1d", d_start, d_end, now=cutoff),
+            lambda: candle_store.fetch_candles(
+                deps.store, coinbase, deps.http, "USDT-USD", "1d", d_start, d_end, now=cutoff
+            ),
         )
         results["usdt_daily"] = got
 
@@ -241,14 +251,18 @@ async def _hourly_history(
         results["cb"] = await _try(
             prov,
             "Coinbase hourly candles",
-            lambda: coinbase.fetch_candles(deps.http, f"{asset}-USD", "1h", h_start, h_end, now=cutoff),
+            lambda: candle_store.fetch_candles(
+                deps.store, coinbase, deps.http, f"{asset}-USD", "1h", h_start, h_end, now=cutoff
+            ),
         )
 
     async def usdt() -> None:
         results["usdt"] = await _try(
             prov,
             "Coinbase USDT-USD hourly candles",
-            lambda: coinbase.fetch_candles(deps.http, "USDT-USD", "1h", h_start, h_end, now=cutoff),
+            lambda: candle_store.fetch_candles(
+                deps.store, coinbase, deps.http, "USDT-USD", "1h", h_start, h_end, now=cutoff
+            ),
         )
 
     async def ref() -> None:
@@ -374,3 +388,20 @@ async def get_coinbase_premium(
         return await compute_premium(deps_from(ctx), asset, days, interval, as_of)
     except InputError as exc:
         raise tool_error(exc) from None
+
+
+def history_series(asset: str) -> list[CandleSeries]:
+    """The candle series this tool reads: Coinbase <ASSET>-USD and USDT-USD, and the <ASSET>USDT reference chain."""
+    return [
+        CandleSeries((coinbase,), f"{asset}-USD"),
+        CandleSeries((coinbase,), "USDT-USD"),
+        CandleSeries(REFERENCE_VENUES, asset),
+    ]
+
+
+async def backfill(deps: Deps, since: date, until: date) -> int:
+    """Fill the store with the closed daily candles behind the premium, for every supported asset."""
+    series = [s for asset in SUPPORTED_ASSETS for s in history_series(asset)]
+    # USDT-USD is shared by both assets: fill it once
+    unique = list({(s.venues, s.instrument): s for s in series}.values())
+    return await backfill_candles(deps, unique, since, until)

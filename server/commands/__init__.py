@@ -3,4 +3,12 @@
 Modules here must import only the standard library at top level: `windvane --help` has to stay instant.
 """
 
-COMMAND_MODULES: tuple[str, ...] = ("server.commands.serve", "server.commands.brief", "server.commands.backtest")
+COMMAND_MODULES: tuple[str, ...] = (
+    "server.commands.serve",
+    "server.commands.collect",
+    "server.commands.backfill",
+    "server.commands.history",
+    "server.commands.import_csv",
+    "server.commands.brief",
+    "server.commands.backtest",
+)

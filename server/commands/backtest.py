@@ -54,7 +54,7 @@ async def backtest_text(
         from tools.backtest_csv import SharedDataProvider
 
         return render_markdown(await run_backtest(SharedDataProvider(data_dir), start, end, progress))
-    from server.deps import open_deps
+    from server.runtime import open_deps
     from tools.backtest_replay import ToolReplayProvider
 
     async with open_deps(settings, transport=transport) as deps:

@@ -89,7 +89,7 @@ def render(out: dict[str, Any]) -> str:
 async def brief_text(
     settings: Settings, asset: str, as_of: str | None, as_json: bool, transport: httpx.AsyncBaseTransport | None = None
 ) -> str:
-    from server.deps import open_deps
+    from server.runtime import open_deps
     from tools.assess import compute_assessment
 
     async with open_deps(settings, transport=transport) as deps:

@@ -38,14 +38,23 @@ def handler(request: httpx.Request, path: str) -> httpx.Response:
         return httpx.Response(200, json={"retCode": 10001, "retMsg": "params error: symbol invalid", "result": {}})
     limit = min(int(params.get("limit", 50)), 200)
     if path == "/v5/market/open-interest":
-        hours = [h for h in hours_between(from_ms(params["startTime"]), from_ms(params["endTime"])) if h <= FAKE_NOW]
+        # Like the venue, hours with no data (before the shared perp history starts) are simply absent.
+        hours = [
+            h
+            for h in hours_between(from_ms(params["startTime"]), from_ms(params["endTime"]))
+            if h <= FAKE_NOW and ms(h) in perp_hourly()
+        ]
         rows = [
             {"openInterest": f"{venue_oi_usd(VENUE, h) / hour_open(h):.8f}", "timestamp": str(ms(h))}
             for h in reversed(hours)
         ][:limit]
         return _ok({"symbol": "BTCUSDT", "category": "linear", "list": rows, "nextPageCursor": ""})
     if path == "/v5/market/kline":
-        hours = [h for h in hours_between(from_ms(params["start"]), from_ms(params["end"])) if h <= FAKE_NOW]
+        hours = [
+            h
+            for h in hours_between(from_ms(params["start"]), from_ms(params["end"]))
+            if h <= FAKE_NOW and ms(h) in perp_hourly()
+        ]
         rows = [[*perp_hourly()[ms(h)][:6], perp_hourly()[ms(h)][7]] for h in reversed(hours)][:limit]
         return _ok({"symbol": "BTCUSDT", "category": "linear", "list": rows})
     if path == "/v5/market/funding/history":

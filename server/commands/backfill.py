@@ -1,0 +1,72 @@
+"""`windvane backfill --since DATE [--until DATE]`: fills the history store from every historical endpoint.
+
+Calls `backfill(deps, since, until)` of each tool module that defines one, with a progress bar on stderr. Resumable:
+what an earlier run stored is not fetched again, so after an interruption or failure the same command continues.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from server.settings import Settings
+
+NAME = "backfill"
+HELP = "fill the history store from historical endpoints (resumable)"
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", type=_date, required=True, help="first UTC day (YYYY-MM-DD)")
+    parser.add_argument("--until", type=_date, default=None, help="last UTC day (default: today)")
+
+
+async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: Any) -> int:
+    import logging
+    import sys
+
+    from server.app import tool_modules
+    from server.progress_bar import ProgressBar
+    from server.runtime import open_deps
+    from tools.progress import PROGRESS_KEY
+
+    log = logging.getLogger("windvane.backfill")
+    modules = [m for m in tool_modules() if callable(getattr(m, "backfill", None))]
+    async with open_deps(settings, **deps_kwargs) as deps:
+        until: date = args.until or deps.clock().date()
+        if args.since > until:
+            print(f"windvane: --since {args.since} is after --until {until}", file=sys.stderr)
+            return 2
+        deps.extra[PROGRESS_KEY] = ProgressBar()
+        failed = 0
+        for module in modules:
+            log.info("backfill %s: %s..%s", module.__name__, args.since, until)
+            try:
+                rows = int(await module.backfill(deps, args.since, until))
+            except Exception as exc:  # report and go on: the next module's history is independent
+                failed += 1
+                log.error("backfill %s incomplete: %s: %s", module.__name__, type(exc).__name__, exc)
+                continue
+            log.info("backfill %s: %d rows written", module.__name__, rows)
+    if failed:
+        log.error("%d module(s) incomplete; run the same command again to resume", failed)
+        return 1
+    return 0
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import anyio
+
+    try:
+        return anyio.run(execute, args, settings)
+    except KeyboardInterrupt:
+        print("\nwindvane: interrupted; run the same command again to resume", file=__import__("sys").stderr)
+        return 130
