@@ -2,8 +2,9 @@
 
 Not part of the test suite. Run from the repository root:  /tmp/venv/bin/python bench/assess_cold.py
 Every request goes to the fake upstream (real shared data in each API's format) through an httpx.MockTransport
-whose handler sleeps DELAY_S first. A fresh server (empty cache) per run makes each run cold. The goal is
-assess time <= 1.3 x one upstream call: the tools run concurrently, so the call waits only for the slowest chain.
+whose handler sleeps DELAY_S first. A fresh server (empty cache) and a fresh history store per run make each run
+cold. The goal is assess time <= 1.3 x one upstream call: the tools run concurrently, so the call waits only for the
+slowest chain of requests.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ async def main() -> None:
         print(f"one upstream call (delay {DELAY_S * 1000:.0f} ms): median {base * 1000:.0f} ms over {RUNS} runs")
         for how, run in (("compute_assessment", cold_assess_tool), ("MCP in-memory client", cold_assess_mcp)):
             for as_of in (None, "2025-11-24"):
-                runs = [await run(settings, as_of) for _ in range(RUNS)]
+                # A fresh history store per run as well as a fresh cache: bars stored by one run would warm the next.
+                runs = [await run(make_settings(Path(tempfile.mkdtemp(dir=tmp))), as_of) for _ in range(RUNS)]
                 t = median(r[0] for r in runs)
                 label = "now" if as_of is None else f"as_of={as_of}"
                 print(
