@@ -156,3 +156,48 @@ async def test_full_range_runs_on_shared_data(shared: SharedDataProvider) -> Non
     returns = [d.forward_pct[30] for d in report.days if d.day < report.split and d.forward_pct[30] is not None]
     assert everything.count == len([d for d in report.days if d.day < report.split])
     assert everything.median_pct[30] == pytest.approx(median(returns))
+
+
+async def test_store_provider_reads_backfilled_series_like_the_csvs(tmp_path, shared: SharedDataProvider) -> None:
+    """Candles and ETF days written to a real SQLite store give the same premium, trend and ETF inputs."""
+    from datetime import UTC, datetime, time
+
+    from fetchers.candle_store import series_key
+    from store.base import Observation, SeriesKey
+    from store.sqlite import SqliteStore
+    from tests.fakes.data import binance_daily, coinbase_daily
+    from tools.backtest_store import store_provider
+
+    fetched = datetime(2026, 1, 1, tzinfo=UTC)  # backfilled long after the days it describes
+    since = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())
+    rows = []
+    for t, bar in coinbase_daily().items():
+        if t >= since:
+            ts = datetime.fromtimestamp(t, UTC)
+            rows.append(Observation(series_key("coinbase", "BTC-USD", "1d", "close"), ts, bar[3], fetched))
+            rows.append(Observation(series_key("coinbase", "BTC-USD", "1d", "high"), ts, bar[1], fetched))
+    for t_ms, kline in binance_daily().items():
+        if t_ms // 1000 >= since:
+            ts = datetime.fromtimestamp(t_ms // 1000, UTC)
+            rows.append(Observation(series_key("binance", "BTC-USDT", "1d", "close"), ts, float(kline[4]), fetched))
+    for day, total in zip(shared.etf.days, shared.etf.values, strict=True):
+        ts = datetime.combine(day, time(), UTC)
+        rows.append(Observation(SeriesKey("farside", "net_flow_usd", "BTC", "TOTAL"), ts, total, fetched))
+    store = SqliteStore(tmp_path / "history.sqlite3")
+    try:
+        await store.upsert(rows)
+        provider = await store_provider(store, "BTC")
+    finally:
+        await store.close()
+    for day in (date(2024, 8, 5), date(2025, 4, 8), date(2025, 11, 21)):
+        got, want = await provider.inputs_at(day), await shared.inputs_at(day)
+        for name in ("premium_pct", "etf_5d_avg_usd", "etf_mtd_usd", "etf_latest_day_usd", "price_vs_ma50_pct",
+                     "price_vs_ma200_pct", "prior_swing_high_usd", "swing_high_sequence", "close_usd"):  # fmt: skip
+            g, w = getattr(got, name), getattr(want, name)
+            assert g is not None, (day, name)
+            assert w is not None, (day, name)
+            assert g.value == pytest.approx(w.value, abs=1e-6), (day, name)
+        assert got.oi_change_7d_pct is None
+        assert got.reasons["oi_change_7d_pct"] == f"missing daily rows around {day}"
+    report = await run_backtest(provider, date(2025, 10, 1), date(2025, 10, 31))
+    assert len(report.days) == 31

@@ -70,7 +70,7 @@ def test_backtest_rejects_reversed_range(settings: Settings, capsys: pytest.Capt
 
     from server.commands import backtest
 
-    args = argparse.Namespace(start=date(2025, 2, 1), end=date(2025, 1, 1), asset="BTC", data_dir=DATA)
+    args = argparse.Namespace(start=date(2025, 2, 1), end=date(2025, 1, 1), asset="BTC", data_dir=DATA, replay=False)
     assert backtest.run(args, settings) == 2
     assert "before --from" in capsys.readouterr().err
 

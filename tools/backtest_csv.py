@@ -73,7 +73,9 @@ def _day(text: str) -> date:
     return date.fromisoformat(text.strip()[:10])
 
 
-def _load(root: Path, spec: tuple[str, str], keep: Callable[[dict[str, str]], bool] = lambda row: True) -> Series:
+def _load(
+    root: Path, spec: tuple[str, str], keep: Callable[[dict[str, str]], bool] = lambda row: True, scale: float = 1.0
+) -> Series:
     path, column = spec
     days: list[date] = []
     values: list[float] = []
@@ -85,7 +87,7 @@ def _load(root: Path, spec: tuple[str, str], keep: Callable[[dict[str, str]], bo
             if cell in ("", ".") or not keep(row):
                 continue
             days.append(_day(row[first]))
-            values.append(float(cell))
+            values.append(float(cell) * scale)
     order = sorted(range(len(days)), key=days.__getitem__)
     return Series([days[i] for i in order], [values[i] for i in order], f"shared data: {path}")
 
@@ -96,32 +98,38 @@ def _farside_trading_day(row: dict[str, str]) -> bool:
     return any((v or "").strip() for v in funds)
 
 
-class SharedDataProvider:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.name = f"shared CSV history in {root}"
-        self.premium = _load(root, PREMIUM)
-        self.etf = _load(root, ETF, _farside_trading_day)
-        self.reserve = _load(root, RESERVE)
-        self.netflow = _load(root, NETFLOW)
-        self.oi = _load(root, OPEN_INTEREST)
-        self.funding = _load(root, FUNDING)
-        self.liq_long = _load(root, LIQ_LONG)
-        self.liq_short = _load(root, LIQ_SHORT)
-        self.mcap = _load(root, MARKET_CAP)
-        self.nasdaq = _load(root, NASDAQ)
-        self.bars = self._candles()
+def empty(source: str) -> Series:
+    return Series([], [], source)
+
+
+class SeriesProvider:
+    """Scoring inputs per day from daily series held in memory. Rows dated after the day are never read."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        bars: list[DailyBar],
+        bars_source: str,
+        premium: Series,
+        etf: Series,
+        reserve: Series,
+        netflow: Series,
+        oi: Series,
+        funding: Series,
+        liq_long: Series,
+        liq_short: Series,
+        mcap: Series,
+        nasdaq: Series,
+    ) -> None:
+        self.name = name
+        self.premium, self.etf, self.reserve, self.netflow = premium, etf, reserve, netflow
+        self.oi, self.funding, self.liq_long, self.liq_short = oi, funding, liq_long, liq_short
+        self.mcap, self.nasdaq = mcap, nasdaq
+        self.bars = bars
+        self.bars_source = bars_source
         self.bar_days = [date.fromisoformat(b.day) for b in self.bars]
         self.closes_by_day = dict(zip(self.bar_days, (b.close for b in self.bars), strict=True))
-
-    def _candles(self) -> list[DailyBar]:
-        rows: list[DailyBar] = []
-        with (self.root / CANDLES).open() as fh:
-            for row in csv.DictReader(fh):
-                rows.append(DailyBar(_day(row["timestamp"]).isoformat(), float(row["high"]), float(row["close"])))
-        rows.sort(key=lambda b: b.day)
-        # The file's last bar is the day still forming when it was exported; a partial bar is not a close.
-        return rows[:-1]
 
     def _observed(self, series: Series, at: date, value: float) -> Observed:
         return Observed(value, series.source, datetime.combine(at, datetime.min.time(), UTC))
@@ -163,9 +171,9 @@ class SharedDataProvider:
                 inputs.reasons[name] = f"no ETF flow day within {MAX_AGE_DAYS} days before {day}"
             return
         at = self.etf.days[n - 1]
-        inputs.etf_latest_day_usd = self._observed(self.etf, at, self.etf.values[n - 1] * 1e6)
+        inputs.etf_latest_day_usd = self._observed(self.etf, at, self.etf.values[n - 1])
         if n >= 5:
-            inputs.etf_5d_avg_usd = self._observed(self.etf, at, fmean(self.etf.values[n - 5 : n]) * 1e6)
+            inputs.etf_5d_avg_usd = self._observed(self.etf, at, fmean(self.etf.values[n - 5 : n]))
         else:
             inputs.reasons["etf_5d_avg_usd"] = "fewer than 5 ETF trading days so far"
         month = [
@@ -174,7 +182,7 @@ class SharedDataProvider:
             if (d.year, d.month) == (day.year, day.month)
         ]
         if month:
-            inputs.etf_mtd_usd = self._observed(self.etf, at, sum(month) * 1e6)
+            inputs.etf_mtd_usd = self._observed(self.etf, at, sum(month))
         else:
             inputs.reasons["etf_mtd_usd"] = f"no ETF trading day yet in {day:%Y-%m}"
 
@@ -219,7 +227,7 @@ class SharedDataProvider:
         n = bisect_right(self.bar_days, day)
         window = self.bars[max(0, n - LOOKBACK_DAYS) : n]
         stats = trend_stats(window)
-        source = f"shared data: {CANDLES}"
+        source = self.bars_source
         at = datetime.combine(day, datetime.min.time(), UTC)
         for name, value in (
             ("close_usd", stats.close),
@@ -257,3 +265,34 @@ class SharedDataProvider:
         cov = sum((p[0] - mx) * (p[1] - my) for p in pairs)
         if var > 0:
             inputs.btc_nasdaq_beta_90d = self._observed(self.nasdaq, latest[0], cov / var)
+
+
+class SharedDataProvider(SeriesProvider):
+    """The daily CSVs of windvane's shared data folder (see its README)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(
+            f"shared CSV history in {root}",
+            bars=_candles(root),
+            bars_source=f"shared data: {CANDLES}",
+            premium=_load(root, PREMIUM),
+            etf=_load(root, ETF, _farside_trading_day, scale=1e6),  # Farside publishes US$ millions
+            reserve=_load(root, RESERVE),
+            netflow=_load(root, NETFLOW),
+            oi=_load(root, OPEN_INTEREST),
+            funding=_load(root, FUNDING),
+            liq_long=_load(root, LIQ_LONG),
+            liq_short=_load(root, LIQ_SHORT),
+            mcap=_load(root, MARKET_CAP),
+            nasdaq=_load(root, NASDAQ),
+        )
+
+
+def _candles(root: Path) -> list[DailyBar]:
+    rows: list[DailyBar] = []
+    with (root / CANDLES).open() as fh:
+        for row in csv.DictReader(fh):
+            rows.append(DailyBar(_day(row["timestamp"]).isoformat(), float(row["high"]), float(row["close"])))
+    rows.sort(key=lambda b: b.day)
+    # The file's last bar is the day still forming when it was exported; a partial bar is not a close.
+    return rows[:-1]

@@ -28,11 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="start", required=True, type=_date, help="first day (UTC), e.g. 2024-01-01")
     parser.add_argument("--to", dest="end", required=True, type=_date, help="last day (UTC), e.g. 2025-12-31")
     parser.add_argument("--asset", default="BTC", type=str.upper, choices=["BTC", "ETH"])
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--replay",
+        action="store_true",
+        help="replay every indicator tool with as_of for each day (all signals, slow) instead of reading the store",
+    )
+    source.add_argument(
         "--data-dir",
         type=Path,
         default=None,
-        help="read daily CSV history in windvane's shared-data layout instead of replaying the tools over the store",
+        help="read daily CSV history in windvane's shared-data layout instead of the history store",
     )
 
 
@@ -43,6 +49,7 @@ async def backtest_text(
     asset: str,
     data_dir: Path | None,
     transport: httpx.AsyncBaseTransport | None = None,
+    replay: bool = False,
 ) -> str:
     from tools.backtest import render_markdown, run_backtest
 
@@ -55,10 +62,17 @@ async def backtest_text(
 
         return render_markdown(await run_backtest(SharedDataProvider(data_dir), start, end, progress))
     from server.runtime import open_deps
-    from tools.backtest_replay import ToolReplayProvider
 
     async with open_deps(settings, transport=transport) as deps:
-        report = await run_backtest(ToolReplayProvider(deps, asset), start, end, progress)
+        if replay:
+            from tools.backtest_replay import ToolReplayProvider
+
+            report = await run_backtest(ToolReplayProvider(deps, asset), start, end, progress)
+        else:
+            from tools.backtest_store import store_provider
+
+            assert deps.store is not None
+            report = await run_backtest(await store_provider(deps.store, asset), start, end, progress)
     return render_markdown(report)
 
 
@@ -74,7 +88,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("windvane backtest: --data-dir history is BTC only", file=sys.stderr)
         return 2
     try:
-        text = anyio.run(backtest_text, settings, args.start, args.end, args.asset, args.data_dir)
+        text = anyio.run(backtest_text, settings, args.start, args.end, args.asset, args.data_dir, None, args.replay)
     except (InputError, OSError) as exc:
         print(f"windvane backtest: {exc}", file=sys.stderr)
         return 2
