@@ -1,9 +1,9 @@
 """Backtest of the rebound-or-reversal scoring: day by day, no look-ahead, with an out-of-sample third.
 
 A `HistoryProvider` supplies, for each day, the `ScoringInputs` known at the end of that UTC day, and daily closes
-for the forward returns (used only to grade a verdict, never to form it). Two providers exist: the tools replayed
-with `as_of` over the user's history store (tools/backtest_replay.py) and the shared CSV history
-(tools/backtest_csv.py) used for the published table and the tests.
+for the forward returns (used only to grade a verdict, never to form it). Providers: the user's history store read
+directly (tools/backtest_store.py, the default), every tool replayed with `as_of` (tools/backtest_replay.py), and
+daily CSV history in the shared-data layout (tools/backtest_csv.py: the published table and the tests).
 """
 
 from __future__ import annotations
