@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
+
+from cachetools import LRUCache
 
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched, Http
@@ -146,6 +149,20 @@ def _store_fetched(
     )
 
 
+# Coverage is only ever added and a covered closed bar is never rewritten, so a fully covered read can be kept in
+# memory: warm calls then skip five SQLite reads per series. Per store object, so tests' stores never share entries.
+_ReadKey = tuple[str, str, str, datetime, datetime]
+_Read = tuple[list[Candle], datetime | None]
+_MEMO: weakref.WeakKeyDictionary[object, LRUCache[_ReadKey, _Read]] = weakref.WeakKeyDictionary()
+
+
+def _complete_reads(store: object) -> LRUCache[_ReadKey, _Read]:
+    memo = _MEMO.get(store)
+    if memo is None:
+        memo = _MEMO[store] = LRUCache(maxsize=256)
+    return memo
+
+
 async def fetch_candles(
     store: Store | None,
     venue: ModuleType,
@@ -167,9 +184,16 @@ async def fetch_candles(
     source, pair = str(venue.SOURCE), pair_name(instrument)
     step = timedelta(seconds=INTERVAL_SECONDS[interval])
     closed_end = min(end, last_closed_open(now, step))
+    memo = _complete_reads(store)
+    memo_key = (source, pair, interval, start, closed_end)
     try:
-        missing = await missing_runs(store, source, pair, interval, start, closed_end)
-        stored, stored_at = await stored_candles(store, source, pair, interval, start, closed_end)
+        if memo_key in memo:
+            missing, (stored, stored_at) = [], memo[memo_key]
+        else:
+            missing = await missing_runs(store, source, pair, interval, start, closed_end)
+            stored, stored_at = await stored_candles(store, source, pair, interval, start, closed_end)
+            if not missing:
+                memo[memo_key] = (stored, stored_at)
     except StoreError as exc:
         log.warning("history store unavailable, fetching %s candles directly: %s", source, exc)
         direct: CandleRows = await venue.fetch_candles(http, instrument, interval, start, end, now=now)

@@ -102,10 +102,14 @@ def build_server(
     store: Store | None = None,
     clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], Any] | None = None,
+    live: list[Deps] | None = None,
 ) -> MCPServer[Deps]:
-    """The windvane MCP server. Tests pass a MockTransport, a temporary store and a frozen clock."""
+    """The windvane MCP server. Tests pass a MockTransport, a temporary store and a frozen clock.
+
+    `live` receives the open dependencies while the lifespan runs (pass a list to read them from outside, as
+    GET /healthz does)."""
     # Static resources get no request context in the SDK, so the status resource reads the open deps from here.
-    live: list[Deps] = []
+    live = [] if live is None else live
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Deps]) -> AsyncIterator[Deps]:

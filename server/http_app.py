@@ -1,23 +1,245 @@
-"""Streamable HTTP transport: the MCP endpoint at /mcp and an unauthenticated GET /healthz."""
+"""Streamable HTTP transport: MCP at /mcp, an unauthenticated GET /healthz, and the guards a network server needs.
+
+Layers, outermost first:
+    RequestLog     a request id per request (kept from a sane X-Request-Id, else new), one structured line per
+                   request to stderr: method, path (never the query), status, duration. Headers are never logged.
+    BearerAuth     when WINDVANE_HTTP_TOKEN is set, every path but /healthz needs `Authorization: Bearer <token>`,
+                   compared in constant time.
+    SDK app        Host/Origin validation against DNS rebinding (421 bad Host, 403 bad Origin) and the request body
+                   limit (413) are the SDK's own, configured here.
+
+Binding a non-loopback address without a token is refused before anything listens (BindRefused -> exit 2).
+Stateless by default: any replica can answer any request, so several can run behind a plain load balancer with no
+session affinity; windvane's tools are request/response and need nothing more. WINDVANE_HTTP_STATEFUL=1 keeps MCP
+sessions (Mcp-Session-Id, several concurrent SSE streams per session) for a single instance or sticky balancing.
+"""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+import logging
+import re
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.logs import request_id_var
 from server.settings import Settings
+from tools.common import Deps
+
+log = logging.getLogger("windvane.http_server")
+
+HEALTH_PATH = "/healthz"
+KEEP_ALIVE_S = 75
+MCP_PATH = "/mcp"
+LOOPBACK_NAMES = ("localhost",)
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def add_health_route(mcp: MCPServer[Any]) -> None:
-    @mcp.custom_route("/healthz", methods=["GET"])  # type: ignore[untyped-decorator]
+class BindRefused(ValueError):
+    """Serving on a network address without a token would expose the server to anyone who can reach it."""
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve anywhere
+
+
+def check_bind(settings: Settings, host: str) -> None:
+    if not is_loopback(host) and not settings.http_token:
+        raise BindRefused(
+            f"refusing to serve HTTP on non-loopback address {host!r} without a token: set WINDVANE_HTTP_TOKEN "
+            "(clients then send 'Authorization: Bearer <token>'), or bind 127.0.0.1"
+        )
+
+
+def _host_patterns(host: str) -> list[str]:
+    """`example.com` allows it with any port; `example.com:8443` only that port."""
+    if host.endswith(":*") or (re.search(r":\d+$", host) and not host.endswith("]")):
+        return [host]
+    return [host, f"{host}:*"]
+
+
+def transport_security(settings: Settings, host: str) -> TransportSecuritySettings:
+    """Host/Origin allow-lists against DNS rebinding.
+
+    Loopback names are always allowed (local clients, health probes through localhost). WINDVANE_ALLOWED_HOSTS adds
+    the public names a proxy forwards (e.g. `mcp.example.com`). A concrete bind address is allowed too. Binding a
+    wildcard address (0.0.0.0, ::) with no allowed hosts cannot know its public name: the check is then off and the
+    bearer token, required there, is the protection; a warning says so.
+    """
+    hosts = ["127.0.0.1", "localhost", "[::1]"]
+    if not is_loopback(host) and host not in ("0.0.0.0", "::", ""):  # noqa: S104 - comparing, not binding
+        hosts.append(f"[{host}]" if ":" in host else host)
+    hosts.extend(settings.allowed_hosts)
+    if not is_loopback(host) and host in ("0.0.0.0", "::", "") and not settings.allowed_hosts:  # noqa: S104
+        log.warning(
+            "bound to %s without WINDVANE_ALLOWED_HOSTS: Host/Origin checks are off, the bearer token protects /mcp",
+            host,
+        )
+        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    allowed_hosts: list[str] = []
+    allowed_origins: list[str] = []
+    for name in hosts:
+        for pattern in _host_patterns(name):
+            if pattern not in allowed_hosts:
+                allowed_hosts.append(pattern)
+                allowed_origins.extend([f"http://{pattern}", f"https://{pattern}"])
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins
+    )
+
+
+# -- health -------------------------------------------------------------------------------------------------------
+
+
+def _later(a: datetime | None, b: datetime | None) -> bool:
+    return a is not None and (b is None or a >= b)
+
+
+def health_report(live: Sequence[Deps]) -> tuple[int, dict[str, Any]]:
+    """Per upstream contacted since start: `up` when its last call succeeded, `degraded` when it last failed."""
+    if not live:
+        return 503, {"status": "starting", "upstreams": {}}
+    upstreams: dict[str, Any] = {}
+    for source, seen in sorted(live[-1].http.status.items()):
+        if seen.last_success_at is None and seen.last_error_at is None:
+            continue
+        state = "up" if _later(seen.last_success_at, seen.last_error_at) else "degraded"
+        upstreams[source] = {
+            "status": state,
+            "last_success_at": seen.last_success_at.isoformat() if seen.last_success_at else None,
+            "last_error_at": seen.last_error_at.isoformat() if seen.last_error_at else None,
+            "last_error": seen.last_error if state == "degraded" else None,
+        }
+    degraded = any(u["status"] == "degraded" for u in upstreams.values())
+    # 200 even when degraded: the server itself answers (with nulls and warnings); a load balancer must not
+    # drop every replica because one upstream is down.
+    return 200, {"status": "degraded" if degraded else "up", "upstreams": upstreams}
+
+
+def add_health_route(mcp: MCPServer[Any], live: Sequence[Deps]) -> None:
+    @mcp.custom_route(HEALTH_PATH, methods=["GET"])  # type: ignore[untyped-decorator]
     async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "up"})
+        code, body = health_report(live)
+        return JSONResponse(body, status_code=code)
 
 
-def run_http(mcp: MCPServer[Any], settings: Settings, *, host: str, port: int) -> None:
-    add_health_route(mcp)
-    # Stateless: any replica can answer any request, so several can run behind a load balancer.
-    mcp.run("streamable-http", host=host, port=port, streamable_http_path="/mcp", stateless_http=True)
+# -- middleware ---------------------------------------------------------------------------------------------------
+
+
+class BearerAuth:
+    def __init__(self, app: ASGIApp, token: str, open_paths: Sequence[str] = (HEALTH_PATH,)) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+        self._open = tuple(open_paths)
+
+    def _authorized(self, scope: Scope) -> bool:
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                scheme, _, rest = value.partition(b" ")
+                presented = b"Bearer " + rest.strip() if scheme.lower() == b"bearer" else value
+                return hmac.compare_digest(presented, self._expected)
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" or scope.get("path") in self._open or self._authorized(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":  # no websocket route exists; refuse before anything else sees it
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        response = JSONResponse(
+            {"error": "unauthorized", "message": "send 'Authorization: Bearer <WINDVANE_HTTP_TOKEN>'"},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="windvane"'},
+        )
+        await response(scope, receive, send)
+
+
+class RequestLog:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"x-request-id"), "")
+        request_id = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex[:16]
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "http_method": scope.get("method"),
+                    "http_path": scope.get("path"),
+                    "http_status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "client": (scope.get("client") or ("?",))[0],
+                },
+            )
+            request_id_var.reset(token)
+
+
+# -- assembly -----------------------------------------------------------------------------------------------------
+
+
+def build_http_app(mcp: MCPServer[Any], settings: Settings, live: Sequence[Deps], *, host: str) -> ASGIApp:
+    """The full ASGI app. Its lifespan opens the server's shared resources; run it under uvicorn or mount it."""
+    add_health_route(mcp, live)
+    app: ASGIApp = mcp.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        stateless_http=not settings.http_stateful,
+        max_request_body_size=settings.http_max_body_bytes,
+        transport_security=transport_security(settings, host),
+        host=host,
+    )
+    if settings.http_token:
+        app = BearerAuth(app, settings.http_token)
+    return RequestLog(app)
+
+
+def run_http(mcp: MCPServer[Any], settings: Settings, live: Sequence[Deps], *, host: str, port: int) -> None:
+    check_bind(settings, host)
+    import uvicorn
+
+    app = build_http_app(mcp, settings, live, host=host)
+    log.info("serving MCP on http://%s:%d%s (auth %s)", host, port, MCP_PATH, "on" if settings.http_token else "off")
+    # log_config=None keeps our stderr handler; our RequestLog replaces uvicorn's access log (which logs queries).
+    # Keep-alive beyond common load-balancer idle timeouts (60 s): a server closing an idle connection first races
+    # the balancer's or client's next request on it, which then fails with a dropped connection.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )

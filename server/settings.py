@@ -62,6 +62,10 @@ class Settings:
     retry_after_cap_s: float = 10.0
     ttl_scale: float = 1.0
     allowed_hosts: tuple[str, ...] = ()
+    # MCP requests are small JSON-RPC messages; anything bigger is a mistake or an attack (413).
+    http_max_body_bytes: int = 256 * 1024
+    # Stateless by default so replicas need no session affinity; stateful keeps MCP sessions (SSE streams per session).
+    http_stateful: bool = False
     etf_impact_pct_per_busd: float = DEFAULT_ETF_IMPACT_PCT_PER_BUSD
     # "compact": tools/list gives nested outputs as bare object/array types (small context); "full": every field.
     schema_detail: str = "compact"
@@ -130,6 +134,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retry_after_cap_s=_float(env, "WINDVANE_RETRY_AFTER_CAP", 10.0),
         ttl_scale=_float(env, "WINDVANE_TTL_SCALE", 1.0),
         allowed_hosts=hosts,
+        http_stateful=env.get("WINDVANE_HTTP_STATEFUL", "").strip().lower() in ("1", "true", "yes"),
+        http_max_body_bytes=int(_float(env, "WINDVANE_HTTP_MAX_BODY_BYTES", 256 * 1024, minimum=1024)),
         schema_detail=schema_detail,
         etf_impact_pct_per_busd=_float(env, "WINDVANE_ETF_IMPACT_PCT_PER_BUSD", DEFAULT_ETF_IMPACT_PCT_PER_BUSD),
         address_book_path=Path(book).expanduser() if (book := env.get("WINDVANE_ADDRESS_BOOK", "").strip()) else None,

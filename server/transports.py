@@ -8,16 +8,27 @@ from server.settings import Settings
 
 
 def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
-    from server.app import build_server
+    from server.logs import add_secrets
 
-    mcp = build_server(settings)
+    # Whatever logs what, a configured key or token never reaches the log stream.
+    add_secrets([*settings.api_keys.values(), settings.http_token or ""])
     if transport == "stdio":
-        mcp.run("stdio")
+        from server.app import build_server
+
+        build_server(settings).run("stdio")
         return 0
-    from server.http_app import run_http
+    from server.app import build_server
+    from server.http_app import BindRefused, check_bind, run_http
+    from tools.common import Deps
 
     try:
-        run_http(mcp, settings, host=host, port=port)
+        check_bind(settings, host)  # before building anything: refusal must be immediate and clear
+    except BindRefused as exc:
+        print(f"windvane: {exc}", file=sys.stderr)
+        return 2
+    live: list[Deps] = []
+    try:
+        run_http(build_server(settings, live=live), settings, live, host=host, port=port)
     except ValueError as exc:
         print(f"windvane: {exc}", file=sys.stderr)
         return 2
