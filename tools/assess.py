@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from mcp.server.mcpserver import Context
 
-from fetchers import coinbase
+from fetchers import candle_store, coinbase
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from schemas.assess import Assessment
@@ -317,15 +317,8 @@ def _daily_window(cutoff: datetime, bars: int) -> tuple[datetime, datetime]:
 async def _daily_candles(
     deps: Deps, product: str, start: datetime, end: datetime, cutoff: datetime
 ) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
-    # Read through the history store when the store-backed candle reader is installed, as the premium tool does.
-    try:
-        candle_store = importlib.import_module("fetchers.candle_store")
-    except ImportError:
-        return await coinbase.fetch_candles(deps.http, product, "1d", start, end, now=cutoff)
-    rows: tuple[list[Candle], list[Fetched[list[Candle]]]] = await candle_store.fetch_candles(
-        deps.store, coinbase, deps.http, product, "1d", start, end, now=cutoff
-    )
-    return rows
+    # Through the history store, as the premium tool reads the same bars: stored closed bars are not fetched again.
+    return await candle_store.fetch_candles(deps.store, coinbase, deps.http, product, "1d", start, end, now=cutoff)
 
 
 async def _gather_trend(deps: Deps, asset: str, cutoff: datetime, got: Gathered) -> None:
