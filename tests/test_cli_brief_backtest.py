@@ -105,3 +105,12 @@ async def test_replay_provider_scores_what_the_tool_would_have_said(settings: Se
     first = report.days[0]
     expected = 100 * (coinbase_daily()[day_ts("2025-10-27")][3] / coinbase_daily()[day_ts("2025-10-20")][3] - 1)
     assert first.forward_pct[7] == pytest.approx(expected)
+
+
+async def test_backtest_on_an_empty_store_says_what_to_do(settings: Settings) -> None:
+    from datetime import date
+
+    from tools.common import InputError
+
+    with pytest.raises(InputError, match="windvane backfill --since 2025-01-01"):
+        await backtest_text(settings, date(2025, 1, 1), date(2025, 1, 31), "BTC", None)

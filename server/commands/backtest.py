@@ -52,6 +52,7 @@ async def backtest_text(
     replay: bool = False,
 ) -> str:
     from tools.backtest import render_markdown, run_backtest
+    from tools.common import InputError
 
     def progress(day: date) -> None:
         if day.day == 1:
@@ -72,7 +73,13 @@ async def backtest_text(
             from tools.backtest_store import store_provider
 
             assert deps.store is not None
-            report = await run_backtest(await store_provider(deps.store, asset), start, end, progress)
+            provider = await store_provider(deps.store, asset)
+            if not provider.bars:
+                raise InputError(
+                    f"the history store has no Coinbase {asset}-USD daily candles; run `windvane backfill --since "
+                    f"{start}` first, or use --replay or --data-dir"
+                )
+            report = await run_backtest(provider, start, end, progress)
     return render_markdown(report)
 
 
