@@ -22,7 +22,14 @@ from tools.common import Deps
 log = logging.getLogger("windvane.server")
 
 # Each module exports TOOL_NAME, TITLE, DESCRIPTION, METHODOLOGY and the tool function named TOOL_NAME.
-TOOL_MODULES: tuple[str, ...] = ("tools.premium", "tools.reserves", "tools.etf_flows", "tools.leverage", "tools.macro")
+TOOL_MODULES: tuple[str, ...] = (
+    "tools.premium",
+    "tools.reserves",
+    "tools.etf_flows",
+    "tools.leverage",
+    "tools.macro",
+    "tools.assess",
+)
 
 READ_ONLY = {
     "read_only_hint": True,
@@ -142,6 +149,9 @@ def build_server(
             description=module.DESCRIPTION,
             annotations=ToolAnnotations(title=module.TITLE, **READ_ONLY),
         )
+        # A tool module may also contribute prompts (tools.assess adds market_brief).
+        if hasattr(module, "register_prompts"):
+            module.register_prompts(mcp)
     publish_schemas(mcp, settings.schema_detail)
 
     @mcp.resource(

@@ -173,6 +173,24 @@ def test_window_is_sixty_days() -> None:
     assert datetime(2025, 11, 24) - timedelta(days=59) == datetime(2025, 9, 26)
 
 
+async def test_now_mode_current_uses_the_history_venue(make_client, fake: FakeUpstream) -> None:
+    # Live tickers are fetched alongside the candles; when the candles had to fall back to another venue, the
+    # current premium is re-priced on that venue so current and history compare like with like.
+    normal = fake.handlers["binance"]
+
+    def klines_blocked(request: httpx.Request, path: str) -> httpx.Response:
+        if path == "/api/v3/klines":
+            return httpx.Response(451, json={"code": 0, "msg": "Service unavailable from a restricted location"})
+        return normal(request, path)
+
+    fake.faults["binance"] = klines_blocked
+    async with make_client() as client:
+        out = (await client.call_tool("get_coinbase_premium", {})).structured_content
+    assert out["history"][-1]["reference_close"] > 0
+    assert out["current"]["reference_venue"] == "okx"
+    assert fake.count("okx", "/api/v5/market/ticker") == 1
+
+
 async def test_hourly_history_pages_coinbase_and_aligns_bars(make_client, fake: FakeUpstream) -> None:
     """15 days of 1h bars = 360 bars: Coinbase must be paged (300 max per call), Binance in one call."""
     from tests.fakes import exchanges

@@ -189,10 +189,16 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, as_o
             deps, prov, asset, "1d", d_start, d_end, cutoff, REFERENCE_VENUES
         )
 
+    async def live() -> None:
+        # "Now" tickers do not depend on the candles: fetching them alongside keeps a cold call to one round trip.
+        results["live"] = await _live_quotes(deps, prov, asset, None)
+
     async with anyio.create_task_group() as tg:
         tg.start_soon(cb_daily)
         tg.start_soon(usdt_daily)
         tg.start_soon(ref_daily)
+        if as_of is None:
+            tg.start_soon(live)
 
     cb_rows = _rows(prov, results.get("cb_daily"))
     usdt_rows = _rows(prov, results.get("usdt_daily"))
@@ -209,7 +215,7 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, as_o
     if interval == "1h" and venue is not None:
         history = await _hourly_history(deps, prov, asset, days, cutoff, venue)
 
-    current = await _current(deps, prov, asset, as_of, venue, history or daily)
+    current = await _current(deps, prov, asset, as_of, venue, history or daily, results.get("live"))
     streak = _streak(daily)
     if not daily:
         prov.warn("no daily bars on both venues: premium history, streak and averages are unavailable")
@@ -281,9 +287,12 @@ async def _current(
     as_of: datetime | None,
     venue: ModuleType | None,
     bars: Sequence[PremiumBar],
+    prefetched: PremiumNow | None = None,
 ) -> PremiumNow:
     if as_of is None:
-        live = await _live_quotes(deps, prov, asset, venue)
+        # The prefetched quotes stand only if they used the same reference venue as the history.
+        same_venue = prefetched is not None and (venue is None or prefetched.reference_venue == venue.SOURCE)
+        live = prefetched if same_venue else await _live_quotes(deps, prov, asset, venue)
         if live is not None:
             return live
         prov.warn("live tickers unavailable; current is the last closed bar")

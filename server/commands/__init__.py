@@ -9,4 +9,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "server.commands.backfill",
     "server.commands.history",
     "server.commands.import_csv",
+    "server.commands.brief",
+    "server.commands.backtest",
 )

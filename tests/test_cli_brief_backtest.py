@@ -1,0 +1,116 @@
+"""`windvane brief` and `windvane backtest` on the fake upstream and the shared CSV history."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from server.commands.backtest import backtest_text
+from server.commands.brief import brief_text, render
+from server.settings import Settings
+from tests.fakes import FakeUpstream
+from tests.fakes.data import DATA
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_brief_report_is_in_reading_order_with_sources(settings: Settings, fake: FakeUpstream) -> None:
+    text = await brief_text(settings, "BTC", "2025-11-24", False, transport=fake.transport())
+    order = ["Macro backdrop", "Evidence", "Liquidity", "Verdict", "What to watch", "Sources", "Warnings"]
+    positions = [text.index(title) for title in order]
+    assert positions == sorted(positions)
+    assert "premium_level" in text
+    assert "get_coinbase_premium (binance, coinbase)" in text
+    assert "http://fake.test/coinbase/products/BTC-USD/candles (fresh" in text
+    assert "daily close above the prior swing high: now 88,266.20, threshold 107,482.00" in text
+
+
+async def test_brief_json_is_the_tool_output(settings: Settings, fake: FakeUpstream, make_client) -> None:
+    out = json.loads(await brief_text(settings, "BTC", "2025-11-24", True, transport=fake.transport()))
+    async with make_client() as client:
+        tool = (await client.call_tool("assess_rebound_vs_reversal", {"as_of": "2025-11-24"})).structured_content
+    for key in ("verdict", "score", "confidence", "coverage", "summary", "flip_signals"):
+        assert out[key] == tool[key], key
+    assert [s["value"] for s in out["signals"]] == [s["value"] for s in tool["signals"]]
+
+
+def test_render_marks_stale_and_unavailable() -> None:
+    signal = {"name": "premium_level", "group": "premium", "value": -0.04, "unit": "%", "reading": "bearish",
+              "weight": 1.0, "evidence": "x", "source": "get_coinbase_premium (coinbase)",
+              "as_of": "2025-11-24T00:00:00Z", "stale": True}  # fmt: skip
+    missing = {**signal, "name": "funding", "group": "leverage", "value": None, "reading": "unavailable",
+               "evidence": "unavailable: get_leverage_state: tool not installed", "source": None}  # fmt: skip
+    out = {
+        "asset": "BTC", "as_of": "2025-11-24T23:59:59Z", "signals": [signal, missing], "verdict": "undetermined",
+        "score": -1.0, "confidence": 0.1, "coverage": 0.1, "summary": "s", "sources": [], "warnings": ["w"],
+        "flip_signals": [{"name": "p", "condition": "premium turns positive", "current": None, "threshold": 0.0,
+                          "unit": "%", "met": None, "distance": None}],
+    }  # fmt: skip
+    text = render(out)
+    assert "2025-11-24 STALE]" in text
+    assert "funding" in text
+    assert "unavailable: get_leverage_state: tool not installed" in text
+    assert "unknown (data unavailable)" in text
+
+
+async def test_backtest_text_on_shared_data(settings: Settings) -> None:
+    from datetime import date
+
+    text = await backtest_text(settings, date(2025, 10, 1), date(2025, 11, 30), "BTC", DATA)
+    assert "**In sample** (2025-10-01 to 2025-11-09)" in text
+    assert "**Out of sample** (2025-11-10 to 2025-11-30" in text
+    assert "| verdict: rebound_in_downtrend |" in text
+
+
+def test_backtest_rejects_reversed_range(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    # Through the command's run() rather than cli.main(), which would reconfigure global logging for later tests.
+    import argparse
+    from datetime import date
+
+    from server.commands import backtest
+
+    args = argparse.Namespace(start=date(2025, 2, 1), end=date(2025, 1, 1), asset="BTC", data_dir=DATA, replay=False)
+    assert backtest.run(args, settings) == 2
+    assert "before --from" in capsys.readouterr().err
+
+
+async def test_brief_rejects_a_bad_date(settings: Settings, fake: FakeUpstream) -> None:
+    from tools.common import InputError
+
+    with pytest.raises(InputError, match="not an ISO date"):
+        await brief_text(settings, "BTC", "last tuesday", False, transport=fake.transport())
+
+
+async def test_replay_provider_scores_what_the_tool_would_have_said(settings: Settings, fake: FakeUpstream) -> None:
+    """The default backtest history replays the tools with as_of: each day's inputs are the assessment's own."""
+    from datetime import date
+
+    from server.runtime import open_deps
+    from tests.conftest import FROZEN_NOW
+    from tests.fakes.data import coinbase_daily, day_ts
+    from tools.assess import compute_assessment
+    from tools.backtest import run_backtest
+    from tools.backtest_replay import ToolReplayProvider
+
+    async with open_deps(settings, transport=fake.transport(), clock=lambda: FROZEN_NOW) as deps:
+        provider = ToolReplayProvider(deps)
+        report = await run_backtest(provider, date(2025, 10, 20), date(2025, 10, 22))
+        closes = await provider.closes(date(2025, 10, 20), date(2025, 11, 21))
+        for day in report.days:
+            live = await compute_assessment(deps, "BTC", day.day.isoformat())
+            assert (day.verdict, day.score, day.coverage) == (live.verdict, live.score, live.coverage)
+    assert [d.day for d in report.days] == [date(2025, 10, 20), date(2025, 10, 21), date(2025, 10, 22)]
+    assert closes[date(2025, 10, 20)] == coinbase_daily()[day_ts("2025-10-20")][3]
+    first = report.days[0]
+    expected = 100 * (coinbase_daily()[day_ts("2025-10-27")][3] / coinbase_daily()[day_ts("2025-10-20")][3] - 1)
+    assert first.forward_pct[7] == pytest.approx(expected)
+
+
+async def test_backtest_on_an_empty_store_says_what_to_do(settings: Settings) -> None:
+    from datetime import date
+
+    from tools.common import InputError
+
+    with pytest.raises(InputError, match="windvane backfill --since 2025-01-01"):
+        await backtest_text(settings, date(2025, 1, 1), date(2025, 1, 31), "BTC", None)
