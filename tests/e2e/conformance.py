@@ -5,7 +5,7 @@
 Both HTTP modes are tested. Stateful (WINDVANE_HTTP_STATEFUL=1) must pass every scenario with no warning.
 Stateless (the default, for replicas behind a load balancer) must pass with one known warning: a stateless server
 issues no Mcp-Session-Id, so `server-sse-multiple-streams` reports "Server did not provide session ID" and checks
-nothing else (0/0). That is the mode's definition, not a defect; see docs/readme/clients.md.
+nothing else (0/0). That is the mode's definition, not a defect; see README.md, "End-to-end checks with real clients".
 """
 
 from __future__ import annotations
