@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from fetchers.books import order_book
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, num, ts_millis
-from schemas.derivatives import BookLevel, OrderBook
+from schemas.derivatives import OrderBook
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
 SOURCE = "binance"
@@ -107,23 +108,7 @@ DEPTH_LIMIT = 5000
 
 def parse_depth(response: httpx.Response, limit: int = DEPTH_LIMIT) -> OrderBook:
     body = expect_dict(SOURCE, _body(response), "depth")
-
-    def side(key: str) -> tuple[BookLevel, ...]:
-        levels = []
-        for i, raw in enumerate(expect_list(SOURCE, body.get(key), key)):
-            row = expect_list(SOURCE, raw, f"{key} {i}")
-            if len(row) < 2:
-                raise BadPayloadError(SOURCE, f"{key} {i} has {len(row)} fields, expected 2")
-            levels.append(BookLevel(num(SOURCE, row[0], "price"), num(SOURCE, row[1], "qty")))
-        return tuple(levels)
-
-    bids, asks = side("bids"), side("asks")
-    return OrderBook(
-        bids=tuple(sorted(bids, key=lambda lv: -lv.price)),
-        asks=tuple(sorted(asks, key=lambda lv: lv.price)),
-        time=None,
-        truncated=max(len(bids), len(asks)) >= limit,
-    )
+    return order_book(SOURCE, body, expected_fields=2, time=None, limit=limit)
 
 
 async def fetch_depth(http: Http, asset: str) -> Fetched[OrderBook]:

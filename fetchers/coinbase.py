@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from fetchers.books import order_book
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, iso_z, num, ts_seconds
-from schemas.derivatives import BookLevel, OrderBook
+from schemas.derivatives import OrderBook
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
 SOURCE = "coinbase"
@@ -105,29 +106,13 @@ async def fetch_ticker(http: Http, product: str) -> Fetched[Quote]:
 # -- order book (level 2: the full book, aggregated per price) -------------------------------------------------
 
 
-def _book_side(levels: object, key: str) -> tuple[BookLevel, ...]:
-    rows = []
-    for i, raw in enumerate(expect_list(SOURCE, levels, key)):
-        row = expect_list(SOURCE, raw, f"{key} {i}")
-        if len(row) < 2:
-            raise BadPayloadError(SOURCE, f"{key} {i} has {len(row)} fields, expected 3")
-        # [price, size, num-orders]: "size should not be multiplied by num-orders" (it is already the total).
-        rows.append(BookLevel(num(SOURCE, row[0], "price"), num(SOURCE, row[1], "size")))
-    return tuple(rows)
-
-
 def parse_book(response: httpx.Response) -> OrderBook:
     body = expect_dict(SOURCE, decode_json(response, SOURCE), "book")
     if "message" in body and "bids" not in body:
         raise BadPayloadError(SOURCE, f"error: {str(body.get('message'))[:120]}")
-    bids = _book_side(body.get("bids"), "bids")
-    asks = _book_side(body.get("asks"), "asks")
-    return OrderBook(
-        bids=tuple(sorted(bids, key=lambda lv: -lv.price)),
-        asks=tuple(sorted(asks, key=lambda lv: lv.price)),
-        time=_parse_time(body.get("time")),
-        truncated=False,  # level 2 is the whole book
-    )
+    # Rows are [price, size, num-orders]; "size should not be multiplied by num-orders" (it is already the total).
+    # Level 2 is the whole aggregated book, so it is never truncated.
+    return order_book(SOURCE, body, expected_fields=3, time=_parse_time(body.get("time")), limit=None)
 
 
 def _parse_time(raw: object) -> datetime | None:

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from fetchers.books import order_book
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, num, ts_seconds
-from schemas.derivatives import BookLevel, OrderBook
+from schemas.derivatives import OrderBook
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
 SOURCE = "kraken"
@@ -118,23 +119,7 @@ def usd_pair(asset: str) -> str:
 
 def parse_depth(response: httpx.Response, count: int = DEPTH_LEVELS) -> OrderBook:
     book = expect_dict(SOURCE, _pair_value(_result(response)), "depth")
-
-    def side(key: str) -> tuple[BookLevel, ...]:
-        levels = []
-        for i, raw in enumerate(expect_list(SOURCE, book.get(key), key)):
-            row = expect_list(SOURCE, raw, f"{key} {i}")
-            if len(row) < 2:
-                raise BadPayloadError(SOURCE, f"{key} {i} has {len(row)} fields, expected 3")
-            levels.append(BookLevel(num(SOURCE, row[0], "price"), num(SOURCE, row[1], "volume")))
-        return tuple(levels)
-
-    bids, asks = side("bids"), side("asks")
-    return OrderBook(
-        bids=tuple(sorted(bids, key=lambda lv: -lv.price)),
-        asks=tuple(sorted(asks, key=lambda lv: lv.price)),
-        time=None,
-        truncated=max(len(bids), len(asks)) >= count,
-    )
+    return order_book(SOURCE, book, expected_fields=3, time=None, limit=count)
 
 
 async def fetch_depth(http: Http, asset: str) -> Fetched[OrderBook]:

@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from fetchers.books import order_book
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, num, ts_millis
-from schemas.derivatives import BookLevel, FundingPoint, Instrument, Liquidation, OpenInterestPoint, OrderBook
+from schemas.derivatives import FundingPoint, Instrument, Liquidation, OpenInterestPoint, OrderBook
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
 SOURCE = "okx"
@@ -219,23 +220,8 @@ def parse_funding_history(response: httpx.Response) -> list[FundingPoint]:
 def parse_books(response: httpx.Response, depth: int = 400) -> OrderBook:
     """Spot book rows [price, size (base), "0" (deprecated), order count]; sizes are base units on SPOT."""
     item = _item(okx_data(response), "books")
-
-    def side(key: str) -> tuple[BookLevel, ...]:
-        levels = []
-        for i, raw in enumerate(expect_list(SOURCE, item.get(key), key)):
-            row = expect_list(SOURCE, raw, f"{key} {i}")
-            if len(row) < 2:
-                raise BadPayloadError(SOURCE, f"{key} {i} has {len(row)} fields, expected 4")
-            levels.append(BookLevel(num(SOURCE, row[0], "price"), num(SOURCE, row[1], "size")))
-        return tuple(levels)
-
-    bids, asks = side("bids"), side("asks")
-    return OrderBook(
-        bids=tuple(sorted(bids, key=lambda lv: -lv.price)),
-        asks=tuple(sorted(asks, key=lambda lv: lv.price)),
-        time=ts_millis(SOURCE, item.get("ts"), "ts") if item.get("ts") else None,
-        truncated=max(len(bids), len(asks)) >= depth,
-    )
+    when = ts_millis(SOURCE, item.get("ts"), "ts") if item.get("ts") else None
+    return order_book(SOURCE, item, expected_fields=4, time=when, limit=depth)
 
 
 async def fetch_swap_instrument(http: Http, asset: str) -> Fetched[Instrument]:
