@@ -8,29 +8,22 @@ With keys, CryptoQuant gives the all-exchange reserve and netflow, and CoinGlass
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
 
-import anyio
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from fetchers import address_book, coinglass_exchange, cryptoquant
+from fetchers import address_book
 from fetchers.address_book import AddressBook, AddressBookError
-from fetchers.errors import NotConfiguredError, UpstreamError
-from fetchers.http import Fetched
 from schemas.reserves import (
     CategoryShare,
     Coverage,
     CoverageExchange,
-    CrossCheck,
     ExchangeReserve,
     ExchangeReserves,
     MonthOverMonth,
-    PeriodChange,
 )
 from store.base import Observation
 from tools.common import (
@@ -39,38 +32,28 @@ from tools.common import (
     Deps,
     InputError,
     Provenance,
-    bar_cutoff,
     deps_from,
     parse_as_of,
     rounded,
     tool_error,
 )
 from tools.onchain_reserves import Onchain, fill_history, read_balances, snapshot_key, use_snapshots
-
-T = TypeVar("T")
-
-# Venues the address book does not list but CoinGlass reports; the same institutional/retail/derivatives reading.
-KNOWN_CATEGORIES = {
-    "coinbase": "institutional",
-    "coinbasepro": "institutional",
-    "gemini": "institutional",
-    "bitstamp": "institutional",
-    "kraken": "institutional",
-    "bitfinex": "institutional",
-    "binance": "retail",
-    "okx": "retail",
-    "bitget": "retail",
-    "htx": "retail",
-    "huobi": "retail",
-    "gate": "retail",
-    "mexc": "retail",
-    "cryptocom": "retail",
-    "kucoin": "retail",
-    "robinhood": "retail",
-    "bybit": "derivatives",
-    "deribit": "derivatives",
-    "bitmex": "derivatives",
-}
+from tools.reserves_keyed import (
+    Keyed,
+    chart_value,
+    coinglass_rows,
+    cross_checks,
+    fetch_keyed,
+)
+from tools.reserves_periods import (
+    Points,
+    comparison_points,
+    difference,
+    end_of_day,
+    month_end_before,
+    pct_change,
+    period_change,
+)
 
 WindowArg = Annotated[int, Field(ge=1, le=365, description="Days the change is measured over (1-365).")]
 SinceArg = Annotated[
@@ -117,91 +100,6 @@ METHODOLOGY = """## Exchange reserves (`exchange_reserve_trend`)
 """
 
 
-# Vendor spellings of the same venue, so a cross-check pairs them (names compared lower-case, alphanumerics only).
-ALIASES = {"gateio": "gate", "huobi": "htx", "okex": "okx", "binance2": "binance"}
-
-
-def _norm(name: str) -> str:
-    key = re.sub(r"[^a-z0-9]", "", name.lower())
-    return ALIASES.get(key, key)
-
-
-def _pct(change: float | None, start: float | None) -> float | None:
-    if change is None or start is None or start == 0:
-        return None
-    return round(100 * change / start, 6)
-
-
-def _diff(end: float | None, start: float | None) -> float | None:
-    return None if end is None or start is None else round(end - start, 8)
-
-
-def _end_of(day: date) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=UTC)
-
-
-def _month_end_before(day: date) -> date:
-    return day.replace(day=1) - timedelta(days=1)
-
-
-async def _try(prov: Provenance, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
-    try:
-        return await call()
-    except NotConfiguredError:
-        return None  # keyed sources are optional; their absence is not a warning
-    except UpstreamError as exc:
-        prov.failed(what, exc)
-        return None
-
-
-@dataclass
-class Points:
-    """The instants the answer compares: each is the end of a UTC day, except a live `end`."""
-
-    end_day: date
-    end: datetime
-    live: bool
-    window_start: date
-    month_prev_end: date
-    month_prev_prev_end: date
-    year_start: date
-    since: date | None
-
-    def days(self) -> list[date]:
-        out = [self.end_day, self.window_start, self.month_prev_end, self.month_prev_prev_end, self.year_start]
-        return sorted({d for d in (*out, self.since) if d is not None})
-
-
-# -- keyed -----------------------------------------------------------------------------------------------------------
-
-
-def _chart_value(chart: coinglass_exchange.BalanceChart, exchange: str, instant: datetime) -> float | None:
-    series = chart.by_exchange.get(exchange)
-    if series is None:
-        return None
-    best: float | None = None
-    for when, value in zip(chart.times, series, strict=True):
-        if when <= instant and value is not None:
-            best = value
-    return best
-
-
-# -- assembly ------------------------------------------------------------------------------------------------------
-
-
-def _period(label: str, start_day: date, end_day: date, start: float | None, end: float | None) -> PeriodChange:
-    change = _diff(end, start)
-    return PeriodChange(
-        label=label,
-        start_date=start_day.isoformat(),
-        end_date=end_day.isoformat(),
-        start_btc=rounded(start, 8),
-        end_btc=rounded(end, 8),
-        change_btc=change,
-        change_pct=_pct(change, start),
-    )
-
-
 def _categories(rows: Sequence[ExchangeReserve]) -> list[CategoryShare]:
     tracked = sum(r.btc for r in rows if r.btc is not None)
     all_known = all(r.btc is not None for r in rows)
@@ -227,32 +125,6 @@ def _categories(rows: Sequence[ExchangeReserve]) -> list[CategoryShare]:
     return out
 
 
-def _category(book: AddressBook, exchange: str) -> str | None:
-    return book.category_of(exchange) or KNOWN_CATEGORIES.get(_norm(exchange))
-
-
-def _points(now: datetime, as_of: datetime | None, window_days: int, since_raw: str | None) -> Points:
-    end_day = (bar_cutoff(as_of, now) - timedelta(days=1)).date()  # the last UTC day that has ended
-    since = None
-    if since_raw:
-        try:
-            since = date.fromisoformat(since_raw.strip())
-        except ValueError:
-            raise InputError(f"since {since_raw!r} is not an ISO date; use e.g. '2024-12-31'") from None
-        if since >= end_day:
-            raise InputError(f"since {since_raw!r} must be before the answer's end day {end_day.isoformat()}")
-    return Points(
-        end_day=end_day,
-        end=now if as_of is None else _end_of(end_day),
-        live=as_of is None,
-        window_start=end_day - timedelta(days=window_days),
-        month_prev_end=_month_end_before(end_day),
-        month_prev_prev_end=_month_end_before(_month_end_before(end_day)),
-        year_start=date(end_day.year - 1, 12, 31),
-        since=since,
-    )
-
-
 def _book(deps: Deps, prov: Provenance) -> AddressBook:
     path = getattr(deps.extra.get("settings"), "address_book_path", None)
     try:
@@ -260,53 +132,6 @@ def _book(deps: Deps, prov: Provenance) -> AddressBook:
     except AddressBookError as exc:
         prov.warn(f"user address book ignored: {exc}")
         return address_book.load(None)
-
-
-@dataclass
-class Keyed:
-    cq_reserve: Fetched[list[cryptoquant.DailyValue]] | None = None
-    cq_netflow: Fetched[list[cryptoquant.DailyValue]] | None = None
-    cg_list: Fetched[list[coinglass_exchange.ExchangeBalance]] | None = None
-    cg_chart: Fetched[coinglass_exchange.BalanceChart] | None = None
-
-    @property
-    def per_exchange(self) -> bool:
-        return self.cg_list is not None or self.cg_chart is not None
-
-
-async def _keyed(deps: Deps, prov: Provenance, points: Points, today: date) -> Keyed:
-    """CryptoQuant and CoinGlass, concurrently; an unconfigured source is simply absent."""
-    out = Keyed()
-    http = deps.http
-
-    async def cq_reserve() -> None:
-        first = min(points.days())
-        out.cq_reserve = await _try(
-            prov, "CryptoQuant reserve", lambda: cryptoquant.fetch_reserve(http, first, points.end_day, today=today)
-        )
-
-    async def cq_netflow() -> None:
-        first = points.window_start + timedelta(days=1)
-        out.cq_netflow = await _try(
-            prov, "CryptoQuant netflow", lambda: cryptoquant.fetch_netflow(http, first, points.end_day, today=today)
-        )
-
-    async def cg_list() -> None:
-        if points.live:  # the list is "now" only
-            out.cg_list = await _try(
-                prov, "CoinGlass balance list", lambda: coinglass_exchange.fetch_balance_list(http)
-            )
-
-    async def cg_chart() -> None:
-        out.cg_chart = await _try(prov, "CoinGlass balance chart", lambda: coinglass_exchange.fetch_balance_chart(http))
-
-    async with anyio.create_task_group() as tg:
-        for task in (cq_reserve, cq_netflow, cg_list, cg_chart):
-            tg.start_soon(task)
-    for fetched in (out.cq_reserve, out.cq_netflow, out.cg_list, out.cg_chart):
-        if fetched is not None:
-            prov.add(fetched)
-    return out
 
 
 def _onchain_rows(
@@ -317,13 +142,13 @@ def _onchain_rows(
     for exchange in book.exchanges():
         end_v = onchain.at(exchange, end)
         start_v = onchain.at(exchange, start)
-        change = _diff(end_v, start_v)
+        change = difference(end_v, start_v)
         rows.append(
             ExchangeReserve(
                 exchange=exchange,
                 btc=end_v,
                 change_btc=change,
-                change_pct=_pct(change, start_v),
+                change_pct=pct_change(change, start_v),
                 category=book.category_of(exchange),
                 source="onchain",
                 addresses_ok=None if exchange in served else len(onchain.ok(exchange)),
@@ -334,61 +159,6 @@ def _onchain_rows(
             )
         )
     return rows
-
-
-def _coinglass_rows(book: AddressBook, keyed: Keyed, points: Points, window_days: int) -> list[ExchangeReserve]:
-    chart = keyed.cg_chart.value if keyed.cg_chart is not None else None
-    listed = {b.exchange: b for b in keyed.cg_list.value} if keyed.cg_list is not None else {}
-    names = set(listed) | (set(chart.by_exchange) if chart is not None else set())
-    start_at = _end_of(points.window_start)
-    rows = []
-    for name in sorted(names):
-        end = listed[name].btc if name in listed else None
-        if end is None and chart is not None:
-            end = _chart_value(chart, name, points.end)
-        start = None
-        if points.live and name in listed and window_days in (1, 7, 30):
-            # Live: CoinGlass's own 1/7/30-day change, consistent with its current balance.
-            b = listed[name]
-            delta = {1: b.change_1d, 7: b.change_7d, 30: b.change_30d}[window_days]
-            start = None if delta is None or end is None else end - delta
-        elif chart is not None:
-            start = _chart_value(chart, name, start_at)
-        change = _diff(end, start)
-        rows.append(
-            ExchangeReserve(
-                exchange=name,
-                btc=rounded(end, 8),
-                change_btc=change,
-                change_pct=_pct(change, start),
-                category=_category(book, name),
-                source="coinglass",
-            )
-        )
-    return rows
-
-
-def _cross_checks(
-    prov: Provenance, keyed_rows: Sequence[ExchangeReserve], onchain_rows: Sequence[ExchangeReserve]
-) -> list[CrossCheck]:
-    keyed = {_norm(r.exchange): r for r in keyed_rows}
-    out = []
-    for r in onchain_rows:
-        k = keyed.get(_norm(r.exchange))
-        if k is None or k.btc is None or r.btc is None or k.btc == 0:
-            continue
-        diff_pct = round(100 * (r.btc / k.btc - 1), 6)
-        out.append(
-            CrossCheck(
-                exchange=r.exchange, onchain_btc=r.btc, keyed_btc=k.btc, keyed_source=k.source, diff_pct=diff_pct
-            )
-        )
-        if abs(diff_pct) > 50:
-            prov.warn(
-                f"{r.exchange}: labelled wallets hold {r.btc:,.0f} BTC vs CoinGlass {k.btc:,.0f} "
-                f"({diff_pct:+.1f}%); the public address list is partial"
-            )
-    return out
 
 
 def _sum_or_none(values: Sequence[float | None]) -> float | None:
@@ -418,10 +188,10 @@ def _totals(
         live_end = day == points.end_day and points.live
         if keyed.per_exchange:
             values = [
-                r.btc if live_end or chart is None else _chart_value(chart, r.exchange, _end_of(day)) for r in rows
+                r.btc if live_end or chart is None else chart_value(chart, r.exchange, end_of_day(day)) for r in rows
             ]
         else:
-            values = [onchain.at(r.exchange, None if live_end else _end_of(day)) for r in rows]
+            values = [onchain.at(r.exchange, None if live_end else end_of_day(day)) for r in rows]
         by_day[day] = _sum_or_none(values)
     return ("coinglass" if keyed.per_exchange else "onchain"), by_day.get
 
@@ -483,18 +253,18 @@ async def compute_reserves(
         raise InputError(f"window_days={window_days} is out of range; use 1-365")
     now = deps.clock()
     as_of = parse_as_of(as_of_raw, now)
-    points = _points(now, as_of, window_days, since_raw)
+    points = comparison_points(now, as_of, window_days, since_raw)
     prov = Provenance()
     book = _book(deps, prov)
 
     # Keyed sources first (one request each), then the labelled wallets.
-    keyed = await _keyed(deps, prov, points, now.date())
+    keyed = await fetch_keyed(deps, prov, points, now.date())
     onchain = Onchain(book)
     if keyed.per_exchange:
         # CoinGlass answers per exchange; the wallets only cross-check its end figure.
-        instants = [] if points.live else [_end_of(points.end_day)]
+        instants = [] if points.live else [end_of_day(points.end_day)]
     else:
-        instants = [_end_of(d) for d in points.days() if d != points.end_day or not points.live]
+        instants = [end_of_day(d) for d in points.days() if d != points.end_day or not points.live]
     served = await use_snapshots(deps, onchain, instants, now, live=points.live)
     if served:
         when = min((t for t, _ in onchain.now_snapshots.values()), default=None)
@@ -506,34 +276,34 @@ async def compute_reserves(
     await read_balances(deps, prov, onchain, skip=served)
     await fill_history(deps, prov, onchain, instants, now)
 
-    end_at = None if points.live else _end_of(points.end_day)
-    onchain_rows = _onchain_rows(book, onchain, end_at, _end_of(points.window_start), served)
+    end_at = None if points.live else end_of_day(points.end_day)
+    onchain_rows = _onchain_rows(book, onchain, end_at, end_of_day(points.window_start), served)
     if keyed.per_exchange:
-        rows = _coinglass_rows(book, keyed, points, window_days)
-        cross_checks = _cross_checks(prov, rows, onchain_rows)
+        rows = coinglass_rows(book, keyed, points, window_days)
+        checks = cross_checks(prov, rows, onchain_rows)
     else:
-        rows, cross_checks = onchain_rows, []
+        rows, checks = onchain_rows, []
         if "coinbase" in book.not_covered:
             prov.warn("Coinbase is not covered keyless (its wallets are not in public lists); set a CoinGlass key")
 
     source, total_at = _totals(prov, keyed, points, onchain, rows)
     total_end = total_at(points.end_day)
     start_total = total_at(points.window_start)
-    change_btc = _diff(total_end, start_total)
+    change_btc = difference(total_end, start_total)
     if total_end is None:
         prov.warn("total_btc unavailable: no source gave the reserve at the end of the window")
     elif change_btc is None:
         prov.warn(f"change unavailable: no reserve for the window start {points.window_start.isoformat()}")
     net_flow = _net_flow(prov, keyed, points, window_days, change_btc)
 
-    this_month = _period(
+    this_month = period_change(
         points.end_day.strftime("%Y-%m"),
         points.month_prev_end,
         points.end_day,
         total_at(points.month_prev_end),
         total_end,
     )
-    previous_month = _period(
+    previous_month = period_change(
         points.month_prev_end.strftime("%Y-%m"),
         points.month_prev_prev_end,
         points.month_prev_end,
@@ -548,7 +318,7 @@ async def compute_reserves(
         source=source,
         total_btc=rounded(total_end, 8),
         change_btc=change_btc,
-        change_pct=_pct(change_btc, start_total),
+        change_pct=pct_change(change_btc, start_total),
         window_start=points.window_start.isoformat(),
         window_end=now.isoformat() if points.live and source != "cryptoquant" else points.end_day.isoformat(),
         net_flow_btc=net_flow,
@@ -558,9 +328,9 @@ async def compute_reserves(
         month_over_month=MonthOverMonth(
             this_month=this_month,
             previous_month=previous_month,
-            difference_btc=_diff(this_month.change_btc, previous_month.change_btc),
+            difference_btc=difference(this_month.change_btc, previous_month.change_btc),
         ),
-        year_to_date=_period(
+        year_to_date=period_change(
             f"since {points.year_start.isoformat()}",
             points.year_start,
             points.end_day,
@@ -569,9 +339,9 @@ async def compute_reserves(
         ),
         since=None
         if since is None
-        else _period(f"since {since.isoformat()}", since, points.end_day, total_at(since), total_end),
+        else period_change(f"since {since.isoformat()}", since, points.end_day, total_at(since), total_end),
         coverage=_coverage(source, rows, book, onchain, total_end, keyed_per_exchange=keyed.per_exchange),
-        cross_checks=cross_checks,
+        cross_checks=checks,
         sources=prov.sources,
         warnings=prov.warnings,
     )
@@ -603,14 +373,14 @@ async def backfill(deps: Deps, since: date, until: date) -> int:
     prov = Provenance()
     book = _book(deps, prov)
     days = {until}
-    month_end = _month_end_before(since.replace(day=1) + timedelta(days=32))
+    month_end = month_end_before(since.replace(day=1) + timedelta(days=32))
     while month_end <= until:
         if month_end >= since:
             days.add(month_end)
-        month_end = _month_end_before(month_end + timedelta(days=32))
+        month_end = month_end_before(month_end + timedelta(days=32))
     data = Onchain(book)
     await read_balances(deps, prov, data)
-    return await fill_history(deps, prov, data, [_end_of(d) for d in sorted(days)], deps.clock())
+    return await fill_history(deps, prov, data, [end_of_day(d) for d in sorted(days)], deps.clock())
 
 
 async def exchange_reserve_trend(
