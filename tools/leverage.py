@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 from mcp.server.mcpserver import Context
 
-from schemas.leverage import FundingRow, LeverageState, OrderBookState
+from schemas.leverage import FundingRow, LeverageState, Liquidations, OrderBookState
 from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, deps_from, parse_as_of, rounded, tool_error
 from tools.leverage_book import collect as collect_books
 from tools.leverage_book import live_order_book, recorded_order_book
@@ -22,6 +22,7 @@ from tools.leverage_history import backfill as backfill_history
 from tools.leverage_history import collect_open_interest
 from tools.leverage_liquidations import liquidations
 from tools.leverage_oi import open_interest
+from tools.leverage_streams import collect_streams, coverage_note, stream_liquidations
 
 TOOL_NAME = "get_leverage_state"
 TITLE = "Leverage state"
@@ -77,6 +78,7 @@ async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> Leverag
         tg.start_soon(run, "liq", lambda: liquidations(deps, prov, asset, at, cutoff))
         tg.start_soon(run, "oi", lambda: open_interest(deps, prov, asset, at, live, cutoff))
         tg.start_soon(run, "funding", lambda: funding(deps, prov, asset, at))
+        tg.start_soon(run, "streams", lambda: stream_liquidations(deps, prov, asset, at, cutoff))
         tg.start_soon(
             run,
             "book",
@@ -86,10 +88,15 @@ async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> Leverag
     if not rows:
         prov.warn("no venue answered for funding: the funding table is empty")
     book: OrderBookState = results["book"]
+    liq: Liquidations = results["liq"]
+    if results["streams"]:
+        liq = liq.model_copy(
+            update={"streams": results["streams"], "coverage": liq.coverage + coverage_note(results["streams"])}
+        )
     return LeverageState(
         as_of=at,
         asset=asset,
-        liquidations=results["liq"],
+        liquidations=liq,
         open_interest=results["oi"],
         funding=rows,
         funding_avg_8h_pct=rounded(fmean(r.rate_8h_pct for r in rows), 8) if rows else None,
@@ -100,8 +107,17 @@ async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> Leverag
 
 
 async def collect(deps: Deps) -> int:
-    """Record order-book depth (it exists only "now") and the last day of hourly OI per venue."""
-    return await collect_books(deps) + await collect_open_interest(deps)
+    """Record order-book depth (it exists only "now"), the last day of hourly OI per venue and, while those run,
+    a window of the Binance/Bybit liquidation streams (`liquidation_stream_s` seconds; 0 or unset: none)."""
+    written: list[int] = []
+
+    async def streams() -> None:
+        written.append(await collect_streams(deps, float(deps.extra.get("liquidation_stream_s", 0.0))))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(streams)
+        written.append(await collect_books(deps) + await collect_open_interest(deps))
+    return sum(written)
 
 
 async def backfill(deps: Deps, since: date, until: date) -> int:
