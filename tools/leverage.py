@@ -27,7 +27,8 @@ from tools.leverage_streams import collect_streams, coverage_note, stream_liquid
 TOOL_NAME = "get_leverage_state"
 TITLE = "Leverage state"
 DESCRIPTION = """Leverage in the perpetual-futures market and how fragile spot books are. liquidations: long/short USD
-force-closed over 24h and 7d (all venues via CoinGlass when keyed, else OKX only; see coverage). open_interest: USD
+force-closed over 24h and 7d (all venues via CoinGlass when keyed, else OKX only; see coverage; `streams` adds
+Binance/Bybit sums over the minutes windvane collect recorded, partial, never summed in). open_interest: USD
 summed over Binance, OKX, Bybit with 24h/7d change (venues lists who answered; partial=true if one is missing).
 funding: one row per venue, the latest rate normalised to 8h and annualised (interval_hours detected); high positive
 = crowded longs, negative = shorts pay. order_book: USD depth within ±0.5/1/2% of mid (Coinbase, Kraken, OKX,
@@ -47,8 +48,15 @@ METHODOLOGY = """## Leverage state (`get_leverage_state`)
   venues): 24h = the last complete UTC day at or before `as_of`, 7d = the last 7 complete days; a missing day makes
   the total null, never 0. Keyless: OKX `public/liquidation-orders` for the USDT-margined swap only,
   `usd = contracts * ctVal * bankruptcy price` (`side=sell` = a long liquidated), rolling windows ending at `as_of`;
-  a window the endpoint's lookback does not reach is null. Streams (Binance forceOrder pushes at most one order per
-  second, so it undercounts) are not used.
+  a window the endpoint's lookback does not reach is null.
+- **Liquidation streams** (`liquidations.streams`): `windvane collect` listens to Binance USD-M `<symbol>@forceOrder`
+  and Bybit `allLiquidation.<symbol>` for `WINDVANE_LIQUIDATION_STREAM_SECONDS` (default 120, extended to a minute
+  boundary) each round, and stores long/short USD per UTC minute (Binance `q x ap`, `S=SELL` = long liquidated;
+  Bybit `v x p` at the bankruptcy price, `S=Buy` = long liquidated) only for minutes the connection was up
+  throughout (a quiet covered minute is a real 0; a partly missed minute is not stored). The tool sums the stored
+  minutes in rolling 24h/7d windows ending at `as_of` and states `minutes_24h` of 1,440 and `minutes_7d` of
+  10,080: partial unless equal. Binance pushes at most one liquidation per symbol per second, so even a covered
+  minute undercounts. Stream sums are reported beside the CoinGlass/OKX figures, never added into them.
 - **Order book**: per venue (Coinbase BTC-USD level 2, Kraken XBTUSD top 500, OKX BTC-USDT top 400, Binance
   BTCUSDT top 5,000) the USD of bids
   and asks within ±0.5/1/2% of mid; a band a truncated book does not reach is null for that venue and the sum covers
