@@ -1,5 +1,8 @@
 """Public liquidation WebSocket streams: Binance USD-M `<symbol>@forceOrder` and Bybit v5 `allLiquidation.<symbol>`.
 
+Addresses: `wss://fstream.binance.com/market/ws/btcusdt@forceOrder` and `wss://stream.bybit.com/v5/public/linear`
+(subscribe `{"op":"subscribe","args":["allLiquidation.BTCUSDT"]}`), both bases overridable like every upstream.
+
 Neither venue serves its liquidations over REST, so `windvane collect` listens for a bounded window and the tool
 later reads what was recorded. Parsers are pure (raw text -> events) and raise BadPayloadError on drift; `listen`
 keeps one connection open for a bounded time, reconnecting with backoff, and records when it was live, because a
@@ -49,6 +52,8 @@ def symbol(asset: str) -> str:
 
 
 def binance_path(asset: str) -> str:
+    """Raw-stream path under the base (default `wss://fstream.binance.com/market`, where Binance moved the
+    regular market streams in 2026; a base of `wss://fstream.binance.com` gives the pre-2026 address)."""
     return f"/ws/{symbol(asset).lower()}@forceOrder"
 
 

@@ -458,3 +458,61 @@ async def test_collect_streams_skips_a_non_websocket_url(tmp_path: Path, caplog:
     await store.close()
     assert written == 0
     assert sum("not a ws:// or wss:// URL" in r.getMessage() for r in caplog.records) == 3  # BTC, ETH, Bybit
+
+
+# -- configuration and wiring --------------------------------------------------------------------------------------
+
+
+def test_default_addresses_and_overrides() -> None:
+    from server.settings import load_settings
+
+    default = load_settings({})
+    assert default.base_url(ls.BINANCE_SOURCE) + ls.binance_path("BTC") == (
+        "wss://fstream.binance.com/market/ws/btcusdt@forceOrder"
+    )
+    assert default.base_url(ls.BYBIT_SOURCE) + ls.BYBIT_LINEAR_PATH == "wss://stream.bybit.com/v5/public/linear"
+    assert default.liquidation_stream_s == 120.0
+    custom = load_settings(
+        {
+            "WINDVANE_BINANCE_FUTURES_WS_BASE_URL": "wss://fstream.binance.com",
+            "WINDVANE_BYBIT_WS_BASE_URL": "ws://127.0.0.1:9001/",
+            "WINDVANE_LIQUIDATION_STREAM_SECONDS": "0",
+        }
+    )
+    assert (
+        custom.base_url(ls.BINANCE_SOURCE) + ls.binance_path("ETH") == "wss://fstream.binance.com/ws/ethusdt@forceOrder"
+    )
+    assert custom.base_url(ls.BYBIT_SOURCE) == "ws://127.0.0.1:9001"
+    assert custom.liquidation_stream_s == 0.0
+
+
+async def test_windvane_collect_passes_the_stream_window_and_counts_its_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from server import app
+    from server.commands import collect as collect_cmd
+    from tests.conftest import FROZEN_NOW, make_settings
+    from tests.fakes import default_fake
+    from tools import leverage
+
+    windows: list[float] = []
+
+    async def streams(deps: Deps, seconds: float) -> int:
+        windows.append(seconds)
+        assert deps.store is not None
+        return await deps.store.upsert(
+            minute_observations(BYBIT, ("BTC",), [], [(T0, T0 + timedelta(minutes=1))], FROZEN_NOW)
+        )
+
+    monkeypatch.setattr(leverage, "collect_streams", streams)
+    monkeypatch.setattr(app, "TOOL_MODULES", ("tools.leverage",))
+    settings = make_settings(tmp_path, liquidation_stream_s=75.0)
+    args = argparse.Namespace(once=True, every=3600.0)
+    fake = default_fake()
+    assert await collect_cmd.execute(args, settings, transport=fake.transport(), clock=lambda: FROZEN_NOW) == 0
+    assert windows == [75.0]
+    store = SqliteStore(settings.resolved_db_path())
+    assert [o.value for o in await store.read(series(BYBIT, LONG_METRIC, "BTC"))] == [0.0]
+    await store.close()
