@@ -253,4 +253,7 @@ def coverage_note(streams: list[StreamLiquidations]) -> str:
     for s in streams:
         part = f"{s.venue} {s.stream} {s.minutes_24h} of {s.window_minutes_24h} min in 24h"
         parts.append(part + (" (sampled, undercounts: at most 1 order per symbol per second)" if s.note else ""))
-    return "; plus streams recorded by windvane collect, reported apart in `streams`, not summed: " + ", ".join(parts)
+    return (
+        "; plus streams recorded by windvane collect, reported apart in liquidations.streams, not summed: "
+        + ", ".join(parts)
+    )
