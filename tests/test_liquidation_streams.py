@@ -184,10 +184,13 @@ def test_complete_minutes_need_the_whole_minute_live() -> None:
     # A drop at 12:05:20 and a reconnect at 12:05:40 lose minute 12:05 and nothing else.
     spans = [
         (T0 + timedelta(minutes=4), T0 + timedelta(minutes=5, seconds=20)),
-        (T0 + timedelta(minutes=5, seconds=40), T0 + timedelta(minutes=7)),
+        (T0 + timedelta(minutes=5, seconds=40), T0 + timedelta(minutes=7, seconds=5)),
     ]
     assert complete_minutes(spans) == [T0 + timedelta(minutes=4), T0 + timedelta(minutes=6)]
     assert complete_minutes([(T0, T0 + timedelta(seconds=59))]) == []
+    # Up at 12:00:00 but gone at 12:01:01: a liquidation from 12:00:59.9 may still have been on its way.
+    assert complete_minutes([(T0, T0 + timedelta(seconds=61))]) == []
+    assert complete_minutes([(T0, T0 + timedelta(seconds=62))]) == [T0]
 
 
 def test_minute_sums_record_zero_minutes_and_skip_partial_ones() -> None:
@@ -201,7 +204,7 @@ def test_minute_sums_record_zero_minutes_and_skip_partial_ones() -> None:
         ev("BTCUSDT", T0 + timedelta(minutes=1, seconds=51), False, 20.0),
         ev("SOLUSDT", T0 + timedelta(minutes=1, seconds=52), True, 7.0),  # not an asset we record
     ]
-    spans = [(T0 + timedelta(seconds=30), T0 + timedelta(minutes=3))]
+    spans = [(T0 + timedelta(seconds=30), T0 + timedelta(minutes=3, seconds=2))]
     rows = minute_observations(BYBIT, ("BTC",), events, spans, T0 + timedelta(minutes=3))
     got = {(o.key.metric, o.ts): o.value for o in rows}
     m1, m2 = T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)
@@ -216,9 +219,13 @@ def test_minute_sums_record_zero_minutes_and_skip_partial_ones() -> None:
 
 
 def test_window_ends_on_a_minute_boundary() -> None:
-    assert window_seconds(T0 + timedelta(seconds=20), 50) == 100  # 12:01:10 -> ends 12:02:00: minute 12:01 whole
-    assert window_seconds(T0 + timedelta(seconds=20), 120) == 160  # -> 12:03:00: minutes 12:01 and 12:02 whole
-    assert window_seconds(T0, 120) == 120
+    # 12:00:20 + 50 s = 12:01:10 -> ends 12:02:02 (boundary + 2 s for late deliveries): minute 12:01 whole.
+    assert window_seconds(T0 + timedelta(seconds=20), 50) == 102
+    assert window_seconds(T0 + timedelta(seconds=20), 120) == 162  # -> 12:03:02: minutes 12:01 and 12:02
+    assert window_seconds(T0, 120) == 122
+    start = T0 + timedelta(seconds=20)
+    end = start + timedelta(seconds=window_seconds(start, 50))
+    assert complete_minutes([(start, end)]) == [T0 + timedelta(minutes=1)]
 
 
 # -- listen against a loopback server --------------------------------------------------------------------------
@@ -503,7 +510,7 @@ async def test_windvane_collect_passes_the_stream_window_and_counts_its_rows(
         windows.append(seconds)
         assert deps.store is not None
         return await deps.store.upsert(
-            minute_observations(BYBIT, ("BTC",), [], [(T0, T0 + timedelta(minutes=1))], FROZEN_NOW)
+            minute_observations(BYBIT, ("BTC",), [], [(T0, T0 + timedelta(seconds=65))], FROZEN_NOW)
         )
 
     monkeypatch.setattr(leverage, "collect_streams", streams)

@@ -50,13 +50,14 @@ METHODOLOGY = """## Leverage state (`get_leverage_state`)
   `usd = contracts * ctVal * bankruptcy price` (`side=sell` = a long liquidated), rolling windows ending at `as_of`;
   a window the endpoint's lookback does not reach is null.
 - **Liquidation streams** (`liquidations.streams`): `windvane collect` listens to Binance USD-M `<symbol>@forceOrder`
-  and Bybit `allLiquidation.<symbol>` for `WINDVANE_LIQUIDATION_STREAM_SECONDS` (default 120, extended to a minute
-  boundary) each round, and stores long/short USD per UTC minute (Binance `q x ap`, `S=SELL` = long liquidated;
-  Bybit `v x p` at the bankruptcy price, `S=Buy` = long liquidated) only for minutes the connection was up
-  throughout (a quiet covered minute is a real 0; a partly missed minute is not stored). The tool sums the stored
-  minutes in rolling 24h/7d windows ending at `as_of` and states `minutes_24h` of 1,440 and `minutes_7d` of
-  10,080: partial unless equal. Binance pushes at most one liquidation per symbol per second, so even a covered
-  minute undercounts. Stream sums are reported beside the CoinGlass/OKX figures, never added into them.
+  and Bybit `allLiquidation.<symbol>` for `WINDVANE_LIQUIDATION_STREAM_SECONDS` (default 120, extended to 2 s past a
+  minute boundary) each round, and stores long/short USD per UTC minute (Binance `q x ap`, `S=SELL` = long
+  liquidated; Bybit `v x p` at the bankruptcy price, `S=Buy` = long liquidated) only for minutes the connection was
+  up throughout and 2 s after (late deliveries): a quiet covered minute is a real 0, a partly missed one is not
+  stored. The tool sums the stored minutes in rolling 24h/7d windows ending at `as_of` and states `minutes_24h` of
+  1,440 and `minutes_7d` of 10,080: partial unless equal. Binance pushes at most one liquidation per symbol per
+  second, so even a covered minute undercounts. Stream sums are reported beside the CoinGlass/OKX figures, never
+  added into them.
 - **Order book**: per venue (Coinbase BTC-USD level 2, Kraken XBTUSD top 500, OKX BTC-USDT top 400, Binance
   BTCUSDT top 5,000) the USD of bids
   and asks within ±0.5/1/2% of mid; a band a truncated book does not reach is null for that venue and the sum covers

@@ -28,6 +28,9 @@ MINUTE = timedelta(minutes=1)
 LONG_METRIC = "liquidations_long_usd"
 SHORT_METRIC = "liquidations_short_usd"
 WINDOW_MINUTES = {"24h": 24 * 60, "7d": 7 * 24 * 60}
+# A liquidation at 12:00:59.9 may arrive after 12:01:00 (Bybit batches every 500 ms, plus the network): a minute is
+# complete only if the connection stayed up this long after it ended.
+DELIVERY_GRACE = timedelta(seconds=2)
 STREAM_ASSETS = ("BTC", "ETH")
 # What a reader must know about each stream's completeness.
 SAMPLED_NOTE = "sampled: Binance pushes at most 1 liquidation per symbol per second, so it undercounts"
@@ -55,13 +58,13 @@ def _floor_minute(t: datetime) -> datetime:
 
 
 def complete_minutes(spans: list[tuple[datetime, datetime]]) -> list[datetime]:
-    """Starts of the UTC minutes lying wholly inside one live span, ascending."""
+    """Starts of the UTC minutes lying wholly inside one live span (plus the delivery grace), ascending."""
     minutes: set[datetime] = set()
     for start, end in spans:
         m = _floor_minute(start)
         if m < start:
             m += MINUTE
-        while m + MINUTE <= end:
+        while m + MINUTE + DELIVERY_GRACE <= end:
             minutes.add(m)
             m += MINUTE
     return sorted(minutes)
@@ -134,10 +137,11 @@ def _now() -> datetime:
 
 
 def window_seconds(start: datetime, seconds: float) -> float:
-    """At least `seconds`, extended to the next minute boundary so the last listened minute is complete."""
+    """At least `seconds`, extended to the next minute boundary (plus the delivery grace) so that the last
+    listened minute is complete."""
     end = start + timedelta(seconds=seconds)
     aligned = _floor_minute(end) + (MINUTE if end != _floor_minute(end) else timedelta(0))
-    return (aligned - start).total_seconds()
+    return (aligned + DELIVERY_GRACE - start).total_seconds()
 
 
 async def collect_streams(
