@@ -37,6 +37,10 @@ BYBIT_PING_EVERY_S = 20.0
 BYBIT_PING = {"op": "ping"}
 
 
+class SubscriptionRefused(BadPayloadError):
+    """The venue answered the subscription with an error: listening longer will not help."""
+
+
 @dataclass(frozen=True, slots=True)
 class LiquidationEvent:
     venue: str  # "binance" or "bybit"
@@ -100,7 +104,7 @@ def parse_bybit_all_liquidation(raw: str | bytes) -> list[LiquidationEvent]:
     topic = msg.get("topic")
     if topic is None and "op" in msg:
         if msg.get("success") is False:
-            raise BadPayloadError(BYBIT_SOURCE, f"{msg.get('op')} refused: {str(msg.get('ret_msg'))[:80]}")
+            raise SubscriptionRefused(BYBIT_SOURCE, f"{msg.get('op')} refused: {str(msg.get('ret_msg'))[:80]}")
         return []
     if not isinstance(topic, str) or not topic.startswith("allLiquidation."):
         raise BadPayloadError(BYBIT_SOURCE, f"unexpected topic {str(topic)[:60]!r}")
@@ -131,8 +135,14 @@ class StreamRun:
     connects: int = 0
     drops: int = 0
     live: list[tuple[datetime, datetime]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the latest MAX_ERRORS only
     gave_up: str | None = None  # set when retrying is pointless (geo-block, refused subscription, bad URL)
+
+    def error(self, text: str) -> None:
+        self.errors = [*self.errors[-(MAX_ERRORS - 1) :], text]
+
+
+MAX_ERRORS = 20
 
 
 def _now() -> datetime:
@@ -180,7 +190,7 @@ async def listen(
         except BadPayloadError as exc:
             run.bad_messages += 1
             log.warning("%s: skipped a bad message (%d so far): %s", run.url, run.bad_messages, exc.message)
-            if "refused" in exc.message:
+            if isinstance(exc, SubscriptionRefused):
                 run.gave_up = exc.message
             return
         for event in events:
@@ -204,7 +214,7 @@ async def listen(
                 if run.gave_up:
                     return
         except ConnectionClosed as exc:
-            run.errors.append(f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})")
+            run.error(f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})")
 
     def done() -> bool:
         return remaining() <= 0 or (stop is not None and stop.is_set()) or run.gave_up is not None
@@ -215,15 +225,15 @@ async def listen(
             ws = await connect(url, open_timeout=max(0.001, min(open_timeout_s, remaining())), close_timeout=2)
         except InvalidStatus as exc:
             status = exc.response.status_code
-            run.errors.append(f"handshake refused (HTTP {status})")
+            run.error(f"handshake refused (HTTP {status})")
             if status in (403, 451):
                 run.gave_up = f"HTTP {status} (geo-blocked or refused)"
             return False
         except InvalidURI as exc:
-            run.gave_up = f"invalid URL ({exc})"
+            run.gave_up = f"invalid URL ({exc.msg})"
             return False
         except (OSError, TimeoutError, InvalidHandshake) as exc:
-            run.errors.append(f"connect failed ({type(exc).__name__})")
+            run.error(f"connect failed ({type(exc).__name__})")
             return False
         run.connects += 1
         try:
@@ -240,7 +250,7 @@ async def listen(
                     tg.cancel_scope.cancel()
             run.live.append((started, clock()))
         except ConnectionClosed as exc:
-            run.errors.append(f"connection closed while subscribing ({exc.rcvd.code if exc.rcvd else 'no frame'})")
+            run.error(f"connection closed while subscribing ({exc.rcvd.code if exc.rcvd else 'no frame'})")
         finally:
             await ws.close()
         if not done():

@@ -146,7 +146,7 @@ def test_bybit_operation_replies_carry_no_event() -> None:
 
 def test_bybit_refused_subscription_is_reported() -> None:
     refused = '{"success":false,"ret_msg":"error:handler not found,topic:allLiquidation.XUSDT","op":"subscribe"}'
-    with pytest.raises(BadPayloadError, match="subscribe refused"):
+    with pytest.raises(ls.SubscriptionRefused, match="subscribe refused"):
         ls.parse_bybit_all_liquidation(refused)
 
 
@@ -368,6 +368,27 @@ async def test_geo_blocked_handshake_gives_up_without_retrying() -> None:
     assert "451" in run.gave_up
     assert run.live == []
     assert run.events == 0
+
+
+async def test_refused_subscription_stops_listening() -> None:
+    async def handler(ws: ServerConnection) -> None:
+        await ws.recv()
+        await ws.send(
+            '{"success":false,"ret_msg":"error:handler not found,topic:allLiquidation.XUSDT","op":"subscribe"}'
+        )
+        await ws.wait_closed()
+
+    async with ws_server(handler) as base:
+        run = await ls.listen(
+            base + ls.BYBIT_LINEAR_PATH,
+            ls.bybit_subscribe(["X"]),
+            30,
+            lambda e: None,
+            parse=ls.parse_bybit_all_liquidation,
+        )
+    assert run.gave_up is not None
+    assert "refused" in run.gave_up
+    assert (run.connects, run.drops, run.bad_messages) == (1, 0, 1)
 
 
 # -- collect_streams: events from both venues -> per-minute sums in the store -------------------------------------

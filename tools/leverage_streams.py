@@ -193,7 +193,9 @@ async def collect_streams(
             len(got) // (2 * len(job.assets)),
             job.run.bad_messages,
             job.run.drops,
-            f", gave up: {job.run.gave_up}" if job.run.gave_up else "",
+            f", gave up: {job.run.gave_up}"
+            if job.run.gave_up
+            else (f", last error: {job.run.errors[-1]}" if job.run.errors else ""),
         )
     return await deps.store.upsert(rows) if rows else 0
 
