@@ -48,8 +48,8 @@ DEFAULT_BASE_URLS: dict[str, str] = {
 KEYED_SOURCES: tuple[str, ...] = ("sosovalue", "coinglass", "cryptoquant", "fred")
 
 DEFAULT_ETF_IMPACT_PCT_PER_BUSD = 3.4
-# Seconds `windvane collect` listens to the liquidation streams each round (extended to the next minute boundary,
-# since only whole minutes are recorded); 0 turns the streams off.
+# Seconds `windvane collect` listens to the liquidation streams each round (extended to 2 s past the next minute
+# boundary, since only whole minutes are recorded); 0 turns the streams off.
 DEFAULT_LIQUIDATION_STREAM_S = 120.0
 
 
