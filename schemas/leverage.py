@@ -9,6 +9,21 @@ from pydantic import BaseModel, Field
 from schemas.common import ToolResult
 
 
+class StreamLiquidations(BaseModel):
+    venue: str = Field(description="binance or bybit.")
+    stream: str = Field(description="forceOrder (Binance) or allLiquidation (Bybit).")
+    long_usd_24h: float = Field(description="Long USD liquidated in the recorded minutes of the last 24h only.")
+    short_usd_24h: float
+    minutes_24h: int = Field(description="Minutes of the rolling 24h window recorded in full by windvane collect.")
+    window_minutes_24h: int = Field(description="Minutes in the 24h window (1,440); the sums are partial below this.")
+    long_usd_7d: float
+    short_usd_7d: float
+    minutes_7d: int
+    window_minutes_7d: int
+    last_minute: datetime = Field(description="Start of the latest recorded minute.")
+    note: str | None = Field(description="Why the stream itself undercounts, when it does (Binance samples).")
+
+
 class Liquidations(BaseModel):
     long_usd_24h: float | None = Field(description="USD of long positions force-closed in the 24h window.")
     short_usd_24h: float | None = Field(description="USD of short positions force-closed in the 24h window.")
@@ -18,6 +33,11 @@ class Liquidations(BaseModel):
     source: str | None = Field(description="coinglass (aggregated, complete) or okx (keyless, one venue).")
     window_end: datetime | None = Field(
         description="End of both windows. CoinGlass daily bars: the end of the last complete UTC day."
+    )
+    streams: list[StreamLiquidations] = Field(
+        default_factory=list,
+        description="Binance/Bybit stream sums over the minutes `windvane collect` recorded (rolling windows ending"
+        " at as_of). Partial unless minutes equal window minutes; never included in the figures above.",
     )
 
 

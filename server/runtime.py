@@ -42,7 +42,7 @@ async def open_deps(
             )
             if clock is not None:
                 deps.clock = clock
-            extra: dict[str, Any] = {"settings": settings}
+            extra: dict[str, Any] = {"settings": settings, "liquidation_stream_s": settings.liquidation_stream_s}
             deps.extra.update(extra)
             yield deps
     finally:

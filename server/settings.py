@@ -37,12 +37,20 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "mempool": "https://mempool.space",
     "blockstream": "https://blockstream.info",
     "alternative_me": "https://api.alternative.me",
+    # WebSocket streams (`windvane collect` only); the stream path is appended like any other path. Binance split
+    # USD-M futures streams into /public, /market and /private on 2026-03-06 and retired the bare /ws paths on
+    # 2026-04-23; forceOrder is regular market data, so it lives under /market.
+    "binance_futures_ws": "wss://fstream.binance.com/market",
+    "bybit_ws": "wss://stream.bybit.com",
 }
 
 # Sources whose key unlocks them or raises limits. FRED's key is for its JSON API; the CSV export is keyless.
 KEYED_SOURCES: tuple[str, ...] = ("sosovalue", "coinglass", "cryptoquant", "fred")
 
 DEFAULT_ETF_IMPACT_PCT_PER_BUSD = 3.4
+# Seconds `windvane collect` listens to the liquidation streams each round (extended to 2 s past the next minute
+# boundary, since only whole minutes are recorded); 0 turns the streams off.
+DEFAULT_LIQUIDATION_STREAM_S = 120.0
 
 
 class SettingsError(ValueError):
@@ -72,6 +80,7 @@ class Settings:
     user_agent: str = "Mozilla/5.0 (compatible; windvane/0.1; +https://github.com/windvane)"
     # A JSON file of extra labelled exchange wallets for exchange_reserve_trend (WINDVANE_ADDRESS_BOOK).
     address_book_path: Path | None = None
+    liquidation_stream_s: float = DEFAULT_LIQUIDATION_STREAM_S
 
     def base_url(self, source: str) -> str:
         try:
@@ -110,8 +119,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     for source in DEFAULT_BASE_URLS:
         override = env.get(f"WINDVANE_{source.upper()}_BASE_URL", "").strip()
         if override:
-            if not override.startswith(("http://", "https://")):
-                raise SettingsError(f"WINDVANE_{source.upper()}_BASE_URL must start with http:// or https://")
+            if not override.startswith(("http://", "https://", "ws://", "wss://")):
+                raise SettingsError(
+                    f"WINDVANE_{source.upper()}_BASE_URL must start with http:// or https://"
+                    " (ws:// or wss:// for the streams)"
+                )
             base_urls[source] = override.rstrip("/")
     api_keys = {
         source: key.strip()
@@ -139,4 +151,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         schema_detail=schema_detail,
         etf_impact_pct_per_busd=_float(env, "WINDVANE_ETF_IMPACT_PCT_PER_BUSD", DEFAULT_ETF_IMPACT_PCT_PER_BUSD),
         address_book_path=Path(book).expanduser() if (book := env.get("WINDVANE_ADDRESS_BOOK", "").strip()) else None,
+        liquidation_stream_s=_float(env, "WINDVANE_LIQUIDATION_STREAM_SECONDS", DEFAULT_LIQUIDATION_STREAM_S),
     )

@@ -430,3 +430,84 @@ async def test_backfill_records_hourly_oi_and_coinglass_days(tmp_path: Path, fak
     longs = await store.read(SeriesKey("coinglass", "liquidations_long_usd", "BTC"))
     assert {r.ts.date(): r.value for r in longs}[date(2025, 11, 21)] == pytest.approx(868515897.4307395)
     await store.close()
+
+
+# -- liquidation streams recorded by `windvane collect` -------------------------------------------------------
+
+
+async def store_stream_minutes(settings: Settings, rows: list[tuple[str, str, datetime, float, float]]) -> None:
+    """(venue, asset, minute, long USD, short USD) rows as `collect_streams` writes them."""
+    from tools.leverage_streams import BINANCE, BYBIT, LONG_METRIC, SHORT_METRIC, series
+
+    venues = {"binance": BINANCE, "bybit": BYBIT}
+    store = SqliteStore(settings.resolved_db_path())
+    obs = []
+    for venue, asset, minute, long_usd, short_usd in rows:
+        recorded = minute + timedelta(seconds=65)  # collect writes a minute a few seconds after it ends
+        obs.append(Observation(series(venues[venue], LONG_METRIC, asset), minute, long_usd, recorded))
+        obs.append(Observation(series(venues[venue], SHORT_METRIC, asset), minute, short_usd, recorded))
+    await store.upsert(obs)
+    await store.close()
+
+
+async def test_stream_minutes_are_reported_apart_with_minutes_covered(make_client, settings: Settings) -> None:
+    before = (await call(make_client, {}))["liquidations"]
+    assert before["streams"] == []
+    assert before["coverage"].startswith("OKX BTC-USDT-SWAP only")
+    assert "streams" not in before["coverage"]
+    now = FROZEN_NOW
+    await store_stream_minutes(
+        settings,
+        [
+            ("bybit", "BTC", now - timedelta(minutes=4), 1000.0, 10.0),
+            ("bybit", "BTC", now - timedelta(minutes=3), 0.0, 0.0),
+            ("bybit", "BTC", now - timedelta(minutes=2), 500.5, 20.0),
+            ("bybit", "BTC", now - timedelta(days=3), 7000.0, 300.0),
+            ("bybit", "ETH", now - timedelta(minutes=5), 99999.0, 99999.0),  # another asset
+            ("binance", "BTC", now - timedelta(days=2), 40.0, 4.0),
+            ("binance", "BTC", now - timedelta(days=8), 123456.0, 0.0),  # outside the week
+        ],
+    )
+    out = await call(make_client, {})
+    liq = out["liquidations"]
+    # The OKX figures are untouched: the stream sums are never added in.
+    for field in ("long_usd_24h", "short_usd_24h", "long_usd_7d", "short_usd_7d", "source"):
+        assert liq[field] == before[field]
+    streams = {s["venue"]: s for s in liq["streams"]}
+    assert set(streams) == {"binance", "bybit"}
+    bybit = streams["bybit"]
+    assert (bybit["long_usd_24h"], bybit["short_usd_24h"], bybit["minutes_24h"]) == (1500.5, 30.0, 3)
+    assert (bybit["long_usd_7d"], bybit["short_usd_7d"], bybit["minutes_7d"]) == (8500.5, 330.0, 4)
+    assert (bybit["window_minutes_24h"], bybit["window_minutes_7d"]) == (1440, 10080)
+    assert bybit["note"] is None
+    binance = streams["binance"]
+    assert (binance["minutes_24h"], binance["long_usd_24h"]) == (0, 0.0)
+    assert (binance["minutes_7d"], binance["long_usd_7d"], binance["short_usd_7d"]) == (1, 40.0, 4.0)
+    assert "at most 1 liquidation per symbol per second" in binance["note"]
+    assert liq["coverage"].startswith("OKX BTC-USDT-SWAP only")
+    assert "bybit allLiquidation 3 of 1440 min in 24h" in liq["coverage"]
+    assert "binance forceOrder 0 of 1440 min in 24h (sampled, undercounts" in liq["coverage"]
+    assert "not summed" in liq["coverage"]
+    assert {"binance_futures_ws", "bybit_ws"} <= {s["name"] for s in out["sources"]}
+
+
+async def test_streams_sit_beside_the_complete_coinglass_figure(make_client, tmp_path: Path) -> None:
+    settings = keyed(tmp_path)
+    day_end = datetime(2025, 11, 22, tzinfo=UTC)
+    await store_stream_minutes(settings, [("bybit", "BTC", day_end - timedelta(minutes=10), 2.5e6, 1.0e5)])
+    out = await call(make_client, {"as_of": "2025-11-21"}, settings_=settings)
+    liq = out["liquidations"]
+    assert liq["source"] == "coinglass"
+    assert liq["long_usd_24h"] == pytest.approx(long_liquidations()[date(2025, 11, 21)], abs=0.01)
+    assert liq["coverage"].startswith("all major venues")
+    [bybit] = liq["streams"]
+    assert (bybit["long_usd_24h"], bybit["minutes_24h"]) == (2.5e6, 1)
+
+
+async def test_a_stream_minute_recorded_after_as_of_is_not_used(make_client, settings: Settings) -> None:
+    """Point in time: a minute before as_of that collect wrote only later was not known at as_of."""
+    minute = datetime(2025, 11, 20, 23, 59, tzinfo=UTC)  # recorded at 00:00:05 on the 21st
+    await store_stream_minutes(settings, [("bybit", "BTC", minute, 10.0, 1.0)])
+    assert (await call(make_client, {"as_of": "2025-11-20"}))["liquidations"]["streams"] == []
+    [bybit] = (await call(make_client, {"as_of": "2025-11-21"}))["liquidations"]["streams"]
+    assert bybit["minutes_7d"] == 1

@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 from mcp.server.mcpserver import Context
 
-from schemas.leverage import FundingRow, LeverageState, OrderBookState
+from schemas.leverage import FundingRow, LeverageState, Liquidations, OrderBookState
 from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, deps_from, parse_as_of, rounded, tool_error
 from tools.leverage_book import collect as collect_books
 from tools.leverage_book import live_order_book, recorded_order_book
@@ -22,11 +22,13 @@ from tools.leverage_history import backfill as backfill_history
 from tools.leverage_history import collect_open_interest
 from tools.leverage_liquidations import liquidations
 from tools.leverage_oi import open_interest
+from tools.leverage_streams import collect_streams, coverage_note, stream_liquidations
 
 TOOL_NAME = "get_leverage_state"
 TITLE = "Leverage state"
 DESCRIPTION = """Leverage in the perpetual-futures market and how fragile spot books are. liquidations: long/short USD
-force-closed over 24h and 7d (all venues via CoinGlass when keyed, else OKX only; see coverage). open_interest: USD
+force-closed over 24h and 7d (all venues via CoinGlass when keyed, else OKX only; see coverage; `streams` adds
+Binance/Bybit sums over the minutes windvane collect recorded, partial, never summed in). open_interest: USD
 summed over Binance, OKX, Bybit with 24h/7d change (venues lists who answered; partial=true if one is missing).
 funding: one row per venue, the latest rate normalised to 8h and annualised (interval_hours detected); high positive
 = crowded longs, negative = shorts pay. order_book: USD depth within ±0.5/1/2% of mid (Coinbase, Kraken, OKX,
@@ -46,8 +48,16 @@ METHODOLOGY = """## Leverage state (`get_leverage_state`)
   venues): 24h = the last complete UTC day at or before `as_of`, 7d = the last 7 complete days; a missing day makes
   the total null, never 0. Keyless: OKX `public/liquidation-orders` for the USDT-margined swap only,
   `usd = contracts * ctVal * bankruptcy price` (`side=sell` = a long liquidated), rolling windows ending at `as_of`;
-  a window the endpoint's lookback does not reach is null. Streams (Binance forceOrder pushes at most one order per
-  second, so it undercounts) are not used.
+  a window the endpoint's lookback does not reach is null.
+- **Liquidation streams** (`liquidations.streams`): `windvane collect` listens to Binance USD-M `<symbol>@forceOrder`
+  and Bybit `allLiquidation.<symbol>` for `WINDVANE_LIQUIDATION_STREAM_SECONDS` (default 120, extended to 2 s past a
+  minute boundary) each round, and stores long/short USD per UTC minute (Binance `q x ap`, `S=SELL` = long
+  liquidated; Bybit `v x p` at the bankruptcy price, `S=Buy` = long liquidated) only for minutes the connection was
+  up throughout and 2 s after (late deliveries): a quiet covered minute is a real 0, a partly missed one is not
+  stored. The tool sums the stored minutes in rolling 24h/7d windows ending at `as_of` and states `minutes_24h` of
+  1,440 and `minutes_7d` of 10,080: partial unless equal. Binance pushes at most one liquidation per symbol per
+  second, so even a covered minute undercounts. Stream sums are reported beside the CoinGlass/OKX figures, never
+  added into them.
 - **Order book**: per venue (Coinbase BTC-USD level 2, Kraken XBTUSD top 500, OKX BTC-USDT top 400, Binance
   BTCUSDT top 5,000) the USD of bids
   and asks within ±0.5/1/2% of mid; a band a truncated book does not reach is null for that venue and the sum covers
@@ -77,6 +87,7 @@ async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> Leverag
         tg.start_soon(run, "liq", lambda: liquidations(deps, prov, asset, at, cutoff))
         tg.start_soon(run, "oi", lambda: open_interest(deps, prov, asset, at, live, cutoff))
         tg.start_soon(run, "funding", lambda: funding(deps, prov, asset, at))
+        tg.start_soon(run, "streams", lambda: stream_liquidations(deps, prov, asset, at, cutoff))
         tg.start_soon(
             run,
             "book",
@@ -86,10 +97,15 @@ async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> Leverag
     if not rows:
         prov.warn("no venue answered for funding: the funding table is empty")
     book: OrderBookState = results["book"]
+    liq: Liquidations = results["liq"]
+    if results["streams"]:
+        liq = liq.model_copy(
+            update={"streams": results["streams"], "coverage": liq.coverage + coverage_note(results["streams"])}
+        )
     return LeverageState(
         as_of=at,
         asset=asset,
-        liquidations=results["liq"],
+        liquidations=liq,
         open_interest=results["oi"],
         funding=rows,
         funding_avg_8h_pct=rounded(fmean(r.rate_8h_pct for r in rows), 8) if rows else None,
@@ -100,8 +116,17 @@ async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> Leverag
 
 
 async def collect(deps: Deps) -> int:
-    """Record order-book depth (it exists only "now") and the last day of hourly OI per venue."""
-    return await collect_books(deps) + await collect_open_interest(deps)
+    """Record order-book depth (it exists only "now"), the last day of hourly OI per venue and, while those run,
+    a window of the Binance/Bybit liquidation streams (`liquidation_stream_s` seconds; 0 or unset: none)."""
+    written: list[int] = []
+
+    async def streams() -> None:
+        written.append(await collect_streams(deps, float(deps.extra.get("liquidation_stream_s", 0.0))))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(streams)
+        written.append(await collect_books(deps) + await collect_open_interest(deps))
+    return sum(written)
 
 
 async def backfill(deps: Deps, since: date, until: date) -> int:
