@@ -1,18 +1,34 @@
 """Cold assess_rebound_vs_reversal with every upstream delayed 200 ms, against one upstream call.
 
-Not part of the test suite. Run from the repository root:  /tmp/venv/bin/python bench/assess_cold.py
+Not part of the test suite. Run from the repository root:
+    /tmp/venv/bin/python bench/assess_cold.py [--runs 5] [--configs cold,collected,no-reserves] [--mcp]
 Every request goes to the fake upstream (real shared data in each API's format) through an httpx.MockTransport
-whose handler sleeps DELAY_S first. A fresh server (empty cache) and a fresh history store per run make each run
-cold. The goal is assess time <= 1.3 x one upstream call: the tools run concurrently, so the call waits only for the
-slowest chain of requests.
+whose handler sleeps DELAY_S first. A fresh cache and a fresh history store per run make each run cold. The goal is
+assess time <= 1.3 x one upstream call: the tools run concurrently, so the call waits only for the slowest chain of
+requests. Three configurations:
+
+- cold: every tool, an empty store. The worst case: the keyless reserve tool reads hundreds of wallets at a polite
+  concurrency, so the assessment is cut at its per-tool budget (tools.assess.TOOL_BUDGET_S).
+- collected: every tool, on a store that `windvane collect` has been filling (the intended deployment): a round at
+  each day end the assessment reads (the last 40 days, and every month end back to the previous year end, for the
+  reserve tool's monthly and year-to-date changes) and one 10 minutes before "now", recorded through the delay-free
+  fake. Each run starts from a copy of that store, with an empty cache.
+- no-reserves: without the reserve tool (as if not installed), an empty store.
+
+`BENCH_DELAY_S=0` shows the pure CPU cost.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
+import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -25,8 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.conftest import FROZEN_NOW, make_settings
 from tests.fakes import FakeUpstream, default_fake
 
-DELAY_S = float(__import__("os").environ.get("BENCH_DELAY_S", "0.2"))
-RUNS = 5
+DELAY_S = float(os.environ.get("BENCH_DELAY_S", "0.2"))
+AS_OFS = (None, "2025-11-24")
+CONFIGS = ("cold", "collected", "no-reserves")
+COLLECT_DAYS = 40  # day ends with a collect round: covers the 30-day reserve window ending at either as_of
+DB_NAME = "windvane.sqlite3"
 
 
 def delayed(fake: FakeUpstream) -> httpx.MockTransport:
@@ -45,6 +64,45 @@ async def one_upstream_call(settings: Any) -> float:
         start = time.perf_counter()
         await coinbase.fetch_ticker(deps.http, "BTC-USD")
         return time.perf_counter() - start
+
+
+def _frozen(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+async def seed_collected_store(settings: Any) -> int:
+    """A store as `windvane collect` leaves it after running for COLLECT_DAYS days: returns the rows written."""
+    from server.app import tool_modules
+    from server.commands.collect import collect_round
+    from server.runtime import open_deps
+
+    modules = [m for m in tool_modules() if callable(getattr(m, "collect", None))]
+    last_day_end = FROZEN_NOW.replace(hour=23, minute=50) - timedelta(days=1)
+    days = {last_day_end - timedelta(days=i) for i in range(COLLECT_DAYS)}
+    # The reserve tool also reads the two previous month ends and the previous year end (its monthly and YTD changes).
+    month_end = last_day_end.replace(day=1) - timedelta(days=1)
+    while month_end >= last_day_end.replace(year=last_day_end.year - 1, month=12, day=31):
+        days.add(month_end)
+        month_end = month_end.replace(day=1) - timedelta(days=1)
+    moments = [*sorted(days), FROZEN_NOW - timedelta(minutes=10)]
+    fake = default_fake()
+    total = 0
+    for moment in moments:
+        # One Deps per round: a round at another clock must not be answered from the previous round's cache.
+        async with open_deps(settings, transport=fake.transport(), clock=_frozen(moment)) as deps:
+            rows, failed = await collect_round(deps, modules)
+        total += rows
+        if failed:
+            print(f"  collect at {moment:%Y-%m-%d %H:%M}: failed {failed}")
+    return total
+
+
+def without_reserves() -> tuple[Any, ...]:
+    import tools.assess
+
+    full = tools.assess.GATHERERS
+    tools.assess.GATHERERS = tuple(g for g in full if g[1] != "tools.reserves")
+    return full
 
 
 async def cold_assess_tool(settings: Any, as_of: str | None) -> tuple[float, int, int]:
@@ -79,22 +137,58 @@ async def cold_assess_mcp(settings: Any, as_of: str | None) -> tuple[float, int,
     return elapsed, len(fake.requests), available
 
 
+def fresh_settings(tmp: str, template: Path | None) -> Any:
+    """A new directory per run; with a template, a copy of the seeded store in it."""
+    run_dir = Path(tempfile.mkdtemp(dir=tmp))
+    if template is not None:
+        shutil.copy(template, run_dir / DB_NAME)
+    return make_settings(run_dir)
+
+
 async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=5, help="cold runs per measurement (median reported)")
+    parser.add_argument("--configs", default=",".join(CONFIGS), help=f"comma-separated, from {', '.join(CONFIGS)}")
+    parser.add_argument("--mcp", action="store_true", help="also measure through the SDK's in-memory client")
+    args = parser.parse_args()
+    configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    unknown = set(configs) - set(CONFIGS)
+    if unknown:
+        parser.error(f"unknown configuration(s) {sorted(unknown)}; use {', '.join(CONFIGS)}")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("windvane").setLevel(logging.ERROR)
+    print(f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {os.cpu_count()} CPUs, delay {DELAY_S * 1000:.0f} ms")
     with tempfile.TemporaryDirectory() as tmp:
-        settings = make_settings(Path(tmp))
-        base = median([await one_upstream_call(settings) for _ in range(RUNS)])
-        print(f"one upstream call (delay {DELAY_S * 1000:.0f} ms): median {base * 1000:.0f} ms over {RUNS} runs")
-        for how, run in (("compute_assessment", cold_assess_tool), ("MCP in-memory client", cold_assess_mcp)):
-            for as_of in (None, "2025-11-24"):
-                # A fresh history store per run as well as a fresh cache: bars stored by one run would warm the next.
-                runs = [await run(make_settings(Path(tempfile.mkdtemp(dir=tmp))), as_of) for _ in range(RUNS)]
-                t = median(r[0] for r in runs)
-                label = "now" if as_of is None else f"as_of={as_of}"
-                print(
-                    f"cold assess, {how} ({label}): median {t * 1000:.0f} ms, {runs[0][1]} upstream requests, "
-                    f"{runs[0][2]} signals available -> ratio {t / base:.2f}x"
-                )
+        base = median([await one_upstream_call(make_settings(Path(tmp))) for _ in range(args.runs)])
+        print(f"one upstream call: median {base * 1000:.0f} ms over {args.runs} runs")
+        template = None
+        if "collected" in configs:
+            seed_dir = Path(tempfile.mkdtemp(dir=tmp))
+            start = time.perf_counter()
+            rows = await seed_collected_store(make_settings(seed_dir))
+            template = seed_dir / DB_NAME
+            print(f"seeded a collected store: {rows} rows in {time.perf_counter() - start:.1f} s")
+        hows = [("compute_assessment", cold_assess_tool)] + ([("MCP client", cold_assess_mcp)] if args.mcp else [])
+        for config in configs:
+            full = without_reserves() if config == "no-reserves" else None
+            try:
+                for how, run in hows:
+                    for as_of in AS_OFS:
+                        seed = template if config == "collected" else None
+                        runs = [await run(fresh_settings(tmp, seed), as_of) for _ in range(args.runs)]
+                        t = median(r[0] for r in runs)
+                        label = "now" if as_of is None else f"as_of={as_of}"
+                        spread = f"{min(r[0] for r in runs):.2f}-{max(r[0] for r in runs):.2f} s"
+                        print(
+                            f"{config:<12} {how} ({label}): median {t * 1000:.0f} ms ({spread}), "
+                            f"{median(r[1] for r in runs):.0f} upstream requests, "
+                            f"{median(r[2] for r in runs):.0f} signals available -> ratio {t / base:.2f}x"
+                        )
+            finally:
+                if full is not None:
+                    import tools.assess
+
+                    tools.assess.GATHERERS = full
 
 
 if __name__ == "__main__":

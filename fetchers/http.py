@@ -169,11 +169,14 @@ class Http:
         json_body: Any = None,
         allow_stale: bool = True,
         secret_params: Params | None = None,
+        parse_in_thread: bool = False,
     ) -> Fetched[T]:
         """Fetch `base_url(source) + path` with `params`, parse it, and cache the parsed value.
 
         `secret_params` is for the rare upstream that only accepts a key in the query (FRED's JSON API): they are
         sent, but never enter the cache key, the endpoint, an error message, or httpx's request log line.
+        `parse_in_thread` runs a slow parser (a large HTML page) in a worker thread, so the event loop keeps serving
+        the other requests in flight meanwhile.
         """
         endpoint = self.base_url(source) + path
         key = self._cache_key(source, method, path, params, json_body)
@@ -189,7 +192,14 @@ class Http:
             entry = await self._single_flight(
                 key,
                 lambda: self._fetch(
-                    source, endpoint, parse, {**(params or {}), **(secret_params or {})}, headers, method, json_body
+                    source,
+                    endpoint,
+                    parse,
+                    {**(params or {}), **(secret_params or {})},
+                    headers,
+                    method,
+                    json_body,
+                    parse_in_thread,
                 ),
             )
         except UpstreamError as exc:
@@ -256,6 +266,7 @@ class Http:
         headers: Mapping[str, str] | None,
         method: str,
         json_body: Any,
+        parse_in_thread: bool = False,
     ) -> CacheEntry:
         attempts = max(0, self.config.retries) + 1
         last_error: UpstreamError | None = None
@@ -287,7 +298,7 @@ class Http:
             if error is None:
                 fetched_at = self._clock()
                 try:
-                    value = parse(response)
+                    value = await anyio.to_thread.run_sync(parse, response) if parse_in_thread else parse(response)
                 except UpstreamError:
                     raise
                 except Exception as exc:  # a parser bug or drift must never crash a tool

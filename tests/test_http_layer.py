@@ -18,7 +18,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from fetchers.errors import UnavailableError
+from fetchers.errors import BadPayloadError, UnavailableError
 from fetchers.http import Http, HttpConfig, decode_json
 from server.app import build_server
 from server.settings import Settings
@@ -279,3 +279,31 @@ async def test_configured_key_never_reaches_tool_output(
     assert key not in " ".join(texts)
     assert key not in caplog.text
     assert all(key not in str(r.url) for r in fake.requests)
+
+
+async def test_parse_in_thread_runs_the_parser_off_the_event_loop_with_the_same_results(sleeps: Sleeps) -> None:
+    import threading
+
+    loop_thread = threading.get_ident()
+    parsed_on: list[int] = []
+
+    def parse_recording(response: httpx.Response) -> float:
+        parsed_on.append(threading.get_ident())
+        return parse_price(response)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/drift":
+            return httpx.Response(200, json={"cost": "1"})
+        return httpx.Response(200, json={"price": "101.5"})
+
+    http = make_http(handler, Clock(1_700_000_000.0), sleeps, retries=0)
+    inline = await http.get("up", "/price", parse_recording, ttl_s=0)
+    threaded = await http.get("up", "/price", parse_recording, ttl_s=0, parse_in_thread=True)
+    # A parser failure in the thread is the same BadPayloadError as inline, never a raw KeyError.
+    with pytest.raises(BadPayloadError, match="KeyError") as drift:
+        await http.get("up", "/drift", parse_recording, parse_in_thread=True)
+    await http.client.aclose()
+    assert inline.value == threaded.value == 101.5
+    assert parsed_on[0] == loop_thread
+    assert parsed_on[1] != loop_thread
+    assert drift.value.source == "up"

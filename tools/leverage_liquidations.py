@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from fetchers import coinglass_derivatives, okx
 from fetchers.errors import UpstreamError
+from fetchers.gather import both
 from schemas.leverage import Liquidations
 from tools.common import Deps, Provenance
 from tools.leverage_math import last_complete_day_end, liquidation_totals
@@ -59,14 +60,20 @@ async def _coinglass_liquidations(deps: Deps, prov: Provenance, asset: str, cuto
 
 async def _okx_liquidations(deps: Deps, prov: Provenance, asset: str, at: datetime) -> Liquidations:
     coverage = f"OKX {okx.swap_id(asset)} only (keyless); set WINDVANE_COINGLASS_API_KEY for all venues"
-    instrument = await okx.fetch_swap_instrument(deps.http, asset)
-    prov.add(instrument)
     week_start = at - timedelta(days=7)
     orders: list[tuple[datetime, bool, float, float]] = []
     cursor = at + timedelta(milliseconds=1)
+    # ctVal is needed only to price the orders: fetch it alongside the first page (one round trip saved), unwrapped in
+    # the sequential order. The later pages follow a cursor (the oldest order seen), so they stay sequential.
+    instrument_outcome, first_page = await both(
+        lambda: okx.fetch_swap_instrument(deps.http, asset),
+        lambda: okx.fetch_liquidation_page(deps.http, asset, cursor),
+    )
+    instrument = instrument_outcome.unwrap()
+    prov.add(instrument)
     exhausted = False
-    for _ in range(LIQUIDATION_MAX_PAGES):
-        page = await okx.fetch_liquidation_page(deps.http, asset, cursor)
+    for i in range(LIQUIDATION_MAX_PAGES):
+        page = first_page.unwrap() if i == 0 else await okx.fetch_liquidation_page(deps.http, asset, cursor)
         prov.add(page)
         rows = [r for r in page.value if r[0] <= at]
         if not rows:

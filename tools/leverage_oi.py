@@ -6,11 +6,14 @@ A venue that does not answer is left out of the sum, never counted as 0; changes
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import anyio
 
 from fetchers import binance_futures, coinglass_derivatives, okx
 from fetchers.errors import UpstreamError
+from fetchers.gather import both
+from fetchers.http import Fetched
 from schemas.derivatives import OpenInterestPoint
 from schemas.leverage import AggregatedOpenInterest, OpenInterest, VenueOpenInterest
 from tools.common import Deps, Provenance, rounded
@@ -49,26 +52,40 @@ async def _venue_oi(
             return None
         elif failed:
             return None
+    # The snapshot waits for the history on purpose: a venue that refuses (geo-block) gets one request, not three.
     snapshot = await _live_snapshot(deps, prov, venue, asset) if live and not failed else None
     return points, snapshot
+
+
+async def _fetch_live_snapshot(
+    deps: Deps, venue: str, asset: str
+) -> tuple[OpenInterestPoint | None, list[Fetched[Any]]]:
+    """The venue's current OI and its fetch records; raises UpstreamError."""
+    if venue == "binance_futures":
+        # Open interest and mark price are independent: fetched together, unwrapped in the sequential order.
+        oi_outcome, mark_outcome = await both(
+            lambda: binance_futures.fetch_open_interest(deps.http, asset),
+            lambda: binance_futures.fetch_premium_index(deps.http, asset),
+        )
+        oi, mark = oi_outcome.unwrap(), mark_outcome.unwrap()
+        base = oi.value.base
+        point = None if base is None else OpenInterestPoint(oi.value.time, base * mark.value.mark_price, base)
+        return point, [oi, mark]
+    if venue == "okx":
+        got = await okx.fetch_open_interest(deps.http, asset)
+        return got.value, [got]
+    return None, []
 
 
 async def _live_snapshot(deps: Deps, prov: Provenance, venue: str, asset: str) -> OpenInterestPoint | None:
     """The venue's current OI, fresher than the last hourly row; None falls back to that row."""
     try:
-        if venue == "binance_futures":
-            oi = await binance_futures.fetch_open_interest(deps.http, asset)
-            mark = await binance_futures.fetch_premium_index(deps.http, asset)
-            prov.add([oi, mark])
-            base = oi.value.base
-            return None if base is None else OpenInterestPoint(oi.value.time, base * mark.value.mark_price, base)
-        if venue == "okx":
-            got = await okx.fetch_open_interest(deps.http, asset)
-            prov.add(got)
-            return got.value
+        point, fetches = await _fetch_live_snapshot(deps, venue, asset)
     except UpstreamError as exc:
         prov.failed(f"{venue} current open interest (using the latest hourly reading)", exc)
-    return None
+        return None
+    prov.add(fetches)
+    return point
 
 
 async def _coinglass_open_interest(
