@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from fetchers.books import order_book
+from fetchers.candles import RowLayout, candle_row, window_bars
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, num, ts_millis
@@ -36,24 +37,12 @@ def _body(response: httpx.Response) -> object:
     return body
 
 
+ROW = RowLayout("kline", 12, 7, "open time", ts_millis)
+
+
 def parse_klines(response: httpx.Response) -> list[Candle]:
     rows = expect_list(SOURCE, _body(response), "klines")
-    candles = []
-    for i, row in enumerate(rows):
-        row = expect_list(SOURCE, row, f"kline {i}")
-        if len(row) < 7:
-            raise BadPayloadError(SOURCE, f"kline {i} has {len(row)} fields, expected 12")
-        candles.append(
-            Candle(
-                open_time=ts_millis(SOURCE, row[0], "open time"),
-                open=num(SOURCE, row[1], "open"),
-                high=num(SOURCE, row[2], "high"),
-                low=num(SOURCE, row[3], "low"),
-                close=num(SOURCE, row[4], "close"),
-                volume=num(SOURCE, row[5], "volume"),
-            )
-        )
-    return candles
+    return [candle_row(SOURCE, row, i, ROW) for i, row in enumerate(rows)]
 
 
 def parse_ticker_price(response: httpx.Response) -> Quote:
@@ -66,7 +55,6 @@ async def fetch_candles(
 ) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
     step = timedelta(seconds=INTERVAL_SECONDS[interval])
     fetches: list[Fetched[list[Candle]]] = []
-    by_time: dict[datetime, Candle] = {}
     page_start = start
     # Klines come oldest first, so we page forward from `start` until `end` is covered.
     while page_start <= end:
@@ -86,15 +74,8 @@ async def fetch_candles(
             ttl_s=86400.0 if settled else 60.0,
         )
         fetches.append(fetched)
-        for candle in fetched.value:
-            if start <= candle.open_time <= end:
-                by_time[candle.open_time] = candle
         page_start = page_end + step
-    rows = [
-        Candle(c.open_time, c.open, c.high, c.low, c.close, c.volume, closed=c.open_time + step <= now)
-        for c in sorted(by_time.values(), key=lambda c: c.open_time)
-    ]
-    return rows, fetches
+    return window_bars((f.value for f in fetches), start, end, step, now), fetches
 
 
 async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from fetchers.candles import window_bars
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, num, ts_seconds
@@ -58,7 +59,6 @@ async def fetch_candles(
 ) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
     step = timedelta(seconds=INTERVAL_SECONDS[interval])
     fetches: list[Fetched[list[Candle]]] = []
-    by_time: dict[datetime, Candle] = {}
     page_start = start
     while page_start <= end:
         page_end = min(end, page_start + step * (MAX_CANDLES_PER_CALL - 1))
@@ -75,15 +75,8 @@ async def fetch_candles(
             ttl_s=86400.0 if page_end + 2 * step <= now else 60.0,
         )
         fetches.append(fetched)
-        for candle in fetched.value:
-            if start <= candle.open_time <= end:
-                by_time[candle.open_time] = candle
         page_start = page_end + step
-    rows = [
-        Candle(c.open_time, c.open, c.high, c.low, c.close, c.volume, closed=c.open_time + step <= now)
-        for c in sorted(by_time.values(), key=lambda c: c.open_time)
-    ]
-    return rows, fetches
+    return window_bars((f.value for f in fetches), start, end, step, now), fetches
 
 
 async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:

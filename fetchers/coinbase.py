@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from fetchers.books import order_book
+from fetchers.candles import RowLayout, candle_row, window_bars
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, iso_z, num, ts_seconds
@@ -26,25 +27,13 @@ MAX_CANDLES_PER_CALL = 300
 GRANULARITY = {"1h": 3600, "1d": 86400}
 
 
+# Rows are [time_s, low, high, open, close, volume].
+ROW = RowLayout("candle", 6, 6, "time", ts_seconds, open=3, high=2, low=1, close=4, volume=5)
+
+
 def parse_candles(response: httpx.Response) -> list[Candle]:
     rows = expect_list(SOURCE, decode_json(response, SOURCE), "candles")
-    candles = []
-    for i, row in enumerate(rows):
-        row = expect_list(SOURCE, row, f"candle {i}")
-        if len(row) < 6:
-            raise BadPayloadError(SOURCE, f"candle {i} has {len(row)} fields, expected 6")
-        t, low, high, open_, close, volume = row[:6]
-        candles.append(
-            Candle(
-                open_time=ts_seconds(SOURCE, t, "time"),
-                open=num(SOURCE, open_, "open"),
-                high=num(SOURCE, high, "high"),
-                low=num(SOURCE, low, "low"),
-                close=num(SOURCE, close, "close"),
-                volume=num(SOURCE, volume, "volume"),
-            )
-        )
-    return candles
+    return [candle_row(SOURCE, row, i, ROW) for i, row in enumerate(rows)]
 
 
 def parse_ticker(response: httpx.Response) -> Quote:
@@ -76,7 +65,6 @@ async def fetch_candles(
     """Bars with open time in [start, end], ascending and deduplicated, and the fetch records."""
     step = GRANULARITY[interval]
     fetches: list[Fetched[list[Candle]]] = []
-    by_time: dict[datetime, Candle] = {}
     for page_start, page_end in _pages(start, end, step):
         # A page of bars that all closed more than a bar ago will never change: cache it for a day.
         settled = page_end + timedelta(seconds=2 * step) <= now
@@ -88,15 +76,8 @@ async def fetch_candles(
             ttl_s=86400.0 if settled else 60.0,
         )
         fetches.append(fetched)
-        for candle in fetched.value:
-            if start <= candle.open_time <= end:
-                by_time[candle.open_time] = candle
     bar = timedelta(seconds=INTERVAL_SECONDS[interval])
-    rows = [
-        Candle(c.open_time, c.open, c.high, c.low, c.close, c.volume, closed=c.open_time + bar <= now)
-        for c in sorted(by_time.values(), key=lambda c: c.open_time)
-    ]
-    return rows, fetches
+    return window_bars((f.value for f in fetches), start, end, bar, now), fetches
 
 
 async def fetch_ticker(http: Http, product: str) -> Fetched[Quote]:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from fetchers.books import order_book
+from fetchers.candles import RowLayout, candle_row, window_bars
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, num, ts_seconds
@@ -44,25 +45,14 @@ def _pair_value(result: dict[str, object]) -> object:
     return result[keys[0]]
 
 
+# Rows are [time_s, o, h, l, c, vwap, volume, count].
+ROW = RowLayout("ohlc", 8, 7, "time", ts_seconds, volume=6)
+
+
 def parse_ohlc(response: httpx.Response) -> list[Candle]:
     rows = expect_list(SOURCE, _pair_value(_result(response)), "ohlc")
-    candles = []
-    for i, row in enumerate(rows):
-        row = expect_list(SOURCE, row, f"ohlc {i}")
-        if len(row) < 7:
-            raise BadPayloadError(SOURCE, f"ohlc {i} has {len(row)} fields, expected 8")
-        candles.append(
-            Candle(
-                open_time=ts_seconds(SOURCE, row[0], "time"),
-                open=num(SOURCE, row[1], "open"),
-                high=num(SOURCE, row[2], "high"),
-                low=num(SOURCE, row[3], "low"),
-                close=num(SOURCE, row[4], "close"),
-                volume=num(SOURCE, row[6], "volume"),
-                closed=i < len(rows) - 1,
-            )
-        )
-    return candles
+    # The last row is the bar still forming.
+    return [candle_row(SOURCE, row, i, ROW, closed=i < len(rows) - 1) for i, row in enumerate(rows)]
 
 
 def parse_ticker(response: httpx.Response) -> Quote:
@@ -88,20 +78,7 @@ async def fetch_candles(
         },
         ttl_s=60.0,
     )
-    rows = [
-        Candle(
-            c.open_time,
-            c.open,
-            c.high,
-            c.low,
-            c.close,
-            c.volume,
-            closed=c.closed and c.open_time + step <= now,
-        )
-        for c in fetched.value
-        if start <= c.open_time <= end
-    ]
-    return rows, [fetched]
+    return window_bars([fetched.value], start, end, step, now), [fetched]
 
 
 async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from fetchers.books import order_book
+from fetchers.candles import RowLayout, candle_row, window_bars
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, num, ts_millis
@@ -39,23 +40,14 @@ def okx_data(response: httpx.Response) -> list[object]:
     return expect_list(SOURCE, body.get("data"), "data")
 
 
+ROW = RowLayout("candle", 9, 6, "ts", ts_millis)
+
+
 def parse_candles(response: httpx.Response) -> list[Candle]:
     candles = []
     for i, row in enumerate(okx_data(response)):
-        row = expect_list(SOURCE, row, f"candle {i}")
-        if len(row) < 6:
-            raise BadPayloadError(SOURCE, f"candle {i} has {len(row)} fields, expected 9")
-        candles.append(
-            Candle(
-                open_time=ts_millis(SOURCE, row[0], "ts"),
-                open=num(SOURCE, row[1], "open"),
-                high=num(SOURCE, row[2], "high"),
-                low=num(SOURCE, row[3], "low"),
-                close=num(SOURCE, row[4], "close"),
-                volume=num(SOURCE, row[5], "volume"),
-                closed=len(row) < 9 or str(row[8]) == "1",
-            )
-        )
+        confirmed = not isinstance(row, list) or len(row) < 9 or str(row[8]) == "1"
+        candles.append(candle_row(SOURCE, row, i, ROW, closed=confirmed))
     return candles
 
 
@@ -72,7 +64,6 @@ async def fetch_candles(
 ) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
     step = timedelta(seconds=INTERVAL_SECONDS[interval])
     fetches: list[Fetched[list[Candle]]] = []
-    by_time: dict[datetime, Candle] = {}
     cursor = end + step  # `after` is exclusive: bars strictly older than the cursor
     while cursor > start:
         settled = cursor + step <= now
@@ -90,28 +81,13 @@ async def fetch_candles(
         )
         fetches.append(fetched)
         page = fetched.value
-        for candle in page:
-            if start <= candle.open_time <= end:
-                by_time[candle.open_time] = candle
         if not page:
             break
         oldest = min(c.open_time for c in page)
         if oldest >= cursor:
             break  # the venue ignored the cursor; stop rather than loop
         cursor = oldest
-    rows = [
-        Candle(
-            c.open_time,
-            c.open,
-            c.high,
-            c.low,
-            c.close,
-            c.volume,
-            closed=c.closed and c.open_time + step <= now,
-        )
-        for c in sorted(by_time.values(), key=lambda c: c.open_time)
-    ]
-    return rows, fetches
+    return window_bars((f.value for f in fetches), start, end, step, now), fetches
 
 
 async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:
