@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import BeforeValidator, Field
 
-from fetchers.errors import UpstreamError
+from fetchers.errors import NotConfiguredError, UpstreamError
 from fetchers.http import Fetched, Http
 from schemas.common import SourceRef
 
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
 
     from store.base import Store
+
+T = TypeVar("T")
 
 
 def _now() -> datetime:
@@ -137,6 +139,18 @@ class Provenance:
                 self._sources[item.endpoint] = ref
             if item.stale:
                 self.warn(f"{item.source} is stale ({item.age_seconds:.0f}s old): {item.stale_reason}")
+
+    async def attempt(self, what: str, call: Callable[[], Awaitable[T]], *, optional: bool = False) -> T | None:
+        """`await call()`, or None with a warning naming `what` when its upstream failed.
+
+        With `optional`, a keyed source that has no key configured is simply absent: that is not a warning.
+        """
+        try:
+            return await call()
+        except UpstreamError as exc:
+            if not (optional and isinstance(exc, NotConfiguredError)):
+                self.failed(what, exc)
+            return None
 
     def failed(self, what: str, error: UpstreamError) -> None:
         self.warn(f"{what} unavailable: {error.source} {error.kind} ({error.message})")

@@ -7,10 +7,9 @@ answer the store already covers is served without a refetch.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import fmean
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -25,8 +24,6 @@ from tools import etf_metrics as metrics
 from tools import etf_store
 from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, deps_from, parse_as_of, tool_error
 from tools.streaks import sign_streak
-
-T = TypeVar("T")
 
 # First trading day of the US spot funds: a history starting later cannot give "since launch" records.
 LAUNCH = {"BTC": date(2024, 1, 11), "ETH": date(2024, 7, 23)}
@@ -76,14 +73,6 @@ METHODOLOGY = """## Spot ETF flows (`get_etf_flows`)
 """
 
 
-async def _try(prov: Provenance, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
-    try:
-        return await call()
-    except UpstreamError as exc:
-        prov.failed(what, exc)
-        return None
-
-
 def _has_key(deps: Deps, source: str) -> bool:
     return bool(deps.http.api_key(source))
 
@@ -101,20 +90,22 @@ async def _farside(deps: Deps, prov: Provenance, asset: str, keyed_alternative: 
         return None  # the recent page sits behind the same Cloudflare rule
     except UpstreamError as exc:
         prov.failed("Farside all-data page", exc)
-    recent = await _try(prov, "Farside recent page", lambda: farside.fetch_flow_table(deps.http, asset, all_data=False))
+    recent = await prov.attempt(
+        "Farside recent page", lambda: farside.fetch_flow_table(deps.http, asset, all_data=False)
+    )
     if recent is not None:
         prov.warn("using Farside's recent page: records, previous month and cumulative shares may be unavailable")
     return recent
 
 
 async def _sosovalue_table(deps: Deps, prov: Provenance, asset: str, per_fund: bool) -> Fetched[FlowTable] | None:
-    summary = await _try(prov, "SoSoValue daily totals", lambda: sosovalue.fetch_summary(deps.http, asset))
+    summary = await prov.attempt("SoSoValue daily totals", lambda: sosovalue.fetch_summary(deps.http, asset))
     if summary is None or not per_fund:
         return summary
     histories: dict[str, Fetched[tuple[dict[date, float], float | None]]] = {}
 
     async def one(ticker: str) -> None:
-        got = await _try(prov, f"SoSoValue {ticker} history", lambda: sosovalue.fetch_fund_history(deps.http, ticker))
+        got = await prov.attempt(f"SoSoValue {ticker} history", lambda: sosovalue.fetch_fund_history(deps.http, ticker))
         if got is not None:
             histories[ticker] = got
 
@@ -144,7 +135,9 @@ async def _secondaries(deps: Deps, prov: Provenance, asset: str, per_fund: bool)
             found["sosovalue"] = got
 
     async def cg() -> None:
-        got = await _try(prov, "CoinGlass ETF flow history", lambda: coinglass.fetch_etf_flow_history(deps.http, asset))
+        got = await prov.attempt(
+            "CoinGlass ETF flow history", lambda: coinglass.fetch_etf_flow_history(deps.http, asset)
+        )
         if got is not None:
             found["coinglass"] = got
 
@@ -158,8 +151,8 @@ async def _secondaries(deps: Deps, prov: Provenance, asset: str, per_fund: bool)
 
 async def _share_of_assets(deps: Deps, prov: Provenance, asset: str, ticker: str) -> float | None:
     """The fund's latest net assets over the total, from SoSoValue (current holdings only)."""
-    summary = await _try(prov, "SoSoValue net assets", lambda: sosovalue.fetch_summary(deps.http, asset))
-    fund = await _try(prov, f"SoSoValue {ticker} net assets", lambda: sosovalue.fetch_fund_history(deps.http, ticker))
+    summary = await prov.attempt("SoSoValue net assets", lambda: sosovalue.fetch_summary(deps.http, asset))
+    fund = await prov.attempt(f"SoSoValue {ticker} net assets", lambda: sosovalue.fetch_fund_history(deps.http, ticker))
     if summary is None or fund is None:
         return None
     total = summary.value.net_assets_usd.get("TOTAL")

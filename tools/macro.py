@@ -21,7 +21,7 @@ from schemas.macro import IndexClose, MacroBackdrop
 from schemas.macro_rows import DailyClose
 from tools import macro_crypto
 from tools.common import AsOfArg, Deps, InputError, deps_from, parse_as_of, tool_error
-from tools.macro_context import Ctx, attempt
+from tools.macro_context import Ctx
 from tools.macro_fed import fed_odds
 
 TOOL_NAME = "get_macro_backdrop"
@@ -87,7 +87,7 @@ async def _index_series(c: Ctx, name: str, series: str, symbol: str) -> tuple[li
     attempts.append((fred.SOURCE, lambda: fred.fetch_series_csv(c.deps.http, series, start, end, today=c.today)))
     attempts.append((yahoo.SOURCE, lambda: yahoo.fetch_daily_closes(c.deps.http, symbol, start, end, today=c.today)))
     for source, call in attempts:
-        fetched = await attempt(c.prov, f"{name} from {source}", call)
+        fetched = await c.prov.attempt(f"{name} from {source}", call)
         if fetched is None:
             continue
         c.prov.add(fetched)

@@ -8,17 +8,13 @@ Series written by the macro parts (SeriesKey(source, metric, asset, venue)):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from store.base import Observation, SeriesKey
 from tools.common import Deps, Provenance
 from tools.fomc import Meeting
-
-T = TypeVar("T")
 
 # A snapshot older than this does not stand for an as_of value.
 SNAPSHOT_MAX_AGE = timedelta(days=2)
@@ -34,14 +30,6 @@ def mcap_key(source: str) -> SeriesKey:
 
 def cut_key(source: str, meeting: Meeting) -> SeriesKey:
     return SeriesKey(source, CUT_METRIC, "FOMC", meeting.end.isoformat())
-
-
-async def attempt(prov: Provenance, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
-    try:
-        return await call()
-    except UpstreamError as exc:
-        prov.failed(what, exc)
-        return None
 
 
 class Ctx:

@@ -12,7 +12,7 @@ from schemas.macro import BtcDrawdown, BtcNasdaq, CryptoMarketCap, FearGreed, Ha
 from schemas.macro_rows import DailyClose, MarketCapSnapshot
 from store.base import Observation
 from tools.common import rounded
-from tools.macro_context import FNG_KEY, SNAPSHOT_MAX_AGE, TIP_KEY, Ctx, attempt, mcap_key
+from tools.macro_context import FNG_KEY, SNAPSHOT_MAX_AGE, TIP_KEY, Ctx, mcap_key
 from tools.macro_math import (
     HALVING_INTERVAL,
     aligned_log_returns,
@@ -32,8 +32,7 @@ async def btc_daily_closes(c: Ctx) -> list[tuple[date, float]] | None:
     cutoff = c.at + timedelta(microseconds=1) if not c.live else c.now
     last_open = datetime.combine(cutoff.date(), time(0), tzinfo=UTC) - timedelta(days=1)
     start = last_open - timedelta(days=DRAWDOWN_DAYS + 1)
-    got = await attempt(
-        c.prov,
+    got = await c.prov.attempt(
         "Coinbase BTC-USD daily candles",
         lambda: coinbase.fetch_candles(c.deps.http, "BTC-USD", "1d", start, last_open, now=cutoff),
     )
@@ -92,7 +91,7 @@ async def _fetch_market_cap(c: Ctx) -> Fetched[MarketCapSnapshot] | None:
         (coingecko.SOURCE, lambda: coingecko.fetch_global(c.deps.http)),
         (coingecko.PAPRIKA_SOURCE, lambda: coingecko.fetch_paprika_global(c.deps.http)),
     ):
-        fetched = await attempt(c.prov, f"crypto market cap from {source}", call)
+        fetched = await c.prov.attempt(f"crypto market cap from {source}", call)
         if fetched is not None:
             c.prov.add(fetched)
             return fetched
@@ -151,8 +150,8 @@ async def chain_tip(c: Ctx) -> tuple[int, datetime, str] | None:
             return None
         return int(stored.value), stored.ts, "store"
     for source in (mempool.SOURCE, mempool.FALLBACK_SOURCE):
-        fetched = await attempt(
-            c.prov, f"chain tip from {source}", partial(mempool.fetch_tip_height, c.deps.http, source)
+        fetched = await c.prov.attempt(
+            f"chain tip from {source}", partial(mempool.fetch_tip_height, c.deps.http, source)
         )
         if fetched is not None:
             c.prov.add(fetched)
@@ -196,7 +195,7 @@ async def fear_greed(c: Ctx) -> FearGreed:
     days_back = (c.today - c.at.date()).days
     # Recent dates ask for the last few weeks; older ones for the full history (limit=0), one cache entry for all.
     limit = days_back + 9 if days_back <= FNG_RECENT_DAYS else 0
-    fetched = await attempt(c.prov, "Fear & Greed", lambda: alternative_me.fetch_fng(c.deps.http, limit))
+    fetched = await c.prov.attempt("Fear & Greed", lambda: alternative_me.fetch_fng(c.deps.http, limit))
     if fetched is None:
         return empty
     c.prov.add(fetched)

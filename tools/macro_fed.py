@@ -15,7 +15,7 @@ from schemas.macro_rows import FedOutcome
 from store.base import Observation
 from tools.common import rounded
 from tools.fomc import Meeting, load_schedule
-from tools.macro_context import SNAPSHOT_MAX_AGE, Ctx, attempt, cut_key
+from tools.macro_context import SNAPSHOT_MAX_AGE, Ctx, cut_key
 from tools.macro_math import cut_odds
 
 
@@ -32,7 +32,7 @@ async def _polymarket_for(
 ) -> tuple[list[FedOutcome], str | None]:
     month = meeting.end.strftime("%B").lower()
     for slug in (f"fed-decision-in-{month}", f"fed-decision-in-{month}-{meeting.end.year}"):
-        fetched = await attempt(c.prov, "Fed odds from polymarket", partial(polymarket.fetch_events, c.deps.http, slug))
+        fetched = await c.prov.attempt("Fed odds from polymarket", partial(polymarket.fetch_events, c.deps.http, slug))
         if fetched is None:
             return [], None
         c.prov.add(fetched)
@@ -44,7 +44,7 @@ async def _polymarket_for(
 
 
 async def live_odds(c: Ctx, meeting: Meeting | None) -> tuple[list[FedOutcome], str, str | None, datetime] | None:
-    fetched = await attempt(c.prov, "Fed odds from kalshi", lambda: kalshi.fetch_fed_outcomes(c.deps.http))
+    fetched = await c.prov.attempt("Fed odds from kalshi", lambda: kalshi.fetch_fed_outcomes(c.deps.http))
     if fetched is not None:
         c.prov.add(fetched)
         chosen = _kalshi_for(fetched.value, meeting)
@@ -148,8 +148,7 @@ async def _polymarket_history_odds(c: Ctx, fed: FedOdds, meeting: Meeting) -> bo
     prev_complete = True
     for outcome in cuts:
         assert outcome.token_id is not None
-        fetched = await attempt(
-            c.prov,
+        fetched = await c.prov.attempt(
             "Fed odds history from polymarket",
             partial(polymarket.fetch_price_history, c.deps.http, outcome.token_id),
         )

@@ -7,11 +7,11 @@ depeg is not read as a premium. History is per closed bar, aligned on bars both 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from statistics import fmean
 from types import ModuleType
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -38,8 +38,6 @@ from tools.common import (
     tool_error,
 )
 from tools.streaks import sign_streak
-
-T = TypeVar("T")
 
 REFERENCE_VENUES: tuple[ModuleType, ...] = (binance, okx, kraken, bitstamp)
 # Enough daily bars for a long streak and the 30-day average, in one Coinbase page (300 bars).
@@ -72,14 +70,6 @@ METHODOLOGY = """## Coinbase premium (`get_coinbase_premium`)
 - Closed bars are read from the local history store first and only missing bars are fetched; fetched closed bars are
   stored (`windvane backfill` fills them ahead). Only bars closed by `as_of` are read, whenever they were stored.
 """
-
-
-async def _try(prov: Provenance, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
-    try:
-        return await call()
-    except UpstreamError as exc:
-        prov.failed(what, exc)
-        return None
 
 
 def _aligned(
@@ -165,8 +155,7 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, as_o
     results: dict[str, Any] = {}
 
     async def cb_daily() -> None:
-        got = await _try(
-            prov,
+        got = await prov.attempt(
             "Coinbase daily candles",
             lambda: candle_store.fetch_candles(
                 deps.store, coinbase, deps.http, product, "1d", d_start, d_end, now=cutoff
@@ -175,8 +164,7 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, as_o
         results["cb_daily"] = got
 
     async def usdt_daily() -> None:
-        got = await _try(
-            prov,
+        got = await prov.attempt(
             "Coinbase USDT-USD candles",
             lambda: candle_store.fetch_candles(
                 deps.store, coinbase, deps.http, "USDT-USD", "1d", d_start, d_end, now=cutoff
@@ -248,8 +236,7 @@ async def _hourly_history(
     results: dict[str, Any] = {}
 
     async def cb() -> None:
-        results["cb"] = await _try(
-            prov,
+        results["cb"] = await prov.attempt(
             "Coinbase hourly candles",
             lambda: candle_store.fetch_candles(
                 deps.store, coinbase, deps.http, f"{asset}-USD", "1h", h_start, h_end, now=cutoff
@@ -257,8 +244,7 @@ async def _hourly_history(
         )
 
     async def usdt() -> None:
-        results["usdt"] = await _try(
-            prov,
+        results["usdt"] = await prov.attempt(
             "Coinbase USDT-USD hourly candles",
             lambda: candle_store.fetch_candles(
                 deps.store, coinbase, deps.http, "USDT-USD", "1h", h_start, h_end, now=cutoff
@@ -329,11 +315,11 @@ async def _live_quotes(deps: Deps, prov: Provenance, asset: str, venue: ModuleTy
     order = REFERENCE_VENUES if venue is None else (venue, *(v for v in REFERENCE_VENUES if v is not venue))
 
     async def cb() -> None:
-        results["cb"] = await _try(prov, "Coinbase ticker", lambda: coinbase.fetch_ticker(deps.http, f"{asset}-USD"))
+        results["cb"] = await prov.attempt("Coinbase ticker", lambda: coinbase.fetch_ticker(deps.http, f"{asset}-USD"))
 
     async def usdt() -> None:
-        results["usdt"] = await _try(
-            prov, "Coinbase USDT-USD ticker", lambda: coinbase.fetch_ticker(deps.http, "USDT-USD")
+        results["usdt"] = await prov.attempt(
+            "Coinbase USDT-USD ticker", lambda: coinbase.fetch_ticker(deps.http, "USDT-USD")
         )
 
     async def ref() -> None:

@@ -7,22 +7,18 @@ on-chain ones where both cover an exchange.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TypeVar
 
 import anyio
 
 from fetchers import coinglass_exchange, cryptoquant
 from fetchers.address_book import AddressBook
-from fetchers.errors import NotConfiguredError, UpstreamError
 from fetchers.http import Fetched
 from schemas.reserves import CrossCheck, ExchangeReserve
 from tools.common import Deps, Provenance, rounded
 from tools.reserves_periods import Points, difference, end_of_day, pct_change
-
-T = TypeVar("T")
 
 # Venues the address book does not list but CoinGlass reports; the same institutional/retail/derivatives reading.
 KNOWN_CATEGORIES = {
@@ -61,16 +57,6 @@ def category_for(book: AddressBook, exchange: str) -> str | None:
     return book.category_of(exchange) or KNOWN_CATEGORIES.get(normalise_exchange(exchange))
 
 
-async def attempt_optional(prov: Provenance, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
-    try:
-        return await call()
-    except NotConfiguredError:
-        return None  # keyed sources are optional; their absence is not a warning
-    except UpstreamError as exc:
-        prov.failed(what, exc)
-        return None
-
-
 def chart_value(chart: coinglass_exchange.BalanceChart, exchange: str, instant: datetime) -> float | None:
     series = chart.by_exchange.get(exchange)
     if series is None:
@@ -104,25 +90,29 @@ async def fetch_keyed(deps: Deps, prov: Provenance, points: Points, today: date)
 
     async def cq_reserve() -> None:
         first = min(points.days())
-        out.cq_reserve = await attempt_optional(
-            prov, "CryptoQuant reserve", lambda: cryptoquant.fetch_reserve(http, first, points.end_day, today=today)
+        out.cq_reserve = await prov.attempt(
+            "CryptoQuant reserve",
+            lambda: cryptoquant.fetch_reserve(http, first, points.end_day, today=today),
+            optional=True,
         )
 
     async def cq_netflow() -> None:
         first = points.window_start + timedelta(days=1)
-        out.cq_netflow = await attempt_optional(
-            prov, "CryptoQuant netflow", lambda: cryptoquant.fetch_netflow(http, first, points.end_day, today=today)
+        out.cq_netflow = await prov.attempt(
+            "CryptoQuant netflow",
+            lambda: cryptoquant.fetch_netflow(http, first, points.end_day, today=today),
+            optional=True,
         )
 
     async def cg_list() -> None:
         if points.live:  # the list is "now" only
-            out.cg_list = await attempt_optional(
-                prov, "CoinGlass balance list", lambda: coinglass_exchange.fetch_balance_list(http)
+            out.cg_list = await prov.attempt(
+                "CoinGlass balance list", lambda: coinglass_exchange.fetch_balance_list(http), optional=True
             )
 
     async def cg_chart() -> None:
-        out.cg_chart = await attempt_optional(
-            prov, "CoinGlass balance chart", lambda: coinglass_exchange.fetch_balance_chart(http)
+        out.cg_chart = await prov.attempt(
+            "CoinGlass balance chart", lambda: coinglass_exchange.fetch_balance_chart(http), optional=True
         )
 
     async with anyio.create_task_group() as tg:
