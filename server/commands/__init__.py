@@ -3,6 +3,9 @@
 Modules here must import only the standard library at top level: `windvane --help` has to stay instant.
 """
 
+import argparse
+from datetime import date
+
 COMMAND_MODULES: tuple[str, ...] = (
     "server.commands.serve",
     "server.commands.collect",
@@ -12,3 +15,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "server.commands.brief",
     "server.commands.backtest",
 )
+
+
+def iso_date(text: str) -> date:
+    """argparse type for a UTC day given as YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2024-01-01") from None

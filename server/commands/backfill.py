@@ -10,6 +10,8 @@ import argparse
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from server.commands import iso_date
+
 if TYPE_CHECKING:
     from server.settings import Settings
 
@@ -17,16 +19,9 @@ NAME = "backfill"
 HELP = "fill the history store from historical endpoints (resumable)"
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", type=_date, required=True, help="first UTC day (YYYY-MM-DD)")
-    parser.add_argument("--until", type=_date, default=None, help="last UTC day (default: today)")
+    parser.add_argument("--since", type=iso_date, required=True, help="first UTC day (YYYY-MM-DD)")
+    parser.add_argument("--until", type=iso_date, default=None, help="last UTC day (default: today)")
 
 
 async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: Any) -> int:

@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from server.commands import iso_date
+
 if TYPE_CHECKING:
     import httpx
 
@@ -17,16 +19,9 @@ NAME = "backtest"
 HELP = "score every day of a range and report forward 7/30-day returns per verdict against a 50-day-average baseline"
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-01-01") from None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="start", required=True, type=_date, help="first day (UTC), e.g. 2024-01-01")
-    parser.add_argument("--to", dest="end", required=True, type=_date, help="last day (UTC), e.g. 2025-12-31")
+    parser.add_argument("--from", dest="start", required=True, type=iso_date, help="first day (UTC), e.g. 2024-01-01")
+    parser.add_argument("--to", dest="end", required=True, type=iso_date, help="last day (UTC), e.g. 2025-12-31")
     parser.add_argument("--asset", default="BTC", type=str.upper, choices=["BTC", "ETH"])
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
