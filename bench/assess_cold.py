@@ -8,7 +8,7 @@ assess time <= 1.3 x one upstream call: the tools run concurrently, so the call 
 requests. Three configurations:
 
 - cold: every tool, an empty store. The worst case: the keyless reserve tool reads hundreds of wallets at a polite
-  concurrency, so the assessment is cut at its per-tool budget (tools.assess.TOOL_BUDGET_S).
+  concurrency, so the assessment is cut at its per-tool budget (tools.assess.tool.TOOL_BUDGET_S).
 - collected: every tool, on a store that `windvane collect` has been filling (the intended deployment): a round at
   each day end the assessment reads (the last 40 days, and every month end back to the previous year end, for the
   reserve tool's monthly and year-to-date changes) and one 10 minutes before "now", recorded through the delay-free
@@ -98,17 +98,17 @@ async def seed_collected_store(settings: Any) -> int:
 
 
 def without_reserves() -> tuple[Any, ...]:
-    import tools.assess
+    import tools.assess.tool
 
-    full = tools.assess.GATHERERS
-    tools.assess.GATHERERS = tuple(g for g in full if g[1] != "tools.reserves")
+    full = tools.assess.tool.GATHERERS
+    tools.assess.tool.GATHERERS = tuple(g for g in full if g[1] != "tools.reserves.tool")
     return full
 
 
 async def cold_assess_tool(settings: Any, as_of: str | None) -> tuple[float, int, int]:
     """The tool's own time: compute_assessment on fresh dependencies (empty cache)."""
     from server.runtime import open_deps
-    from tools.assess import compute_assessment
+    from tools.assess.tool import compute_assessment
 
     fake = default_fake()
     async with open_deps(settings, transport=delayed(fake), clock=lambda: FROZEN_NOW) as deps:
@@ -186,9 +186,9 @@ async def main() -> None:
                         )
             finally:
                 if full is not None:
-                    import tools.assess
+                    import tools.assess.tool
 
-                    tools.assess.GATHERERS = full
+                    tools.assess.tool.GATHERERS = full
 
 
 if __name__ == "__main__":

@@ -23,12 +23,12 @@ log = logging.getLogger("windvane.server")
 
 # Each module exports TOOL_NAME, TITLE, DESCRIPTION, METHODOLOGY and the tool function named TOOL_NAME.
 TOOL_MODULES: tuple[str, ...] = (
-    "tools.premium",
-    "tools.reserves",
-    "tools.etf_flows",
-    "tools.leverage",
-    "tools.macro",
-    "tools.assess",
+    "tools.premium.tool",
+    "tools.reserves.tool",
+    "tools.etf.tool",
+    "tools.leverage.tool",
+    "tools.macro.tool",
+    "tools.assess.tool",
 )
 
 READ_ONLY = {
@@ -149,7 +149,7 @@ def build_server(
             description=module.DESCRIPTION,
             annotations=ToolAnnotations(title=module.TITLE, **READ_ONLY),
         )
-        # A tool module may also contribute prompts (tools.assess adds market_brief).
+        # A tool module may also contribute prompts (tools.assess.tool adds market_brief).
         if hasattr(module, "register_prompts"):
             module.register_prompts(mcp)
     publish_schemas(mcp, settings.schema_detail)

@@ -5,7 +5,7 @@ A series is (source, metric, asset, venue) where venue is also used for a fund t
 SQLite is the embedded default (`store.sqlite.SqliteStore`); a shared backend implements the same Protocol.
 `CoverageStore` adds which spans of a series are complete (read-through caches and resumable backfills use it);
 callers check for it with isinstance and degrade to plain fetches without it. Failures raise `StoreError`.
-Series names in use: closed candles in `fetchers.candle_store`, ETF flows in `fetchers.csv_import`.
+Series names in use: closed candles in `tools.history.candle_store`, ETF flows in `tools.history.csv_import`.
 """
 
 from __future__ import annotations

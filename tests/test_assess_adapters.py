@@ -13,8 +13,9 @@ from typing import Any
 import anyio
 import pytest
 
-import tools.assess as assess
-from tools.assess import (
+import tools.assess.tool as assess
+from tools.assess.scoring import Observed
+from tools.assess.tool import (
     Gathered,
     adapt_etf,
     adapt_leverage,
@@ -23,7 +24,6 @@ from tools.assess import (
     adapt_reserves_7d,
     adapt_reserves_30d,
 )
-from tools.scoring import Observed
 
 AS_OF = datetime(2025, 11, 21, 23, 59, tzinfo=UTC)
 SOURCES = [NS(name="farside", endpoint="https://farside.co.uk/x", stale=False)]
@@ -143,7 +143,7 @@ async def test_tools_are_gathered_concurrently(monkeypatch: pytest.MonkeyPatch) 
         await all_started.wait()
         raise RuntimeError("stand-in")
 
-    fake = [(label, "tools.premium", lambda m, d, a, t: tool(), adapt, targets)
+    fake = [(label, "tools.premium.tool", lambda m, d, a, t: tool(), adapt, targets)
             for label, _, _, adapt, targets in assess.GATHERERS]  # fmt: skip
     monkeypatch.setattr(assess, "GATHERERS", tuple(fake))
 
@@ -165,7 +165,7 @@ async def test_a_tool_over_its_time_budget_is_left_out(monkeypatch: pytest.Monke
     async def stuck(*args: object) -> None:
         await never.wait()  # never set: only the budget ends this call
 
-    gatherer = ("get_stuck", "tools.premium", lambda m, d, a, t: stuck(), adapt_premium, ("premium_pct",))
+    gatherer = ("get_stuck", "tools.premium.tool", lambda m, d, a, t: stuck(), adapt_premium, ("premium_pct",))
     deps = NS(extra={"assess_tool_budget_s": 0.0})
     got = Gathered()
     with anyio.fail_after(10):  # a deadlock guard, not a timing assertion

@@ -115,12 +115,12 @@ async def test_missing_tools_lower_coverage_and_never_fail(make_client, fake: Fa
 
 
 async def test_one_tool_raising_degrades_only_its_signals(make_client, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tools.premium
+    import tools.premium.tool
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(tools.premium, "compute_premium", broken)
+    monkeypatch.setattr(tools.premium.tool, "compute_premium", broken)
     async with make_client() as client:
         out = await assess(client, "2025-11-24")
     level = by_name(out["signals"], "premium_level")
@@ -163,7 +163,7 @@ def assert_same(signal: dict[str, Any], expected: float | None) -> None:
 
 
 async def test_etf_evidence_equals_the_etf_tool(make_client) -> None:
-    pytest.importorskip("tools.etf_flows")
+    pytest.importorskip("tools.etf.tool")
     async with make_client() as client:
         out = await assess(client, "2025-11-21")
         etf = (await client.call_tool("get_etf_flows", {"as_of": "2025-11-21", "days": 30})).structured_content
@@ -178,7 +178,7 @@ async def test_etf_evidence_equals_the_etf_tool(make_client) -> None:
 
 
 async def test_leverage_evidence_equals_the_leverage_tool(make_client) -> None:
-    pytest.importorskip("tools.leverage")
+    pytest.importorskip("tools.leverage.tool")
     async with make_client() as client:
         out = await assess(client, "2025-11-21")
         lev = (await client.call_tool("get_leverage_state", {"as_of": "2025-11-21"})).structured_content
@@ -192,7 +192,7 @@ async def test_leverage_evidence_equals_the_leverage_tool(make_client) -> None:
 
 
 async def test_reserve_evidence_equals_the_reserve_tool(make_client) -> None:
-    pytest.importorskip("tools.reserves")
+    pytest.importorskip("tools.reserves.tool")
     async with make_client() as client:
         out = await assess(client, "2025-11-21")
         week = await client.call_tool("exchange_reserve_trend", {"as_of": "2025-11-21", "window_days": 7})
@@ -204,7 +204,7 @@ async def test_reserve_evidence_equals_the_reserve_tool(make_client) -> None:
 
 
 async def test_macro_evidence_equals_the_macro_tool(make_client) -> None:
-    pytest.importorskip("tools.macro")
+    pytest.importorskip("tools.macro.tool")
     async with make_client() as client:
         out = await assess(client, "2025-11-21")
         macro = (await client.call_tool("get_macro_backdrop", {"as_of": "2025-11-21"})).structured_content

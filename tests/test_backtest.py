@@ -9,10 +9,10 @@ from statistics import fmean, median
 
 import pytest
 
+from server.backtest.report import forward_return_pct, run_backtest, split_day
+from server.backtest.shared_data import Series, SharedDataProvider
 from tests.fakes.data import DATA
-from tools.backtest import forward_return_pct, run_backtest, split_day
-from tools.backtest_csv import Series, SharedDataProvider
-from tools.scoring import Observed, ScoringInputs
+from tools.assess.scoring import Observed, ScoringInputs
 
 pytestmark = pytest.mark.anyio
 
@@ -162,11 +162,11 @@ async def test_store_provider_reads_backfilled_series_like_the_csvs(tmp_path, sh
     """Candles and ETF days written to a real SQLite store give the same premium, trend and ETF inputs."""
     from datetime import UTC, datetime, time
 
-    from fetchers.candle_store import series_key
+    from server.backtest.store_history import store_provider
     from store.base import Observation, SeriesKey
     from store.sqlite import SqliteStore
     from tests.fakes.data import binance_daily, coinbase_daily
-    from tools.backtest_store import store_provider
+    from tools.history.candle_store import series_key
 
     fetched = datetime(2026, 1, 1, tzinfo=UTC)  # backfilled long after the days it describes
     since = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())

@@ -8,13 +8,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fetchers import candle_store, coinbase
+from fetchers import coinbase
 from fetchers.http import Http, HttpConfig
 from server.settings import DEFAULT_BASE_URLS
 from store.base import SeriesKey, StoreError
 from store.sqlite import SqliteStore
 from tests.fakes import FakeUpstream, base_urls
 from tests.fakes.data import coinbase_daily, day_ts
+from tools.history import candle_store
 
 pytestmark = pytest.mark.anyio
 

@@ -86,12 +86,12 @@ async def test_replay_provider_scores_what_the_tool_would_have_said(settings: Se
     """The default backtest history replays the tools with as_of: each day's inputs are the assessment's own."""
     from datetime import date
 
+    from server.backtest.replay import ToolReplayProvider
+    from server.backtest.report import run_backtest
     from server.runtime import open_deps
     from tests.conftest import FROZEN_NOW
     from tests.fakes.data import coinbase_daily, day_ts
-    from tools.assess import compute_assessment
-    from tools.backtest import run_backtest
-    from tools.backtest_replay import ToolReplayProvider
+    from tools.assess.tool import compute_assessment
 
     async with open_deps(settings, transport=fake.transport(), clock=lambda: FROZEN_NOW) as deps:
         provider = ToolReplayProvider(deps)

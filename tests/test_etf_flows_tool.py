@@ -443,7 +443,7 @@ async def test_backfill_writes_completed_days_in_the_window(fake: FakeUpstream, 
     from store.sqlite import SqliteStore
     from tests.fakes import base_urls
     from tools.common import Deps
-    from tools.etf_flows import backfill
+    from tools.etf.tool import backfill
 
     store = SqliteStore(tmp_path / "s.sqlite3")
     async with httpx.AsyncClient(transport=fake.transport()) as client:

@@ -14,7 +14,6 @@ import anyio.to_thread
 import httpx
 import pytest
 
-from fetchers import candle_store
 from server import app
 from server.cli import main
 from server.commands import backfill as backfill_cmd
@@ -25,6 +24,7 @@ from store.sqlite import SqliteStore
 from tests.conftest import FROZEN_NOW
 from tests.fakes import FakeUpstream
 from tests.fakes.data import DATA, binance_daily, coinbase_daily, day_ts
+from tools.history import candle_store
 
 pytestmark = pytest.mark.anyio
 
@@ -167,9 +167,9 @@ def _backfill_args(since: str, until: str) -> argparse.Namespace:
 async def test_backfill_resumes_after_an_interruption(
     settings: Settings, fake: FakeUpstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tools.premium.SUPPORTED_ASSETS", ("BTC",))  # the fake serves BTC only
+    monkeypatch.setattr("tools.premium.tool.SUPPORTED_ASSETS", ("BTC",))  # the fake serves BTC only
     # This test is about resuming the premium's candle chunks; other tools' backfills have tests of their own.
-    monkeypatch.setattr("server.app.TOOL_MODULES", ("tools.premium",))
+    monkeypatch.setattr("server.app.TOOL_MODULES", ("tools.premium.tool",))
     real = fake.handlers["coinbase"]
 
     def flaky(request: httpx.Request, path: str) -> httpx.Response:
@@ -210,7 +210,7 @@ async def test_backfill_rejects_reversed_dates(settings: Settings, fake: FakeUps
 async def test_collect_once_records_and_survives_a_broken_collector(
     settings: Settings, fake: FakeUpstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(app, "TOOL_MODULES", ("tools.premium", "tests.broken_collector", "tests.collector_tools"))
+    monkeypatch.setattr(app, "TOOL_MODULES", ("tools.premium.tool", "tests.broken_collector", "tests.collector_tools"))
     args = argparse.Namespace(once=True, every=3600.0)
     code = await collect_cmd.execute(args, settings, transport=fake.transport(), clock=lambda: FROZEN_NOW)
     assert code == 1  # one collector failed, and says so

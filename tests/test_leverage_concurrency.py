@@ -17,7 +17,7 @@ from anyio import wait_all_tasks_blocked
 from server.runtime import open_deps
 from tests.conftest import FROZEN_NOW, make_settings
 from tests.fakes import FakeUpstream, default_fake
-from tools.leverage import compute_leverage
+from tools.leverage.tool import compute_leverage
 
 pytestmark = pytest.mark.anyio
 

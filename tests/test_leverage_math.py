@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from schemas.derivatives import BookLevel, FundingPoint, Liquidation, OpenInterestPoint, OrderBook
-from tools.leverage_math import (
+from tools.leverage.calc import (
     at_or_before,
     bid_depth_near,
     depth_within,

@@ -11,7 +11,7 @@ import pytest
 from fetchers import binance, binance_futures, bybit, coinbase, coinglass_derivatives, kraken, okx
 from fetchers.errors import BadPayloadError
 from tests.fakes.data import PAYLOADS
-from tools.leverage_math import funding_interval_hours, mid_price, normalise_funding
+from tools.leverage.calc import funding_interval_hours, mid_price, normalise_funding
 
 
 def recorded(folder: str, name: str) -> httpx.Response:

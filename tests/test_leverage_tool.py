@@ -288,7 +288,7 @@ async def test_collect_records_depth_then_past_query_reads_it(
     from fetchers.http import Http
     from server.app import http_config
     from tools.common import Deps
-    from tools.leverage import collect
+    from tools.leverage.tool import collect
 
     store = SqliteStore(settings.resolved_db_path())
     async with httpx.AsyncClient(transport=fake.transport()) as client:
@@ -411,7 +411,7 @@ async def test_backfill_records_hourly_oi_and_coinglass_days(tmp_path: Path, fak
     from fetchers.http import Http
     from server.app import http_config
     from tools.common import Deps
-    from tools.leverage import backfill
+    from tools.leverage.tool import backfill
 
     settings = keyed(tmp_path)
     store = SqliteStore(settings.resolved_db_path())
@@ -437,7 +437,7 @@ async def test_backfill_records_hourly_oi_and_coinglass_days(tmp_path: Path, fak
 
 async def store_stream_minutes(settings: Settings, rows: list[tuple[str, str, datetime, float, float]]) -> None:
     """(venue, asset, minute, long USD, short USD) rows as `collect_streams` writes them."""
-    from tools.leverage_streams import BINANCE, BYBIT, LONG_METRIC, SHORT_METRIC, series
+    from tools.leverage.streams import BINANCE, BYBIT, LONG_METRIC, SHORT_METRIC, series
 
     venues = {"binance": BINANCE, "bybit": BYBIT}
     store = SqliteStore(settings.resolved_db_path())

@@ -22,7 +22,7 @@ from fetchers.errors import BadPayloadError
 from fetchers.http import Http, HttpConfig
 from store.sqlite import SqliteStore
 from tools.common import Deps
-from tools.leverage_streams import (
+from tools.leverage.streams import (
     BINANCE,
     BYBIT,
     LONG_METRIC,
@@ -523,7 +523,7 @@ async def test_windvane_collect_passes_the_stream_window_and_counts_its_rows(
     from server.commands import collect as collect_cmd
     from tests.conftest import FROZEN_NOW, make_settings
     from tests.fakes import default_fake
-    from tools import leverage
+    from tools.leverage import tool as leverage
 
     windows: list[float] = []
 
@@ -535,7 +535,7 @@ async def test_windvane_collect_passes_the_stream_window_and_counts_its_rows(
         )
 
     monkeypatch.setattr(leverage, "collect_streams", streams)
-    monkeypatch.setattr(app, "TOOL_MODULES", ("tools.leverage",))
+    monkeypatch.setattr(app, "TOOL_MODULES", ("tools.leverage.tool",))
     settings = make_settings(tmp_path, liquidation_stream_s=75.0)
     args = argparse.Namespace(once=True, every=3600.0)
     fake = default_fake()

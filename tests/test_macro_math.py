@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from schemas.macro_rows import DailyClose, FedOutcome
-from tools.fomc import load_schedule
-from tools.macro_math import (
+from tools.macro.calc import (
     aligned_log_returns,
     correlation_and_beta,
     cut_odds,
@@ -19,6 +18,7 @@ from tools.macro_math import (
     halving_state,
     outcome_probability,
 )
+from tools.macro.fomc import load_schedule
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from tests.fakes import polymarket as fake_polymarket
 from tests.fakes.coingecko import GLOBAL, PAPRIKA_GLOBAL
 from tests.fakes.data import DATA
 from tools.common import Deps
-from tools.macro import collect, compute_macro
+from tools.macro.tool import collect, compute_macro
 
 pytestmark = pytest.mark.anyio
 

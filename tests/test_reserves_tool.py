@@ -205,7 +205,7 @@ async def test_collect_snapshots_each_exchange(make_client, fake: FakeUpstream, 
     from store.sqlite import SqliteStore
     from tests.conftest import FROZEN_NOW
     from tools.common import Deps
-    from tools.reserves import collect
+    from tools.reserves.tool import collect
 
     _seed_onchain(fake)
     store = SqliteStore(settings.db_path)
@@ -401,7 +401,7 @@ async def test_backfill_reconstructs_month_ends_into_the_store(fake: FakeUpstrea
     from store.sqlite import SqliteStore
     from tests.conftest import FROZEN_NOW
     from tools.common import Deps
-    from tools.reserves import backfill
+    from tools.reserves.tool import backfill
 
     _seed_onchain(fake)
     store = SqliteStore(settings.db_path)
@@ -428,7 +428,7 @@ async def test_fresh_collect_snapshots_answer_without_reading_wallets(
     from store.sqlite import SqliteStore
     from tests.conftest import FROZEN_NOW
     from tools.common import Deps
-    from tools.reserves import collect
+    from tools.reserves.tool import collect
 
     _seed_onchain(fake)
     fake.esplora.txs[REAL_ADDRESS] = []

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tools.scoring import (
+from tools.assess.scoring import (
     FLIPS,
     INPUT_FIELDS,
     MIN_COVERAGE,

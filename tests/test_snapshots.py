@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from fetchers.http import Fetched
-from fetchers.snapshots import as_of_value, record
 from store.base import SeriesKey
 from store.sqlite import SqliteStore
+from tools.history.at_or_before import as_of_value, record
 
 pytestmark = pytest.mark.anyio
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.trend import DailyBar, swing_highs, trend_stats
+from tools.assess.trend import DailyBar, swing_highs, trend_stats
 
 
 def bars(highs: list[float], closes: list[float] | None = None) -> list[DailyBar]:

@@ -31,7 +31,7 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
     from server.app import tool_modules
     from server.progress_bar import ProgressBar
     from server.runtime import open_deps
-    from tools.progress import PROGRESS_KEY
+    from tools.history.progress import PROGRESS_KEY
 
     log = logging.getLogger("windvane.backfill")
     modules = [m for m in tool_modules() if callable(getattr(m, "backfill", None))]

@@ -46,7 +46,7 @@ async def backtest_text(
     transport: httpx.AsyncBaseTransport | None = None,
     replay: bool = False,
 ) -> str:
-    from tools.backtest import render_markdown, run_backtest
+    from server.backtest.report import render_markdown, run_backtest
     from tools.common import InputError
 
     def progress(day: date) -> None:
@@ -54,18 +54,18 @@ async def backtest_text(
             print(f"  scoring {day:%Y-%m} ...", file=sys.stderr)
 
     if data_dir is not None:
-        from tools.backtest_csv import SharedDataProvider
+        from server.backtest.shared_data import SharedDataProvider
 
         return render_markdown(await run_backtest(SharedDataProvider(data_dir), start, end, progress))
     from server.runtime import open_deps
 
     async with open_deps(settings, transport=transport) as deps:
         if replay:
-            from tools.backtest_replay import ToolReplayProvider
+            from server.backtest.replay import ToolReplayProvider
 
             report = await run_backtest(ToolReplayProvider(deps, asset), start, end, progress)
         else:
-            from tools.backtest_store import store_provider
+            from server.backtest.store_history import store_provider
 
             assert deps.store is not None
             provider = await store_provider(deps.store, asset)

@@ -90,7 +90,7 @@ async def brief_text(
     settings: Settings, asset: str, as_of: str | None, as_json: bool, transport: httpx.AsyncBaseTransport | None = None
 ) -> str:
     from server.runtime import open_deps
-    from tools.assess import compute_assessment
+    from tools.assess.tool import compute_assessment
 
     async with open_deps(settings, transport=transport) as deps:
         result = await compute_assessment(deps, asset, as_of)

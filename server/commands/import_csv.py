@@ -29,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def execute(args: argparse.Namespace, settings: Settings, *, store: Any = None) -> tuple[int, str]:
-    from fetchers.csv_import import ImportFormatError, import_candles, import_etf_flows
     from store.sqlite import SqliteStore
+    from tools.history.csv_import import ImportFormatError, import_candles, import_etf_flows
 
     path: Path = args.etf_flows or args.candles
     if args.candles is not None and args.venue is None:

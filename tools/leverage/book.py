@@ -18,7 +18,7 @@ from schemas.derivatives import OrderBook
 from schemas.leverage import OrderBookState, RoundLevel, VenueDepth
 from store.base import Observation, SeriesKey
 from tools.common import Deps, Provenance, rounded
-from tools.leverage_math import (
+from tools.leverage.calc import (
     DEPTH_BANDS_PCT,
     ROUND_STEP_USD,
     THIN_BOOK_RATIO,

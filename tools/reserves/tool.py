@@ -37,15 +37,15 @@ from tools.common import (
     rounded,
     tool_error,
 )
-from tools.onchain_reserves import Onchain, fill_history, read_balances, snapshot_key, use_snapshots
-from tools.reserves_keyed import (
+from tools.reserves.keyed import (
     Keyed,
     chart_value,
     coinglass_rows,
     cross_checks,
     fetch_keyed,
 )
-from tools.reserves_periods import (
+from tools.reserves.onchain import Onchain, fill_history, read_balances, snapshot_key, use_snapshots
+from tools.reserves.periods import (
     Points,
     comparison_points,
     difference,

@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from mcp.server.mcpserver import Context
 
-from fetchers import candle_store, coinbase
+from fetchers import coinbase
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from schemas.assess import Assessment
 from schemas.common import SourceRef
 from schemas.market import Candle
+from tools.assess.scoring import Observed, ScoreResult, ScoringInputs, methodology_markdown, score
+from tools.assess.trend import LOOKBACK_DAYS, DailyBar, trend_stats
 from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, bar_cutoff, deps_from, parse_as_of, tool_error
-from tools.scoring import Observed, ScoreResult, ScoringInputs, methodology_markdown, score
-from tools.trend import LOOKBACK_DAYS, DailyBar, trend_stats
+from tools.history import candle_store
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -208,28 +209,28 @@ Gatherer = tuple[
 
 GATHERERS: tuple[Gatherer, ...] = (
     (
-        "get_coinbase_premium", "tools.premium",
+        "get_coinbase_premium", "tools.premium.tool",
         lambda m, d, a, t: m.compute_premium(d, a, 30, "1d", t), adapt_premium,
         ("premium_pct", "premium_streak_days"),
     ),
     (
-        "get_etf_flows", "tools.etf_flows", lambda m, d, a, t: m.compute_etf_flows(d, a, 30, t), adapt_etf,
+        "get_etf_flows", "tools.etf.tool", lambda m, d, a, t: m.compute_etf_flows(d, a, 30, t), adapt_etf,
         ("etf_5d_avg_usd", "etf_mtd_usd", "etf_latest_day_usd"),
     ),
     (
-        "get_leverage_state", "tools.leverage", lambda m, d, a, t: m.compute_leverage(d, a, t), adapt_leverage,
+        "get_leverage_state", "tools.leverage.tool", lambda m, d, a, t: m.compute_leverage(d, a, t), adapt_leverage,
         ("oi_change_7d_pct", "funding_8h_pct", "liq_long_7d_usd", "liq_short_7d_usd"),
     ),
     (
-        "exchange_reserve_trend (7d)", "tools.reserves", lambda m, d, a, t: m.compute_reserves(d, a, 7, t),
+        "exchange_reserve_trend (7d)", "tools.reserves.tool", lambda m, d, a, t: m.compute_reserves(d, a, 7, t),
         adapt_reserves_7d, ("exchange_netflow_7d_btc",),
     ),
     (
-        "exchange_reserve_trend (30d)", "tools.reserves", lambda m, d, a, t: m.compute_reserves(d, a, 30, t),
+        "exchange_reserve_trend (30d)", "tools.reserves.tool", lambda m, d, a, t: m.compute_reserves(d, a, 30, t),
         adapt_reserves_30d, ("reserve_change_30d_pct",),
     ),
     (
-        "get_macro_backdrop", "tools.macro", lambda m, d, a, t: m.compute_macro(d, t), adapt_macro,
+        "get_macro_backdrop", "tools.macro.tool", lambda m, d, a, t: m.compute_macro(d, t), adapt_macro,
         ("cut_odds_change_1d_pp", "btc_nasdaq_beta_90d", "nasdaq_change_pct", "crypto_mcap_change_6w_pct"),
     ),
 )  # fmt: skip

@@ -12,13 +12,13 @@ import anyio
 
 from fetchers import binance_futures, coinglass_derivatives, okx
 from fetchers.errors import UpstreamError
-from fetchers.gather import both
 from fetchers.http import Fetched
 from schemas.derivatives import OpenInterestPoint
 from schemas.leverage import AggregatedOpenInterest, OpenInterest, VenueOpenInterest
 from tools.common import Deps, Provenance, rounded
-from tools.leverage_history import LOOKBACK, fetch_venue_history, stored_points
-from tools.leverage_math import at_or_before, last_complete_day_end, pct_change
+from tools.concurrency import both
+from tools.leverage.calc import at_or_before, last_complete_day_end, pct_change
+from tools.leverage.oi_history import LOOKBACK, fetch_venue_history, stored_points
 
 # A reading further than this from its target time is a gap, not a value for that time.
 OI_TOLERANCE = timedelta(hours=2)

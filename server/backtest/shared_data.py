@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from statistics import fmean
 
-from tools.scoring import Observed, ScoringInputs
-from tools.trend import LOOKBACK_DAYS, DailyBar, trend_stats
+from tools.assess.scoring import Observed, ScoringInputs
+from tools.assess.trend import LOOKBACK_DAYS, DailyBar, trend_stats
 
 # Relative paths in the shared data layout (see its README): folder / file, and the value column.
 PREMIUM = ("05_coinbase_premium/derived_coinbase_minus_binance_daily_close.csv", "gap_close_pct")

@@ -15,14 +15,14 @@ from mcp.server.mcpserver import Context
 
 from schemas.leverage import FundingRow, LeverageState, Liquidations, OrderBookState
 from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, deps_from, parse_as_of, rounded, tool_error
-from tools.leverage_book import collect as collect_books
-from tools.leverage_book import live_order_book, recorded_order_book
-from tools.leverage_funding import funding
-from tools.leverage_history import backfill as backfill_history
-from tools.leverage_history import collect_open_interest
-from tools.leverage_liquidations import liquidations
-from tools.leverage_oi import open_interest
-from tools.leverage_streams import collect_streams, coverage_note, stream_liquidations
+from tools.leverage.book import collect as collect_books
+from tools.leverage.book import live_order_book, recorded_order_book
+from tools.leverage.funding import funding
+from tools.leverage.liquidations import liquidations
+from tools.leverage.oi_history import backfill as backfill_history
+from tools.leverage.oi_history import collect_open_interest
+from tools.leverage.open_interest import open_interest
+from tools.leverage.streams import collect_streams, coverage_note, stream_liquidations
 
 TOOL_NAME = "get_leverage_state"
 TITLE = "Leverage state"

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import ModuleType
 
-from fetchers import candle_store
 from fetchers.errors import UpstreamError
 from schemas.market import INTERVAL_SECONDS
 from store.base import CoverageStore
 from tools.common import Deps
-from tools.progress import progress
+from tools.history import candle_store
+from tools.history.progress import progress
 
 log = logging.getLogger("windvane.backfill")
 

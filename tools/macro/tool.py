@@ -19,10 +19,10 @@ from fetchers import fred, yahoo
 from fetchers.http import Fetched
 from schemas.macro import IndexClose, MacroBackdrop
 from schemas.macro_rows import DailyClose
-from tools import macro_crypto
 from tools.common import AsOfArg, Deps, InputError, deps_from, parse_as_of, tool_error
-from tools.macro_context import Ctx
-from tools.macro_fed import fed_odds
+from tools.macro import crypto as macro_crypto
+from tools.macro.context import Ctx
+from tools.macro.fed import fed_odds
 
 TOOL_NAME = "get_macro_backdrop"
 TITLE = "Macro backdrop"

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from statistics import fmean, median
 from typing import Protocol
 
-from tools.scoring import ScoringInputs, score
+from tools.assess.scoring import ScoringInputs, score
 
 HORIZONS = (7, 30)
 # The last third of the range is held out: thresholds may be tuned only on the first two thirds.

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from fetchers.candle_store import series_key
+from server.backtest.shared_data import Series, SeriesProvider, empty
 from store.base import Observation, SeriesKey, Store
-from tools.backtest_csv import Series, SeriesProvider, empty
-from tools.trend import DailyBar
+from tools.assess.trend import DailyBar
+from tools.history.candle_store import series_key
 
 # ETF flow sources in the order get_etf_flows prefers them (farside keyless first).
 ETF_SOURCES = ("farside", "sosovalue", "coinglass")

@@ -48,7 +48,7 @@ class Schedule:
 
 @cache
 def load_schedule() -> Schedule:
-    raw = json.loads(resources.files("tools.data").joinpath("fomc_schedule.json").read_text(encoding="utf-8"))
+    raw = json.loads(resources.files("tools.macro.data").joinpath("fomc_schedule.json").read_text(encoding="utf-8"))
     meetings = tuple(
         sorted(
             (Meeting(date.fromisoformat(m["start"]), date.fromisoformat(m["end"])) for m in raw["meetings"]),

@@ -14,9 +14,9 @@ from schemas.macro import FedOdds, FedOutcomeOdds
 from schemas.macro_rows import FedOutcome
 from store.base import Observation
 from tools.common import rounded
-from tools.fomc import Meeting, load_schedule
-from tools.macro_context import SNAPSHOT_MAX_AGE, Ctx, cut_key
-from tools.macro_math import cut_odds
+from tools.macro.calc import cut_odds
+from tools.macro.context import SNAPSHOT_MAX_AGE, Ctx, cut_key
+from tools.macro.fomc import Meeting, load_schedule
 
 
 def _kalshi_for(outcomes: list[FedOutcome], meeting: Meeting | None) -> list[FedOutcome]:

@@ -17,13 +17,12 @@ import anyio
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from fetchers import binance, bitstamp, candle_store, coinbase, kraken, okx
+from fetchers import binance, bitstamp, coinbase, kraken, okx
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from schemas.common import Streak
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 from schemas.premium import CoinbasePremium, PremiumBar, PremiumNow
-from tools.candle_backfill import CandleSeries, backfill_candles
 from tools.common import (
     SUPPORTED_ASSETS,
     AsOfArg,
@@ -37,6 +36,8 @@ from tools.common import (
     rounded,
     tool_error,
 )
+from tools.history import candle_store
+from tools.history.backfill import CandleSeries, backfill_candles
 from tools.streaks import sign_streak
 
 REFERENCE_VENUES: tuple[ModuleType, ...] = (binance, okx, kraken, bitstamp)

@@ -9,7 +9,7 @@ empty is a market holiday: its Total (Farside prints 0.0) is not stored either, 
 
 OHLC candles: either `timestamp,open,high,low,close,volume` (ISO times, Coinbase-style exports) or Binance kline
 columns `open_time,open,high,low,close,volume,close_time,...` (unix ms). Stored under the candle series of
-`fetchers.candle_store`, with coverage for every run of consecutive bars so read-through never refetches them.
+`tools.history.candle_store`, with coverage for every run of consecutive bars so read-through never refetches them.
 The last row of a candle export is usually the bar that was still forming when the file was written, so it is
 dropped unless `keep_last` is set.
 
@@ -28,9 +28,9 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from fetchers import candle_store
 from schemas.market import INTERVAL_SECONDS, Candle
 from store.base import CoverageStore, Observation, SeriesKey, Store
+from tools.history import candle_store
 
 ETF_SOURCE = "farside"
 ETF_METRIC = "net_flow_usd"

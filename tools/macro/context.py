@@ -14,7 +14,7 @@ from typing import Any
 from fetchers.http import Fetched
 from store.base import Observation, SeriesKey
 from tools.common import Deps, Provenance
-from tools.fomc import Meeting
+from tools.macro.fomc import Meeting
 
 # A snapshot older than this does not stand for an as_of value.
 SNAPSHOT_MAX_AGE = timedelta(days=2)

@@ -20,9 +20,9 @@ from fetchers.errors import GeoBlockedError, UpstreamError
 from fetchers.http import Fetched
 from schemas.common import Streak
 from schemas.etf_flows import EtfFlowDay, EtfFlows, FlowRow, FlowTable, LatestDay, MonthFlow
-from tools import etf_metrics as metrics
-from tools import etf_store
 from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, deps_from, parse_as_of, tool_error
+from tools.etf import metrics
+from tools.history import etf_store
 from tools.streaks import sign_streak
 
 # First trading day of the US spot funds: a history starting later cannot give "since launch" records.

@@ -18,7 +18,7 @@ from fetchers.address_book import AddressBook
 from fetchers.http import Fetched
 from schemas.reserves import CrossCheck, ExchangeReserve
 from tools.common import Deps, Provenance, rounded
-from tools.reserves_periods import Points, difference, end_of_day, pct_change
+from tools.reserves.periods import Points, difference, end_of_day, pct_change
 
 # Venues the address book does not list but CoinGlass reports; the same institutional/retail/derivatives reading.
 KNOWN_CATEGORIES = {

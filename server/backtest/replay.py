@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from fetchers import coinbase
-from tools.assess import gather_inputs
+from tools.assess.scoring import ScoringInputs
+from tools.assess.tool import gather_inputs
 from tools.common import Deps
-from tools.scoring import ScoringInputs
 
 
 class ToolReplayProvider:

@@ -12,8 +12,7 @@ from schemas.macro import BtcDrawdown, BtcNasdaq, CryptoMarketCap, FearGreed, Ha
 from schemas.macro_rows import DailyClose, MarketCapSnapshot
 from store.base import Observation
 from tools.common import rounded
-from tools.macro_context import FNG_KEY, SNAPSHOT_MAX_AGE, TIP_KEY, Ctx, mcap_key
-from tools.macro_math import (
+from tools.macro.calc import (
     HALVING_INTERVAL,
     aligned_log_returns,
     correlation_and_beta,
@@ -21,6 +20,7 @@ from tools.macro_math import (
     halving_eta,
     halving_state,
 )
+from tools.macro.context import FNG_KEY, SNAPSHOT_MAX_AGE, TIP_KEY, Ctx, mcap_key
 
 DRAWDOWN_DAYS = 365
 SIX_WEEKS = timedelta(days=42)

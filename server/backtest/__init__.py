@@ -1,0 +1,1 @@
+"""`windvane backtest`: the scoring replayed day by day with no look-ahead (a CLI feature, not a tool)."""

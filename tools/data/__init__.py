@@ -1,1 +1,0 @@
-"""Reference data shipped with the package (read with importlib.resources)."""
