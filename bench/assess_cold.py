@@ -109,11 +109,12 @@ async def cold_assess_tool(settings: Any, as_of: str | None) -> tuple[float, int
     """The tool's own time: compute_assessment on fresh dependencies (empty cache)."""
     from server.runtime import open_deps
     from tools.assess.tool import compute_assessment
+    from tools.point_in_time import PointInTime
 
     fake = default_fake()
     async with open_deps(settings, transport=delayed(fake), clock=lambda: FROZEN_NOW) as deps:
         start = time.perf_counter()
-        out = await compute_assessment(deps, "BTC", as_of)
+        out = await compute_assessment(deps, "BTC", PointInTime.parse(as_of, deps.clock()))
         elapsed = time.perf_counter() - start
     available = sum(1 for s in out.signals if s.reading != "unavailable")
     return elapsed, len(fake.requests), available

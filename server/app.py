@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from types import ModuleType
@@ -14,10 +14,10 @@ import httpx
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 
-from fetchers.http import Http, HttpConfig
+from server.runtime import open_deps
 from server.settings import KEYED_SOURCES, Settings
 from store.base import Store
-from tools.common import Deps
+from tools.deps import Deps
 
 log = logging.getLogger("windvane.server")
 
@@ -43,19 +43,6 @@ INSTRUCTIONS = (
     "downtrend or a real reversal? Every figure carries its source, as-of time and staleness; a figure that could "
     "not be obtained is null with a reason in `warnings`, never 0. Pass `as_of` (UTC date) for a past point in time."
 )
-
-
-def http_config(settings: Settings) -> HttpConfig:
-    return HttpConfig(
-        base_urls=dict(settings.base_urls),
-        api_keys=dict(settings.api_keys),
-        timeout_s=settings.http_timeout_s,
-        retries=settings.http_retries,
-        retry_base_delay_s=settings.retry_base_delay_s,
-        retry_after_cap_s=settings.retry_after_cap_s,
-        ttl_scale=settings.ttl_scale,
-        user_agent=settings.user_agent,
-    )
 
 
 def tool_modules() -> list[ModuleType]:
@@ -101,7 +88,7 @@ def build_server(
     transport: httpx.AsyncBaseTransport | None = None,
     store: Store | None = None,
     clock: Callable[[], datetime] | None = None,
-    sleep: Callable[[float], Any] | None = None,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
     live: list[Deps] | None = None,
 ) -> MCPServer[Deps]:
     """The windvane MCP server. Tests pass a MockTransport, a temporary store and a frozen clock.
@@ -113,30 +100,12 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Deps]) -> AsyncIterator[Deps]:
-        opened_store: Store | None = store
-        if opened_store is None:
-            from store.sqlite import SqliteStore
-
-            opened_store = SqliteStore(settings.resolved_db_path())
-        async with httpx.AsyncClient(transport=transport, follow_redirects=True) as client:
-            http_kwargs: dict[str, Any] = {}
-            if sleep is not None:
-                http_kwargs["sleep"] = sleep
-            deps = Deps(
-                http=Http(client, http_config(settings), **http_kwargs),
-                store=opened_store,
-                etf_impact_pct_per_busd=settings.etf_impact_pct_per_busd,
-            )
-            if clock is not None:
-                deps.clock = clock
-            deps.extra["settings"] = settings
+        async with open_deps(settings, transport=transport, store=store, clock=clock, sleep=sleep) as deps:
             live.append(deps)
             try:
                 yield deps
             finally:
                 live.remove(deps)
-                if store is None:
-                    await opened_store.close()
 
     mcp: MCPServer[Deps] = MCPServer(
         "windvane", title="windvane", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan

@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.logs import request_id_var
 from server.settings import Settings
-from tools.common import Deps
+from tools.deps import Deps
 
 log = logging.getLogger("windvane.http_server")
 

@@ -1,20 +1,43 @@
-"""Dependencies for work outside the MCP server (collect, backfill, import): the same HTTP layer and store the
-server opens in its lifespan, opened here as one async context manager."""
+"""The one place windvane's dependencies are built: the server's lifespan and every CLI command open them here.
+
+`open_deps` opens the shared `httpx.AsyncClient` (behind the cached `Http` layer) and the history store once, maps
+the settings the tools read into `ToolConfig`, and closes what it opened on exit.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
+import anyio
 import httpx
 
-from fetchers.http import Http
-from server.app import http_config
+from fetchers.http import Http, HttpConfig
 from server.settings import Settings
 from store.base import Store
-from tools.common import Deps
+from tools.deps import Deps, ToolConfig, utc_now
+
+
+def http_config(settings: Settings) -> HttpConfig:
+    return HttpConfig(
+        base_urls=dict(settings.base_urls),
+        api_keys=dict(settings.api_keys),
+        timeout_s=settings.http_timeout_s,
+        retries=settings.http_retries,
+        retry_base_delay_s=settings.retry_base_delay_s,
+        retry_after_cap_s=settings.retry_after_cap_s,
+        ttl_scale=settings.ttl_scale,
+        user_agent=settings.user_agent,
+    )
+
+
+def tool_config(settings: Settings) -> ToolConfig:
+    return ToolConfig(
+        etf_impact_pct_per_busd=settings.etf_impact_pct_per_busd,
+        address_book_path=settings.address_book_path,
+        liquidation_stream_s=settings.liquidation_stream_s,
+    )
 
 
 @asynccontextmanager
@@ -24,8 +47,10 @@ async def open_deps(
     transport: httpx.AsyncBaseTransport | None = None,
     store: Store | None = None,
     clock: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> AsyncIterator[Deps]:
-    """Deps on the configured store (WINDVANE_DB_PATH or the user data directory). Tests pass a fake transport."""
+    """Deps on the configured store (WINDVANE_DB_PATH or the user data directory) unless `store` is given; a given
+    store is left open. Tests pass a fake transport, a frozen clock and a sleep that returns at once."""
     opened: Store
     if store is None:
         from store.sqlite import SqliteStore
@@ -35,16 +60,12 @@ async def open_deps(
         opened = store
     try:
         async with httpx.AsyncClient(transport=transport, follow_redirects=True) as client:
-            deps = Deps(
-                http=Http(client, http_config(settings)),
+            yield Deps(
+                http=Http(client, http_config(settings), sleep=sleep or anyio.sleep),
                 store=opened,
-                etf_impact_pct_per_busd=settings.etf_impact_pct_per_busd,
+                clock=clock or utc_now,
+                config=tool_config(settings),
             )
-            if clock is not None:
-                deps.clock = clock
-            extra: dict[str, Any] = {"settings": settings, "liquidation_stream_s": settings.liquidation_stream_s}
-            deps.extra.update(extra)
-            yield deps
     finally:
         if store is None:
             await opened.close()

@@ -19,7 +19,7 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
         return 0
     from server.app import build_server
     from server.http_app import BindRefused, check_bind, run_http
-    from tools.common import Deps
+    from tools.deps import Deps
 
     try:
         check_bind(settings, host)  # before building anything: refusal must be immediate and clear

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.common import Deps
+from tools.deps import Deps
 
 
 async def collect(deps: Deps) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from store.base import Observation, SeriesKey
-from tools.common import Deps
+from tools.deps import Deps
 
 KEY = SeriesKey("test", "snapshot", "BTC", "venue")
 

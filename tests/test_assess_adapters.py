@@ -24,6 +24,8 @@ from tools.assess.tool import (
     adapt_reserves_7d,
     adapt_reserves_30d,
 )
+from tools.deps import ToolConfig
+from tools.point_in_time import PointInTime
 
 AS_OF = datetime(2025, 11, 21, 23, 59, tzinfo=UTC)
 SOURCES = [NS(name="farside", endpoint="https://farside.co.uk/x", stale=False)]
@@ -151,9 +153,9 @@ async def test_tools_are_gathered_concurrently(monkeypatch: pytest.MonkeyPatch) 
         return None
 
     monkeypatch.setattr(assess, "_gather_trend", no_trend)
-    deps = NS(clock=lambda: AS_OF, extra={})
+    deps = NS(clock=lambda: AS_OF, config=ToolConfig())
     with anyio.fail_after(10):  # a deadlock guard, not a timing assertion
-        got, _ = await assess.gather_inputs(deps, "BTC", "2025-11-21")  # type: ignore[arg-type]
+        got = await assess.gather_inputs(deps, "BTC", PointInTime.parse("2025-11-21", AS_OF))  # type: ignore[arg-type]
     assert started == count
     assert "RuntimeError: stand-in" in got.inputs.reasons["etf_mtd_usd"]
 
@@ -166,7 +168,7 @@ async def test_a_tool_over_its_time_budget_is_left_out(monkeypatch: pytest.Monke
         await never.wait()  # never set: only the budget ends this call
 
     gatherer = ("get_stuck", "tools.premium.tool", lambda m, d, a, t: stuck(), adapt_premium, ("premium_pct",))
-    deps = NS(extra={"assess_tool_budget_s": 0.0})
+    deps = NS(config=NS(assess_tool_budget_s=0.0))
     got = Gathered()
     with anyio.fail_after(10):  # a deadlock guard, not a timing assertion
         await assess._gather_tool(gatherer, deps, "BTC", None, got)  # type: ignore[arg-type]

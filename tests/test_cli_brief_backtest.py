@@ -76,7 +76,7 @@ def test_backtest_rejects_reversed_range(settings: Settings, capsys: pytest.Capt
 
 
 async def test_brief_rejects_a_bad_date(settings: Settings, fake: FakeUpstream) -> None:
-    from tools.common import InputError
+    from tools.errors import InputError
 
     with pytest.raises(InputError, match="not an ISO date"):
         await brief_text(settings, "BTC", "last tuesday", False, transport=fake.transport())
@@ -92,13 +92,14 @@ async def test_replay_provider_scores_what_the_tool_would_have_said(settings: Se
     from tests.conftest import FROZEN_NOW
     from tests.fakes.data import coinbase_daily, day_ts
     from tools.assess.tool import compute_assessment
+    from tools.point_in_time import PointInTime
 
     async with open_deps(settings, transport=fake.transport(), clock=lambda: FROZEN_NOW) as deps:
         provider = ToolReplayProvider(deps)
         report = await run_backtest(provider, date(2025, 10, 20), date(2025, 10, 22))
         closes = await provider.closes(date(2025, 10, 20), date(2025, 11, 21))
         for day in report.days:
-            live = await compute_assessment(deps, "BTC", day.day.isoformat())
+            live = await compute_assessment(deps, "BTC", PointInTime.parse(day.day.isoformat(), deps.clock()))
             assert (day.verdict, day.score, day.coverage) == (live.verdict, live.score, live.coverage)
     assert [d.day for d in report.days] == [date(2025, 10, 20), date(2025, 10, 21), date(2025, 10, 22)]
     assert closes[date(2025, 10, 20)] == coinbase_daily()[day_ts("2025-10-20")][3]
@@ -110,7 +111,7 @@ async def test_replay_provider_scores_what_the_tool_would_have_said(settings: Se
 async def test_backtest_on_an_empty_store_says_what_to_do(settings: Settings) -> None:
     from datetime import date
 
-    from tools.common import InputError
+    from tools.errors import InputError
 
     with pytest.raises(InputError, match="windvane backfill --since 2025-01-01"):
         await backtest_text(settings, date(2025, 1, 1), date(2025, 1, 31), "BTC", None)

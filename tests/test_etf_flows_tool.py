@@ -442,7 +442,7 @@ async def test_backfill_writes_completed_days_in_the_window(fake: FakeUpstream, 
     from store.base import SeriesKey
     from store.sqlite import SqliteStore
     from tests.fakes import base_urls
-    from tools.common import Deps
+    from tools.deps import Deps
     from tools.etf.tool import backfill
 
     store = SqliteStore(tmp_path / "s.sqlite3")

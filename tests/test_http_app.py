@@ -19,7 +19,7 @@ from server.logs import RedactSecrets, StructuredFormatter
 from server.settings import Settings, load_settings
 from tests.conftest import FROZEN_NOW, Sleeps
 from tests.fakes import FakeUpstream
-from tools.common import Deps
+from tools.deps import Deps
 
 pytestmark = pytest.mark.anyio
 

@@ -18,6 +18,7 @@ from server.runtime import open_deps
 from tests.conftest import FROZEN_NOW, make_settings
 from tests.fakes import FakeUpstream, default_fake
 from tools.leverage.tool import compute_leverage
+from tools.point_in_time import PointInTime
 
 pytestmark = pytest.mark.anyio
 
@@ -55,7 +56,7 @@ async def rounds_for(tmp_path: Path, as_of: str | None) -> RoundTransport:
     recorder = RoundTransport(default_fake())
     settings = make_settings(tmp_path)
     async with open_deps(settings, transport=httpx.MockTransport(recorder.handle), clock=lambda: FROZEN_NOW) as deps:
-        out = await compute_leverage(deps, "BTC", as_of)
+        out = await compute_leverage(deps, "BTC", PointInTime.parse(as_of, deps.clock()))
     assert out.liquidations.source == "okx"
     assert out.open_interest.venues == ["binance_futures", "okx", "bybit"]
     return recorder

@@ -286,8 +286,8 @@ async def test_collect_records_depth_then_past_query_reads_it(
     make_client, settings: Settings, fake: FakeUpstream
 ) -> None:
     from fetchers.http import Http
-    from server.app import http_config
-    from tools.common import Deps
+    from server.runtime import http_config
+    from tools.deps import Deps
     from tools.leverage.tool import collect
 
     store = SqliteStore(settings.resolved_db_path())
@@ -409,8 +409,8 @@ async def test_recorded_open_interest_answers_dates_beyond_venue_lookback(make_c
 
 async def test_backfill_records_hourly_oi_and_coinglass_days(tmp_path: Path, fake: FakeUpstream) -> None:
     from fetchers.http import Http
-    from server.app import http_config
-    from tools.common import Deps
+    from server.runtime import http_config
+    from tools.deps import Deps
     from tools.leverage.tool import backfill
 
     settings = keyed(tmp_path)

@@ -21,7 +21,7 @@ from fetchers import liquidation_streams as ls
 from fetchers.errors import BadPayloadError
 from fetchers.http import Http, HttpConfig
 from store.sqlite import SqliteStore
-from tools.common import Deps
+from tools.deps import Deps
 from tools.leverage.streams import (
     BINANCE,
     BYBIT,

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from fetchers.http import Http
-from server.app import http_config
+from server.runtime import http_config
 from server.settings import Settings
 from store.base import Observation, SeriesKey
 from store.sqlite import SqliteStore
@@ -29,8 +29,9 @@ from tests.fakes import kalshi as fake_kalshi
 from tests.fakes import polymarket as fake_polymarket
 from tests.fakes.coingecko import GLOBAL, PAPRIKA_GLOBAL
 from tests.fakes.data import DATA
-from tools.common import Deps
+from tools.deps import Deps
 from tools.macro.tool import collect, compute_macro
+from tools.point_in_time import PointInTime
 
 pytestmark = pytest.mark.anyio
 
@@ -494,7 +495,7 @@ async def test_fred_api_key_is_used_and_never_exposed(
     key = fake_fred.API_KEY
     settings = make_settings(tmp_path, api_keys={"fred": key})
     async with direct_deps(fake, settings) as deps:
-        result = await compute_macro(deps, "2025-11-21")
+        result = await compute_macro(deps, PointInTime.parse("2025-11-21", deps.clock()))
         cache_keys = " ".join(str(k) for k in deps.http.cache._fresh)  # type: ignore[attr-defined]
     by = {i.symbol: i for i in result.indices}
     assert by["SP500"].source == "fred_api"
@@ -513,7 +514,7 @@ async def test_fred_api_key_is_used_and_never_exposed(
 async def test_fred_api_key_rejected_falls_back_to_csv_without_leaking(fake: FakeUpstream, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, api_keys={"fred": "wrong-key-0000"})
     async with direct_deps(fake, settings) as deps:
-        result = await compute_macro(deps, "2025-11-21")
+        result = await compute_macro(deps, PointInTime.parse("2025-11-21", deps.clock()))
     assert {i.source for i in result.indices} == {"fred"}
     assert any("fred_api" in w for w in result.warnings)
     assert "wrong-key-0000" not in result.model_dump_json()

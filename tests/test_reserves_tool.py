@@ -204,14 +204,17 @@ async def test_collect_snapshots_each_exchange(make_client, fake: FakeUpstream, 
     from store.base import SeriesKey
     from store.sqlite import SqliteStore
     from tests.conftest import FROZEN_NOW
-    from tools.common import Deps
+    from tools.deps import Deps
     from tools.reserves.tool import collect
 
     _seed_onchain(fake)
     store = SqliteStore(settings.db_path)
     async with httpx.AsyncClient(transport=fake.transport()) as client:
-        deps = Deps(http=Http(client, HttpConfig(base_urls=settings.base_urls, retries=0)), store=store)
-        deps.clock = lambda: FROZEN_NOW
+        deps = Deps(
+            http=Http(client, HttpConfig(base_urls=settings.base_urls, retries=0)),
+            store=store,
+            clock=lambda: FROZEN_NOW,
+        )
         written = await collect(deps)
     assert written == len(BOOK.exchanges())
     row = await store.latest(SeriesKey("onchain", "balance_btc", "BTC", "kraken"), FROZEN_NOW)
@@ -400,14 +403,17 @@ async def test_backfill_reconstructs_month_ends_into_the_store(fake: FakeUpstrea
     from store.base import SeriesKey
     from store.sqlite import SqliteStore
     from tests.conftest import FROZEN_NOW
-    from tools.common import Deps
+    from tools.deps import Deps
     from tools.reserves.tool import backfill
 
     _seed_onchain(fake)
     store = SqliteStore(settings.db_path)
     async with httpx.AsyncClient(transport=fake.transport()) as client:
-        deps = Deps(http=Http(client, HttpConfig(base_urls=settings.base_urls, retries=0)), store=store)
-        deps.clock = lambda: FROZEN_NOW
+        deps = Deps(
+            http=Http(client, HttpConfig(base_urls=settings.base_urls, retries=0)),
+            store=store,
+            clock=lambda: FROZEN_NOW,
+        )
         written = await backfill(deps, date(2025, 9, 1), date(2025, 11, 24))
     # 3 days (2025-09-30, 2025-10-31, 2025-11-24) x every exchange but Bitfinex, whose real wallet has no history here
     assert written == 3 * (len(BOOK.exchanges()) - 1)
@@ -427,7 +433,7 @@ async def test_fresh_collect_snapshots_answer_without_reading_wallets(
     from fetchers.http import Http, HttpConfig
     from store.sqlite import SqliteStore
     from tests.conftest import FROZEN_NOW
-    from tools.common import Deps
+    from tools.deps import Deps
     from tools.reserves.tool import collect
 
     _seed_onchain(fake)
@@ -435,8 +441,11 @@ async def test_fresh_collect_snapshots_answer_without_reading_wallets(
     first = await call(make_client, {})  # reconstructs and stores the past month ends and window start
     store = SqliteStore(settings.db_path)
     async with httpx.AsyncClient(transport=fake.transport()) as client:
-        deps = Deps(http=Http(client, HttpConfig(base_urls=settings.base_urls, retries=0)), store=store)
-        deps.clock = lambda: FROZEN_NOW
+        deps = Deps(
+            http=Http(client, HttpConfig(base_urls=settings.base_urls, retries=0)),
+            store=store,
+            clock=lambda: FROZEN_NOW,
+        )
         await collect(deps)
     await store.close()
     before = fake.count("mempool")

@@ -8,7 +8,8 @@ import pytest
 
 from fetchers.cache import CacheEntry, MemoryCache
 from server.settings import DEFAULT_BASE_URLS, SettingsError, load_settings
-from tools.common import InputError, bar_cutoff, parse_as_of
+from tools.errors import InputError
+from tools.point_in_time import bar_cutoff, parse_as_of
 from tools.streaks import sign_streak
 
 NOW = datetime(2025, 11, 26, 12, 0, tzinfo=UTC)

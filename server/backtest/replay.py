@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from fetchers import coinbase
 from tools.assess.scoring import ScoringInputs
 from tools.assess.tool import gather_inputs
-from tools.common import Deps
+from tools.deps import Deps
+from tools.point_in_time import PointInTime
 
 
 class ToolReplayProvider:
@@ -21,7 +22,7 @@ class ToolReplayProvider:
         self.name = f"{asset} indicator tools replayed with as_of over the history store"
 
     async def inputs_at(self, day: date) -> ScoringInputs:
-        got, _ = await gather_inputs(self.deps, self.asset, day.isoformat())
+        got = await gather_inputs(self.deps, self.asset, PointInTime.parse(day.isoformat(), self.deps.clock()))
         return got.inputs
 
     async def closes(self, start: date, end: date) -> dict[date, float]:

@@ -27,11 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: Any) -> int:
     import logging
     import sys
+    from dataclasses import replace
 
     from server.app import tool_modules
     from server.progress_bar import ProgressBar
     from server.runtime import open_deps
-    from tools.history.progress import PROGRESS_KEY
 
     log = logging.getLogger("windvane.backfill")
     modules = [m for m in tool_modules() if callable(getattr(m, "backfill", None))]
@@ -40,7 +40,7 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
         if args.since > until:
             print(f"windvane: --since {args.since} is after --until {until}", file=sys.stderr)
             return 2
-        deps.extra[PROGRESS_KEY] = ProgressBar()
+        deps = replace(deps, progress=ProgressBar())
         failed = 0
         for module in modules:
             log.info("backfill %s: %s..%s", module.__name__, args.since, until)

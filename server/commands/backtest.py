@@ -47,7 +47,7 @@ async def backtest_text(
     replay: bool = False,
 ) -> str:
     from server.backtest.report import render_markdown, run_backtest
-    from tools.common import InputError
+    from tools.errors import InputError
 
     def progress(day: date) -> None:
         if day.day == 1:
@@ -81,7 +81,7 @@ async def backtest_text(
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
 
-    from tools.common import InputError
+    from tools.errors import InputError
 
     if args.end < args.start:
         print(f"windvane backtest: --to {args.end} is before --from {args.start}", file=sys.stderr)

@@ -91,9 +91,10 @@ async def brief_text(
 ) -> str:
     from server.runtime import open_deps
     from tools.assess.tool import compute_assessment
+    from tools.point_in_time import PointInTime
 
     async with open_deps(settings, transport=transport) as deps:
-        result = await compute_assessment(deps, asset, as_of)
+        result = await compute_assessment(deps, asset, PointInTime.parse(as_of, deps.clock()))
     out = result.model_dump(mode="json")
     return json.dumps(out, indent=2) if as_json else render(out)
 
@@ -101,7 +102,7 @@ async def brief_text(
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
 
-    from tools.common import InputError
+    from tools.errors import InputError
 
     try:
         text = anyio.run(brief_text, settings, args.asset, args.as_of, args.json)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from server.settings import Settings
-    from tools.common import Deps
+    from tools.deps import Deps
 
 NAME = "collect"
 HELP = "record 'now'-only sources into the history store on a schedule"

@@ -23,10 +23,14 @@ from fetchers.http import Fetched
 from schemas.assess import Assessment
 from schemas.common import SourceRef
 from schemas.market import Candle
+from tools.args import AsOfArg, AssetArg
 from tools.assess.scoring import Observed, ScoreResult, ScoringInputs, methodology_markdown, score
 from tools.assess.trend import LOOKBACK_DAYS, DailyBar, trend_stats
-from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, bar_cutoff, deps_from, parse_as_of, tool_error
+from tools.deps import Deps, deps_from
+from tools.errors import InputError, tool_error
 from tools.history import candle_store
+from tools.point_in_time import PointInTime
+from tools.provenance import Provenance
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -204,7 +208,7 @@ def adapt_trend(stats: Any, src: str, stale: bool) -> Fields:
 
 # (label, module, function, adapter, the ScoringInputs fields the adapter fills)
 Gatherer = tuple[
-    str, str, Callable[[Any, Deps, str, str | None], Awaitable[Any]], Callable[[Any], Fields], tuple[str, ...]
+    str, str, Callable[[Any, Deps, str, PointInTime], Awaitable[Any]], Callable[[Any], Fields], tuple[str, ...]
 ]
 
 GATHERERS: tuple[Gatherer, ...] = (
@@ -234,14 +238,6 @@ GATHERERS: tuple[Gatherer, ...] = (
         ("cut_odds_change_1d_pp", "btc_nasdaq_beta_90d", "nasdaq_change_pct", "crypto_mcap_change_6w_pct"),
     ),
 )  # fmt: skip
-
-# One slow tool (e.g. hundreds of on-chain wallet reads) must not hold the whole answer: past this budget its signals
-# are left out with the reason. deps.extra["assess_tool_budget_s"] overrides it.
-TOOL_BUDGET_S = 20.0
-
-
-def tool_budget_s(deps: Deps) -> float:
-    return float(deps.extra.get("assess_tool_budget_s", TOOL_BUDGET_S))
 
 
 # Sub-tool warnings copied into the assessment, per tool: enough to explain a gap without flooding the answer.
@@ -275,7 +271,7 @@ class Gathered:
         return list(merged.values())
 
 
-async def _gather_tool(gatherer: Gatherer, deps: Deps, asset: str, as_of_raw: str | None, got: Gathered) -> None:
+async def _gather_tool(gatherer: Gatherer, deps: Deps, asset: str, pit: PointInTime, got: Gathered) -> None:
     label, module_name, call, adapt, targets = gatherer
     fields: Fields = {}
     try:
@@ -283,11 +279,11 @@ async def _gather_tool(gatherer: Gatherer, deps: Deps, asset: str, as_of_raw: st
     except ImportError:
         reason = f"{label}: tool not installed"
     else:
-        budget = tool_budget_s(deps)
+        budget = deps.config.assess_tool_budget_s
         try:
             out = None
             with anyio.move_on_after(budget):
-                out = await call(module, deps, asset, as_of_raw)
+                out = await call(module, deps, asset, pit)
             if out is None:
                 reason = f"{label} took longer than {budget:g}s; left out so the assessment is not held up"
             else:
@@ -342,17 +338,16 @@ async def _gather_trend(deps: Deps, asset: str, cutoff: datetime, got: Gathered)
         inputs.reasons.setdefault(name, f"too few Coinbase daily bars ({len(bars)}) for {name}")
 
 
-async def gather_inputs(deps: Deps, asset: str, as_of_raw: str | None) -> tuple[Gathered, datetime]:
-    """Every indicator tool and the trend candles at once, so the call waits only for the slowest upstream."""
-    now = deps.clock()
-    as_of = parse_as_of(as_of_raw, now)
-    cutoff = bar_cutoff(as_of, now)
+async def gather_inputs(deps: Deps, asset: str, pit: PointInTime) -> Gathered:
+    """Every indicator tool and the trend candles at once, so the call waits only for the slowest upstream.
+
+    Every sub-tool answers for the same `pit`: one parse of `as_of`, one clock reading."""
     got = Gathered()
     async with anyio.create_task_group() as tg:
         for gatherer in GATHERERS:
-            tg.start_soon(_gather_tool, gatherer, deps, asset, as_of_raw, got)
-        tg.start_soon(_gather_trend, deps, asset, cutoff, got)
-    return got, as_of or now
+            tg.start_soon(_gather_tool, gatherer, deps, asset, pit, got)
+        tg.start_soon(_gather_trend, deps, asset, pit.bar_cutoff, got)
+    return got
 
 
 def _num(value: float) -> str:
@@ -389,14 +384,14 @@ def summarize(asset: str, result: ScoreResult) -> str:
     return " ".join(parts)
 
 
-async def compute_assessment(deps: Deps, asset: str, as_of_raw: str | None) -> Assessment:
-    got, as_of = await gather_inputs(deps, asset, as_of_raw)
+async def compute_assessment(deps: Deps, asset: str, pit: PointInTime) -> Assessment:
+    got = await gather_inputs(deps, asset, pit)
     result = score(got.inputs)
     for signal in result.signals:
         if signal.reading == "unavailable":
             got.prov.warn(f"{signal.name} {signal.evidence}")
     return Assessment(
-        as_of=as_of,
+        as_of=pit.at,
         asset=asset,
         verdict=result.verdict,
         score=result.score,
@@ -414,7 +409,8 @@ async def assess_rebound_vs_reversal(
     ctx: Context[Any, Any], asset: AssetArg = "BTC", as_of: AsOfArg = None
 ) -> Assessment:
     try:
-        return await compute_assessment(deps_from(ctx), asset, as_of)
+        deps = deps_from(ctx)
+        return await compute_assessment(deps, asset, PointInTime.parse(as_of, deps.clock()))
     except InputError as exc:
         raise tool_error(exc) from None
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from schemas.etf_flows import FlowRow, FlowTable, LargestFund, MonthFlow
-from tools.common import Provenance
+from tools.provenance import Provenance
 
 # Two sources agree when their day totals differ by at most max(US$1M, 1%): rounding to US$0.1M and late revisions.
 CROSSCHECK_ABS_USD = 1_000_000.0

@@ -20,9 +20,13 @@ from fetchers.errors import GeoBlockedError, UpstreamError
 from fetchers.http import Fetched
 from schemas.common import Streak
 from schemas.etf_flows import EtfFlowDay, EtfFlows, FlowRow, FlowTable, LatestDay, MonthFlow
-from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, deps_from, parse_as_of, tool_error
+from tools.args import AsOfArg, AssetArg
+from tools.deps import Deps, deps_from
+from tools.errors import InputError, tool_error
 from tools.etf import metrics
 from tools.history import etf_store
+from tools.point_in_time import PointInTime
+from tools.provenance import Provenance
 from tools.streaks import sign_streak
 
 # First trading day of the US spot funds: a history starting later cannot give "since launch" records.
@@ -168,13 +172,13 @@ async def _share_of_assets(deps: Deps, prov: Provenance, asset: str, ticker: str
 
 
 async def _load(
-    deps: Deps, prov: Provenance, asset: str, as_of: datetime | None, ref_day: date, days: int
+    deps: Deps, prov: Provenance, asset: str, pit: PointInTime, ref_day: date, days: int
 ) -> tuple[str | None, FlowTable | None]:
-    if deps.store is not None and as_of is not None:
+    if deps.store is not None and pit.as_of is not None:
         stored = await etf_store.read_table(deps.store, farside.SOURCE, asset, LAUNCH[asset], ref_day)
         if stored is not None:
             table, fetched_at = stored
-            age = max(0.0, (deps.clock() - fetched_at).total_seconds())
+            age = max(0.0, (pit.now - fetched_at).total_seconds())
             endpoint = f"store:{farside.SOURCE}/{etf_store.METRIC}/{asset}"
             prov.add(Fetched(table, farside.SOURCE, endpoint, fetched_at, stale=False, age_seconds=round(age, 3)))
             return "farside", table
@@ -232,17 +236,15 @@ def _empty(asset: str, as_of: datetime, coefficient: float, prov: Provenance) ->
     )
 
 
-async def compute_etf_flows(deps: Deps, asset: str, days: int, as_of_raw: str | None) -> EtfFlows:
+async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime) -> EtfFlows:
     asset = asset.strip().upper()
     if asset not in LAUNCH:
         raise InputError(f"asset {asset!r} has no US spot ETFs tracked here; use one of: {', '.join(LAUNCH)}")
-    now = deps.clock()
-    as_of = parse_as_of(as_of_raw, now)
-    answer_at = as_of or now
+    answer_at = pit.at
     ref_day = answer_at.date()
-    coefficient = deps.etf_impact_pct_per_busd
+    coefficient = deps.config.etf_impact_pct_per_busd
     prov = Provenance()
-    source_used, table = await _load(deps, prov, asset, as_of, ref_day, days)
+    source_used, table = await _load(deps, prov, asset, pit, ref_day, days)
     if table is None:
         return _empty(asset, answer_at, coefficient, prov)
 
@@ -274,7 +276,7 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, as_of_raw: str | 
         prov.warn(f"no reported days for {prev_month} in the history used: previous month unavailable")
     outflow_rec, inflow_rec = metrics.records(prov, reported, since_launch, ref_month)
     largest = metrics.largest_fund(prov, reported, since_launch)
-    if largest is not None and as_of is None and _has_key(deps, "sosovalue"):
+    if largest is not None and pit.as_of is None and _has_key(deps, "sosovalue"):
         largest.share_of_assets_pct = await _share_of_assets(deps, prov, asset, largest.ticker)
 
     streak = sign_streak(
@@ -342,6 +344,7 @@ async def get_etf_flows(
     as_of: AsOfArg = None,
 ) -> EtfFlows:
     try:
-        return await compute_etf_flows(deps_from(ctx), asset, days, as_of)
+        deps = deps_from(ctx)
+        return await compute_etf_flows(deps, asset, days, PointInTime.parse(as_of, deps.clock()))
     except InputError as exc:
         raise tool_error(exc) from None

@@ -16,9 +16,8 @@ from types import ModuleType
 from fetchers.errors import UpstreamError
 from schemas.market import INTERVAL_SECONDS
 from store.base import CoverageStore
-from tools.common import Deps
+from tools.deps import Deps
 from tools.history import candle_store
-from tools.history.progress import progress
 
 log = logging.getLogger("windvane.backfill")
 
@@ -81,7 +80,7 @@ async def backfill_candles(deps: Deps, series: Sequence[CandleSeries], since: da
     if not isinstance(store, CoverageStore):
         raise BackfillIncomplete("backfill needs a history store that records coverage (the SQLite store does)")
     now = deps.clock()
-    report = progress(deps)
+    report = deps.progress
     plan: list[tuple[CandleSeries, datetime, datetime]] = []
     for s in series:
         step = timedelta(seconds=INTERVAL_SECONDS[s.interval])

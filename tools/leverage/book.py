@@ -17,7 +17,7 @@ from fetchers.http import Fetched, Http
 from schemas.derivatives import OrderBook
 from schemas.leverage import OrderBookState, RoundLevel, VenueDepth
 from store.base import Observation, SeriesKey
-from tools.common import Deps, Provenance, rounded
+from tools.deps import Deps
 from tools.leverage.calc import (
     DEPTH_BANDS_PCT,
     ROUND_STEP_USD,
@@ -28,6 +28,8 @@ from tools.leverage.calc import (
     round_levels_below,
     thin_book_ratio,
 )
+from tools.numbers import rounded
+from tools.provenance import Provenance
 
 STORE_SOURCE = "windvane"
 HISTORY_DAYS = 30
@@ -123,7 +125,7 @@ def _reference_mid(venues: list[VenueDepth]) -> float | None:
     return None
 
 
-async def live_order_book(deps: Deps, prov: Provenance, asset: str) -> OrderBookState:
+async def live_order_book(deps: Deps, prov: Provenance, asset: str, now: datetime) -> OrderBookState:
     books = await _live_books(deps, prov, asset)
     venues = [_venue_depth(b, asset)[0] for b in books]
     for v in venues:
@@ -148,7 +150,7 @@ async def live_order_book(deps: Deps, prov: Provenance, asset: str) -> OrderBook
             )
     if not books:
         prov.warn("no order book answered: depth and round levels are unavailable")
-    return await _state(deps, prov, asset, mid, venues, levels, None)
+    return await _state(deps, prov, asset, mid, venues, levels, None, now)
 
 
 async def recorded_order_book(deps: Deps, prov: Provenance, asset: str, as_of: datetime) -> OrderBookState:
@@ -174,7 +176,7 @@ async def recorded_order_book(deps: Deps, prov: Provenance, asset: str, as_of: d
         RoundLevel(price=price, depth_usd=round(sum(v for _, v in parts), 2), venues=[n for n, _ in parts])
         for price, parts in sorted(levels_by_price.items(), reverse=True)
     ]
-    return await _state(deps, prov, asset, mid, venues, levels, as_of)
+    return await _state(deps, prov, asset, mid, venues, levels, as_of, as_of)
 
 
 async def _recorded_venue(
@@ -222,11 +224,12 @@ async def _state(
     venues: list[VenueDepth],
     levels: list[RoundLevel],
     as_of: datetime | None,
+    reference: datetime,
 ) -> OrderBookState:
     d05, _ = _sum_band(venues, 0.5)
     d1, d1_venues = _sum_band(venues, 1.0)
     d2, _ = _sum_band(venues, 2.0)
-    thin, reason, ratio = await _thin_book(deps, asset, venues, as_of)
+    thin, reason, ratio = await _thin_book(deps, asset, venues, as_of, reference)
     return OrderBookState(
         mid_price=mid,
         depth_0_5pct_usd=d05,
@@ -242,15 +245,16 @@ async def _state(
 
 
 async def _thin_book(
-    deps: Deps, asset: str, venues: list[VenueDepth], as_of: datetime | None
+    deps: Deps, asset: str, venues: list[VenueDepth], as_of: datetime | None, reference: datetime
 ) -> tuple[bool | None, str | None, float | None]:
-    """Compare ±1% depth with its 30-day median per venue, summed over the venues that have both."""
+    """Compare ±1% depth with its 30-day median per venue, summed over the venues that have both.
+
+    `reference` is the instant judged: now for a live book, `as_of` for a recorded one."""
     if deps.store is None:
         return None, "no history store is configured", None
     current_sum = 0.0
     median_sum = 0.0
     reasons: list[str] = []
-    reference = deps.clock() if as_of is None else as_of
     for v in venues:
         if v.depth_1pct_usd is None:
             continue

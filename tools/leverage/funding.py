@@ -12,8 +12,9 @@ from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from schemas.derivatives import FundingPoint
 from schemas.leverage import FundingRow
-from tools.common import Deps, Provenance
+from tools.deps import Deps
 from tools.leverage.calc import funding_interval_hours, normalise_funding
+from tools.provenance import Provenance
 
 # Enough settlements to see two even on an 8h venue, and few enough rows on a 1h one.
 FUNDING_LOOKBACK = timedelta(days=3)

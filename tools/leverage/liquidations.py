@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from fetchers import coinglass_derivatives, okx
 from fetchers.errors import UpstreamError
 from schemas.leverage import Liquidations
-from tools.common import Deps, Provenance
 from tools.concurrency import both
+from tools.deps import Deps
 from tools.leverage.calc import last_complete_day_end, liquidation_totals
+from tools.provenance import Provenance
 
 # Paging stops here even if the week is not covered (100 orders a page); the 7d total is then null.
 LIQUIDATION_MAX_PAGES = 60

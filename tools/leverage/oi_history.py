@@ -17,7 +17,7 @@ from fetchers.errors import UpstreamError
 from fetchers.http import Fetched, Http
 from schemas.derivatives import OpenInterestPoint
 from store.base import Observation, SeriesKey
-from tools.common import Deps
+from tools.deps import Deps
 
 log = logging.getLogger("windvane.leverage")
 

@@ -15,10 +15,13 @@ from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from schemas.derivatives import OpenInterestPoint
 from schemas.leverage import AggregatedOpenInterest, OpenInterest, VenueOpenInterest
-from tools.common import Deps, Provenance, rounded
 from tools.concurrency import both
+from tools.deps import Deps
 from tools.leverage.calc import at_or_before, last_complete_day_end, pct_change
 from tools.leverage.oi_history import LOOKBACK, fetch_venue_history, stored_points
+from tools.numbers import rounded
+from tools.point_in_time import PointInTime
+from tools.provenance import Provenance
 
 # A reading further than this from its target time is a gap, not a value for that time.
 OI_TOLERANCE = timedelta(hours=2)
@@ -26,14 +29,15 @@ OI_VENUES = ("binance_futures", "okx", "bybit")
 
 
 async def _venue_oi(
-    deps: Deps, prov: Provenance, venue: str, asset: str, at: datetime, live: bool
+    deps: Deps, prov: Provenance, venue: str, asset: str, pit: PointInTime
 ) -> tuple[list[OpenInterestPoint], OpenInterestPoint | None] | None:
     """(hourly USD history over the last 7 days + margin, live snapshot) or None when the venue has nothing."""
+    at = pit.at
     start = at - timedelta(days=7) - OI_TOLERANCE
     reach = LOOKBACK[venue]
     points: list[OpenInterestPoint] = []
     failed = False
-    if deps.clock() - start <= reach:
+    if pit.now - start <= reach:
         try:
             points, fetches = await fetch_venue_history(deps.http, venue, asset, start, at)
             prov.add(fetches)
@@ -44,7 +48,7 @@ async def _venue_oi(
         points = await stored_points(deps, venue, asset, start, at)
         if points:
             prov.warn(f"{venue} open interest read from the history store (recorded by collect/backfill)")
-        elif not failed and deps.clock() - start > reach:
+        elif not failed and pit.now - start > reach:
             prov.warn(
                 f"{venue} serves open interest history for the latest {reach.days} days only and the store has "
                 "none for this date; left out"
@@ -53,7 +57,7 @@ async def _venue_oi(
         elif failed:
             return None
     # The snapshot waits for the history on purpose: a venue that refuses (geo-block) gets one request, not three.
-    snapshot = await _live_snapshot(deps, prov, venue, asset) if live and not failed else None
+    snapshot = await _live_snapshot(deps, prov, venue, asset) if pit.is_live and not failed else None
     return points, snapshot
 
 
@@ -123,18 +127,17 @@ async def _coinglass_open_interest(
     )
 
 
-async def open_interest(
-    deps: Deps, prov: Provenance, asset: str, at: datetime, live: bool, cutoff: datetime | None = None
-) -> OpenInterest:
+async def open_interest(deps: Deps, prov: Provenance, asset: str, pit: PointInTime, cutoff: datetime) -> OpenInterest:
+    at = pit.at
     results: dict[str, tuple[list[OpenInterestPoint], OpenInterestPoint | None] | None] = {}
 
     async def one(venue: str) -> None:
-        results[venue] = await _venue_oi(deps, prov, venue, asset, at, live)
+        results[venue] = await _venue_oi(deps, prov, venue, asset, pit)
 
     aggregated: list[AggregatedOpenInterest | None] = [None]
 
     async def all_venues() -> None:
-        aggregated[0] = await _coinglass_open_interest(deps, prov, asset, cutoff or at)
+        aggregated[0] = await _coinglass_open_interest(deps, prov, asset, cutoff)
 
     async with anyio.create_task_group() as tg:
         for venue in OI_VENUES:

@@ -20,7 +20,8 @@ from fetchers import liquidation_streams as ls
 from fetchers.http import Fetched
 from schemas.leverage import StreamLiquidations
 from store.base import Observation, SeriesKey, StoreError
-from tools.common import Deps, Provenance
+from tools.deps import Deps
+from tools.provenance import Provenance
 
 log = logging.getLogger("windvane.collect")
 

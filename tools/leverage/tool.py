@@ -6,7 +6,7 @@ Each section degrades on its own: a venue that fails is left out (never summed a
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date
 from statistics import fmean
 from typing import Any
 
@@ -14,7 +14,9 @@ import anyio
 from mcp.server.mcpserver import Context
 
 from schemas.leverage import FundingRow, LeverageState, Liquidations, OrderBookState
-from tools.common import AsOfArg, AssetArg, Deps, InputError, Provenance, deps_from, parse_as_of, rounded, tool_error
+from tools.args import AsOfArg, AssetArg
+from tools.deps import Deps, deps_from
+from tools.errors import InputError, tool_error
 from tools.leverage.book import collect as collect_books
 from tools.leverage.book import live_order_book, recorded_order_book
 from tools.leverage.funding import funding
@@ -23,6 +25,9 @@ from tools.leverage.oi_history import backfill as backfill_history
 from tools.leverage.oi_history import collect_open_interest
 from tools.leverage.open_interest import open_interest
 from tools.leverage.streams import collect_streams, coverage_note, stream_liquidations
+from tools.numbers import rounded
+from tools.point_in_time import PointInTime
+from tools.provenance import Provenance
 
 TOOL_NAME = "get_leverage_state"
 TITLE = "Leverage state"
@@ -68,15 +73,11 @@ METHODOLOGY = """## Leverage state (`get_leverage_state`)
 """
 
 
-async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> LeverageState:
+async def compute_leverage(deps: Deps, asset: str, pit: PointInTime) -> LeverageState:
     if asset not in ("BTC", "ETH"):
         raise InputError(f"asset {asset!r} is not supported; use 'BTC' or 'ETH'")
-    now = deps.clock()
-    parsed = parse_as_of(as_of, now)
-    at = parsed or now
-    # parse_as_of caps "today" at now: such an as_of is answered live, like no as_of at all.
-    live = parsed is None or parsed >= now
-    cutoff = now if live else at + timedelta(microseconds=1)
+    at, live = pit.at, pit.is_live
+    cutoff = pit.now if live else pit.bar_cutoff
     prov = Provenance()
     results: dict[str, Any] = {}
 
@@ -85,13 +86,13 @@ async def compute_leverage(deps: Deps, asset: str, as_of: str | None) -> Leverag
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(run, "liq", lambda: liquidations(deps, prov, asset, at, cutoff))
-        tg.start_soon(run, "oi", lambda: open_interest(deps, prov, asset, at, live, cutoff))
+        tg.start_soon(run, "oi", lambda: open_interest(deps, prov, asset, pit, cutoff))
         tg.start_soon(run, "funding", lambda: funding(deps, prov, asset, at))
         tg.start_soon(run, "streams", lambda: stream_liquidations(deps, prov, asset, at, cutoff))
         tg.start_soon(
             run,
             "book",
-            lambda: live_order_book(deps, prov, asset) if live else recorded_order_book(deps, prov, asset, at),
+            lambda: live_order_book(deps, prov, asset, pit.now) if live else recorded_order_book(deps, prov, asset, at),
         )
     rows: list[FundingRow] = results["funding"]
     if not rows:
@@ -121,7 +122,7 @@ async def collect(deps: Deps) -> int:
     written: list[int] = []
 
     async def streams() -> None:
-        written.append(await collect_streams(deps, float(deps.extra.get("liquidation_stream_s", 0.0))))
+        written.append(await collect_streams(deps, deps.config.liquidation_stream_s))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(streams)
@@ -136,6 +137,7 @@ async def backfill(deps: Deps, since: date, until: date) -> int:
 
 async def get_leverage_state(ctx: Context[Any, Any], asset: AssetArg = "BTC", as_of: AsOfArg = None) -> LeverageState:
     try:
-        return await compute_leverage(deps_from(ctx), asset, as_of)
+        deps = deps_from(ctx)
+        return await compute_leverage(deps, asset, PointInTime.parse(as_of, deps.clock()))
     except InputError as exc:
         raise tool_error(exc) from None

@@ -13,8 +13,10 @@ from typing import Any
 
 from fetchers.http import Fetched
 from store.base import Observation, SeriesKey
-from tools.common import Deps, Provenance
+from tools.deps import Deps
 from tools.macro.fomc import Meeting
+from tools.point_in_time import PointInTime
+from tools.provenance import Provenance
 
 # A snapshot older than this does not stand for an as_of value.
 SNAPSHOT_MAX_AGE = timedelta(days=2)
@@ -35,13 +37,13 @@ def cut_key(source: str, meeting: Meeting) -> SeriesKey:
 class Ctx:
     """What every part needs: deps, provenance, the point in time and whether it is 'now'."""
 
-    def __init__(self, deps: Deps, as_of: datetime | None) -> None:
+    def __init__(self, deps: Deps, pit: PointInTime) -> None:
         self.deps = deps
         self.prov = Provenance()
-        self.now = deps.clock()
-        # parse_as_of caps today's date at now: such an as_of is "now" and may use live sources.
-        self.live = as_of is None or as_of >= self.now
-        self.at = self.now if as_of is None else min(as_of, self.now)
+        self.now = pit.now
+        # A live point may use sources that report only the present; a past one reads stored snapshots.
+        self.live = pit.is_live
+        self.at = pit.at
         self.today = self.now.date()
         self.rows_written = 0
 

@@ -11,7 +11,6 @@ from fetchers.http import Fetched
 from schemas.macro import BtcDrawdown, BtcNasdaq, CryptoMarketCap, FearGreed, Halving
 from schemas.macro_rows import DailyClose, MarketCapSnapshot
 from store.base import Observation
-from tools.common import rounded
 from tools.macro.calc import (
     HALVING_INTERVAL,
     aligned_log_returns,
@@ -21,6 +20,7 @@ from tools.macro.calc import (
     halving_state,
 )
 from tools.macro.context import FNG_KEY, SNAPSHOT_MAX_AGE, TIP_KEY, Ctx, mcap_key
+from tools.numbers import rounded
 
 DRAWDOWN_DAYS = 365
 SIX_WEEKS = timedelta(days=42)

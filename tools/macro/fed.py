@@ -13,10 +13,10 @@ from fetchers import kalshi, polymarket
 from schemas.macro import FedOdds, FedOutcomeOdds
 from schemas.macro_rows import FedOutcome
 from store.base import Observation
-from tools.common import rounded
 from tools.macro.calc import cut_odds
 from tools.macro.context import SNAPSHOT_MAX_AGE, Ctx, cut_key
 from tools.macro.fomc import Meeting, load_schedule
+from tools.numbers import rounded
 
 
 def _kalshi_for(outcomes: list[FedOutcome], meeting: Meeting | None) -> list[FedOutcome]:

@@ -19,10 +19,13 @@ from fetchers import fred, yahoo
 from fetchers.http import Fetched
 from schemas.macro import IndexClose, MacroBackdrop
 from schemas.macro_rows import DailyClose
-from tools.common import AsOfArg, Deps, InputError, deps_from, parse_as_of, tool_error
+from tools.args import AsOfArg
+from tools.deps import Deps, deps_from
+from tools.errors import InputError, tool_error
 from tools.macro import crypto as macro_crypto
 from tools.macro.context import Ctx
 from tools.macro.fed import fed_odds
+from tools.point_in_time import PointInTime
 
 TOOL_NAME = "get_macro_backdrop"
 TITLE = "Macro backdrop"
@@ -121,9 +124,8 @@ def _index_close(c: Ctx, name: str, series: str, got: tuple[list[DailyClose], st
 # -- the tool -------------------------------------------------------------------------------------------------------
 
 
-async def compute_macro(deps: Deps, as_of: str | None) -> MacroBackdrop:
-    now = deps.clock()
-    c = Ctx(deps, parse_as_of(as_of, now))
+async def compute_macro(deps: Deps, pit: PointInTime) -> MacroBackdrop:
+    c = Ctx(deps, pit)
     results: dict[str, Any] = {}
 
     async def run(name: str, call: Callable[[], Awaitable[Any]]) -> None:
@@ -160,7 +162,7 @@ async def collect(deps: Deps) -> int:
     """Record the now-only macro observations (market cap, cut odds, chain tip, Fear & Greed); returns rows written."""
     if deps.store is None:
         return 0
-    c = Ctx(deps, None)
+    c = Ctx(deps, PointInTime(now=deps.clock()))
     # The live parts snapshot what they read; running them is the collection.
     async with anyio.create_task_group() as tg:
         tg.start_soon(macro_crypto.market_cap, c)
@@ -172,6 +174,7 @@ async def collect(deps: Deps) -> int:
 
 async def get_macro_backdrop(ctx: Context[Any, Any], as_of: AsOfArg = None) -> MacroBackdrop:
     try:
-        return await compute_macro(deps_from(ctx), as_of)
+        deps = deps_from(ctx)
+        return await compute_macro(deps, PointInTime.parse(as_of, deps.clock()))
     except InputError as exc:
         raise tool_error(exc) from None

@@ -23,21 +23,14 @@ from fetchers.http import Fetched
 from schemas.common import Streak
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 from schemas.premium import CoinbasePremium, PremiumBar, PremiumNow
-from tools.common import (
-    SUPPORTED_ASSETS,
-    AsOfArg,
-    AssetArg,
-    Deps,
-    InputError,
-    Provenance,
-    bar_cutoff,
-    deps_from,
-    parse_as_of,
-    rounded,
-    tool_error,
-)
+from tools.args import SUPPORTED_ASSETS, AsOfArg, AssetArg
+from tools.deps import Deps, deps_from
+from tools.errors import InputError, tool_error
 from tools.history import candle_store
 from tools.history.backfill import CandleSeries, backfill_candles
+from tools.numbers import rounded
+from tools.point_in_time import PointInTime
+from tools.provenance import Provenance
 from tools.streaks import sign_streak
 
 REFERENCE_VENUES: tuple[ModuleType, ...] = (binance, okx, kraken, bitstamp)
@@ -143,12 +136,10 @@ def _window(cutoff: datetime, interval: str, bars: int) -> tuple[datetime, datet
     return last_open - timedelta(seconds=step * (bars - 1)), last_open
 
 
-async def compute_premium(deps: Deps, asset: str, days: int, interval: str, as_of_raw: str | None) -> CoinbasePremium:
+async def compute_premium(deps: Deps, asset: str, days: int, interval: str, pit: PointInTime) -> CoinbasePremium:
     if interval == "1h" and days > MAX_HOURLY_DAYS:
         raise InputError(f"days={days} is too long for interval '1h'; use 1-{MAX_HOURLY_DAYS}, or interval '1d'")
-    now = deps.clock()
-    as_of = parse_as_of(as_of_raw, now)
-    cutoff = bar_cutoff(as_of, now)
+    as_of, cutoff = pit.as_of, pit.bar_cutoff
     prov = Provenance()
     product = f"{asset}-USD"
 
@@ -209,7 +200,7 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, as_o
     if not daily:
         prov.warn("no daily bars on both venues: premium history, streak and averages are unavailable")
     return CoinbasePremium(
-        as_of=as_of or now,
+        as_of=pit.at,
         asset=asset,
         interval=interval,
         current=current,
@@ -372,7 +363,8 @@ async def get_coinbase_premium(
     as_of: AsOfArg = None,
 ) -> CoinbasePremium:
     try:
-        return await compute_premium(deps_from(ctx), asset, days, interval, as_of)
+        deps = deps_from(ctx)
+        return await compute_premium(deps, asset, days, interval, PointInTime.parse(as_of, deps.clock()))
     except InputError as exc:
         raise tool_error(exc) from None
 

@@ -17,7 +17,9 @@ from fetchers import coinglass_exchange, cryptoquant
 from fetchers.address_book import AddressBook
 from fetchers.http import Fetched
 from schemas.reserves import CrossCheck, ExchangeReserve
-from tools.common import Deps, Provenance, rounded
+from tools.deps import Deps
+from tools.numbers import rounded
+from tools.provenance import Provenance
 from tools.reserves.periods import Points, difference, end_of_day, pct_change
 
 # Venues the address book does not list but CoinGlass reports; the same institutional/retail/derivatives reading.

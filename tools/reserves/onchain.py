@@ -20,7 +20,8 @@ from fetchers.address_book import AddressBook
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from store.base import Observation, SeriesKey
-from tools.common import Deps, Provenance
+from tools.deps import Deps
+from tools.provenance import Provenance
 
 CONCURRENCY = 4  # simultaneous Esplora requests: polite to a public API with unpublished limits
 MAX_PAGES_PER_ADDRESS = 4  # 100 confirmed txs back per wallet

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from schemas.reserves import PeriodChange
-from tools.common import InputError, bar_cutoff, rounded
+from tools.errors import InputError
+from tools.numbers import rounded
+from tools.point_in_time import PointInTime
 
 
 def pct_change(change: float | None, start: float | None) -> float | None:
@@ -48,8 +50,8 @@ class Points:
 # -- keyed -----------------------------------------------------------------------------------------------------------
 
 
-def comparison_points(now: datetime, as_of: datetime | None, window_days: int, since_raw: str | None) -> Points:
-    end_day = (bar_cutoff(as_of, now) - timedelta(days=1)).date()  # the last UTC day that has ended
+def comparison_points(pit: PointInTime, window_days: int, since_raw: str | None) -> Points:
+    end_day = (pit.bar_cutoff - timedelta(days=1)).date()  # the last UTC day that has ended
     since = None
     if since_raw:
         try:
@@ -60,8 +62,8 @@ def comparison_points(now: datetime, as_of: datetime | None, window_days: int, s
             raise InputError(f"since {since_raw!r} must be before the answer's end day {end_day.isoformat()}")
     return Points(
         end_day=end_day,
-        end=now if as_of is None else end_of_day(end_day),
-        live=as_of is None,
+        end=pit.now if pit.as_of is None else end_of_day(end_day),
+        live=pit.as_of is None,
         window_start=end_day - timedelta(days=window_days),
         month_prev_end=month_end_before(end_day),
         month_prev_prev_end=month_end_before(month_end_before(end_day)),

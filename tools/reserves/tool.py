@@ -26,17 +26,12 @@ from schemas.reserves import (
     MonthOverMonth,
 )
 from store.base import Observation
-from tools.common import (
-    AsOfArg,
-    AssetArg,
-    Deps,
-    InputError,
-    Provenance,
-    deps_from,
-    parse_as_of,
-    rounded,
-    tool_error,
-)
+from tools.args import AsOfArg, AssetArg
+from tools.deps import Deps, deps_from
+from tools.errors import InputError, tool_error
+from tools.numbers import rounded
+from tools.point_in_time import PointInTime
+from tools.provenance import Provenance
 from tools.reserves.keyed import (
     Keyed,
     chart_value,
@@ -126,7 +121,7 @@ def _categories(rows: Sequence[ExchangeReserve]) -> list[CategoryShare]:
 
 
 def _book(deps: Deps, prov: Provenance) -> AddressBook:
-    path = getattr(deps.extra.get("settings"), "address_book_path", None)
+    path = deps.config.address_book_path
     try:
         return address_book.load(path)
     except AddressBookError as exc:
@@ -245,15 +240,14 @@ def _coverage(
 
 
 async def compute_reserves(
-    deps: Deps, asset: str, window_days: int, as_of_raw: str | None, since_raw: str | None = None
+    deps: Deps, asset: str, window_days: int, pit: PointInTime, since_raw: str | None = None
 ) -> ExchangeReserves:
     if asset.upper() != "BTC":
         raise InputError(f"exchange_reserve_trend supports asset 'BTC' only (got {asset!r}); ETH is not tracked")
     if not 1 <= window_days <= 365:
         raise InputError(f"window_days={window_days} is out of range; use 1-365")
-    now = deps.clock()
-    as_of = parse_as_of(as_of_raw, now)
-    points = comparison_points(now, as_of, window_days, since_raw)
+    now, as_of = pit.now, pit.as_of
+    points = comparison_points(pit, window_days, since_raw)
     prov = Provenance()
     book = _book(deps, prov)
 
@@ -391,6 +385,7 @@ async def exchange_reserve_trend(
     since: SinceArg = None,
 ) -> ExchangeReserves:
     try:
-        return await compute_reserves(deps_from(ctx), asset, window_days, as_of, since)
+        deps = deps_from(ctx)
+        return await compute_reserves(deps, asset, window_days, PointInTime.parse(as_of, deps.clock()), since)
     except InputError as exc:
         raise tool_error(exc) from None

@@ -1,0 +1,31 @@
+"""Argument types shared by the tools: one place for each argument's schema, validation and description."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+
+SUPPORTED_ASSETS = ("BTC", "ETH")
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+AssetArg = Annotated[
+    Literal["BTC", "ETH"],
+    BeforeValidator(_upper),
+    Field(description="Asset symbol: BTC or ETH (case-insensitive)."),
+]
+
+AsOfArg = Annotated[
+    str | None,
+    Field(
+        description=(
+            "Optional point in time, UTC: 'YYYY-MM-DD' (end of that day) or an ISO datetime. "
+            "Only data timestamped at or before it is used. Omit for now."
+        ),
+        examples=["2025-11-24", "2025-11-24T15:00:00Z"],
+    ),
+]
