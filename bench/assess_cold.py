@@ -72,11 +72,11 @@ def _frozen(moment: datetime) -> Callable[[], datetime]:
 
 async def seed_collected_store(settings: Any) -> int:
     """A store as `windvane collect` leaves it after running for COLLECT_DAYS days: returns the rows written."""
-    from server.app import tool_modules
     from server.commands.collect import collect_round
     from server.runtime import open_deps
+    from tools.registry import tool_specs
 
-    modules = [m for m in tool_modules() if callable(getattr(m, "collect", None))]
+    specs = [s for s in tool_specs() if s.collect is not None]
     last_day_end = FROZEN_NOW.replace(hour=23, minute=50) - timedelta(days=1)
     days = {last_day_end - timedelta(days=i) for i in range(COLLECT_DAYS)}
     # The reserve tool also reads the two previous month ends and the previous year end (its monthly and YTD changes).
@@ -90,7 +90,7 @@ async def seed_collected_store(settings: Any) -> int:
     for moment in moments:
         # One Deps per round: a round at another clock must not be answered from the previous round's cache.
         async with open_deps(settings, transport=fake.transport(), clock=_frozen(moment)) as deps:
-            rows, failed = await collect_round(deps, modules)
+            rows, failed = await collect_round(deps, specs)
         total += rows
         if failed:
             print(f"  collect at {moment:%Y-%m-%d %H:%M}: failed {failed}")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -16,20 +14,13 @@ from mcp.types import ToolAnnotations
 
 from server.runtime import open_deps
 from server.settings import KEYED_SOURCES, Settings
+from server.tool_handlers import mcp_handler
 from store.base import Store
+from tools.assess.prompt import market_brief
 from tools.deps import Deps
+from tools.registry import tool_specs
 
 log = logging.getLogger("windvane.server")
-
-# Each module exports TOOL_NAME, TITLE, DESCRIPTION, METHODOLOGY and the tool function named TOOL_NAME.
-TOOL_MODULES: tuple[str, ...] = (
-    "tools.premium.tool",
-    "tools.reserves.tool",
-    "tools.etf.tool",
-    "tools.leverage.tool",
-    "tools.macro.tool",
-    "tools.assess.tool",
-)
 
 READ_ONLY = {
     "read_only_hint": True,
@@ -45,10 +36,6 @@ INSTRUCTIONS = (
 )
 
 
-def tool_modules() -> list[ModuleType]:
-    return [importlib.import_module(name) for name in TOOL_MODULES]
-
-
 def methodology_markdown() -> str:
     parts = [
         "# windvane methodology",
@@ -56,8 +43,8 @@ def methodology_markdown() -> str:
         "Formulas, thresholds and sources behind every figure windvane returns.",
         "",
     ]
-    for module in tool_modules():
-        parts.append(str(module.METHODOLOGY).strip())
+    for spec in tool_specs():
+        parts.append(spec.methodology.strip())
         parts.append("")
     return "\n".join(parts)
 
@@ -110,17 +97,19 @@ def build_server(
     mcp: MCPServer[Deps] = MCPServer(
         "windvane", title="windvane", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan
     )
-    for module in tool_modules():
+    for spec in tool_specs():
         mcp.add_tool(
-            getattr(module, module.TOOL_NAME),
-            name=module.TOOL_NAME,
-            title=module.TITLE,
-            description=module.DESCRIPTION,
-            annotations=ToolAnnotations(title=module.TITLE, **READ_ONLY),
+            mcp_handler(spec),
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            annotations=ToolAnnotations(title=spec.title, **READ_ONLY),
         )
-        # A tool module may also contribute prompts (tools.assess.tool adds market_brief).
-        if hasattr(module, "register_prompts"):
-            module.register_prompts(mcp)
+    mcp.prompt(
+        name="market_brief",
+        title="Market brief",
+        description="Sourced brief: macro backdrop, evidence, liquidity, then verdict and what to watch.",
+    )(market_brief)
     publish_schemas(mcp, settings.schema_detail)
 
     @mcp.resource(

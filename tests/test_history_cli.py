@@ -7,6 +7,7 @@ import csv
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,17 +15,18 @@ import anyio.to_thread
 import httpx
 import pytest
 
-from server import app
 from server.cli import main
 from server.commands import backfill as backfill_cmd
 from server.commands import collect as collect_cmd
 from server.settings import Settings
 from store.base import SeriesKey
 from store.sqlite import SqliteStore
+from tests import broken_collector, collector_tools
 from tests.conftest import FROZEN_NOW
 from tests.fakes import FakeUpstream
 from tests.fakes.data import DATA, binance_daily, coinbase_daily, day_ts
 from tools.history import candle_store
+from tools.premium.tool import SPEC as PREMIUM
 
 pytestmark = pytest.mark.anyio
 
@@ -169,7 +171,7 @@ async def test_backfill_resumes_after_an_interruption(
 ) -> None:
     monkeypatch.setattr("tools.premium.tool.SUPPORTED_ASSETS", ("BTC",))  # the fake serves BTC only
     # This test is about resuming the premium's candle chunks; other tools' backfills have tests of their own.
-    monkeypatch.setattr("server.app.TOOL_MODULES", ("tools.premium.tool",))
+    monkeypatch.setattr("tools.registry.tool_specs", lambda: (PREMIUM,))
     real = fake.handlers["coinbase"]
 
     def flaky(request: httpx.Request, path: str) -> httpx.Response:
@@ -210,7 +212,12 @@ async def test_backfill_rejects_reversed_dates(settings: Settings, fake: FakeUps
 async def test_collect_once_records_and_survives_a_broken_collector(
     settings: Settings, fake: FakeUpstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(app, "TOOL_MODULES", ("tools.premium.tool", "tests.broken_collector", "tests.collector_tools"))
+    stand_ins = (
+        PREMIUM,  # has no collector: skipped
+        replace(PREMIUM, name="broken_collector", collect=broken_collector.collect),
+        replace(PREMIUM, name="collector_tools", collect=collector_tools.collect),
+    )
+    monkeypatch.setattr("tools.registry.tool_specs", lambda: stand_ins)
     args = argparse.Namespace(once=True, every=3600.0)
     code = await collect_cmd.execute(args, settings, transport=fake.transport(), clock=lambda: FROZEN_NOW)
     assert code == 1  # one collector failed, and says so

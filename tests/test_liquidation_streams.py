@@ -519,7 +519,6 @@ async def test_windvane_collect_passes_the_stream_window_and_counts_its_rows(
 ) -> None:
     import argparse
 
-    from server import app
     from server.commands import collect as collect_cmd
     from tests.conftest import FROZEN_NOW, make_settings
     from tests.fakes import default_fake
@@ -535,7 +534,7 @@ async def test_windvane_collect_passes_the_stream_window_and_counts_its_rows(
         )
 
     monkeypatch.setattr(leverage, "collect_streams", streams)
-    monkeypatch.setattr(app, "TOOL_MODULES", ("tools.leverage.tool",))
+    monkeypatch.setattr("tools.registry.tool_specs", lambda: (leverage.SPEC,))
     settings = make_settings(tmp_path, liquidation_stream_s=75.0)
     args = argparse.Namespace(once=True, every=3600.0)
     fake = default_fake()

@@ -1,7 +1,8 @@
 """`windvane backfill --since DATE [--until DATE]`: fills the history store from every historical endpoint.
 
-Calls `backfill(deps, since, until)` of each tool module that defines one, with a progress bar on stderr. Resumable:
-what an earlier run stored is not fetched again, so after an interruption or failure the same command continues.
+Runs the `backfill(deps, since, until)` of each tool in the registry that has one, with a progress bar on stderr.
+Resumable: what an earlier run stored is not fetched again, so after an interruption or failure the same command
+continues.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
     import sys
     from dataclasses import replace
 
-    from server.app import tool_modules
     from server.progress_bar import ProgressBar
     from server.runtime import open_deps
+    from tools.registry import tool_specs
 
     log = logging.getLogger("windvane.backfill")
-    modules = [m for m in tool_modules() if callable(getattr(m, "backfill", None))]
+    specs = [s for s in tool_specs() if s.backfill is not None]
     async with open_deps(settings, **deps_kwargs) as deps:
         until: date = args.until or deps.clock().date()
         if args.since > until:
@@ -42,17 +43,18 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
             return 2
         deps = replace(deps, progress=ProgressBar())
         failed = 0
-        for module in modules:
-            log.info("backfill %s: %s..%s", module.__name__, args.since, until)
+        for spec in specs:
+            assert spec.backfill is not None
+            log.info("backfill %s: %s..%s", spec.name, args.since, until)
             try:
-                rows = int(await module.backfill(deps, args.since, until))
-            except Exception as exc:  # report and go on: the next module's history is independent
+                rows = await spec.backfill(deps, args.since, until)
+            except Exception as exc:  # report and go on: the next tool's history is independent
                 failed += 1
-                log.error("backfill %s incomplete: %s: %s", module.__name__, type(exc).__name__, exc)
+                log.error("backfill %s incomplete: %s: %s", spec.name, type(exc).__name__, exc)
                 continue
-            log.info("backfill %s: %d rows written", module.__name__, rows)
+            log.info("backfill %s: %d rows written", spec.name, rows)
     if failed:
-        log.error("%d module(s) incomplete; run the same command again to resume", failed)
+        log.error("%d tool(s) incomplete; run the same command again to resume", failed)
         return 1
     return 0
 

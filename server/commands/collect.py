@@ -1,6 +1,6 @@
 """`windvane collect [--every 1h] [--once]`: records the sources that only report "now", so their history accrues.
 
-Every round calls `collect(deps)` of each tool module that defines one. A module that fails is logged and retried
+Every round runs the `collect` of each tool in the registry that has one. One that fails is logged and retried
 next round; the others still record. Runs until stopped (Ctrl-C / SIGTERM); `--once` runs a single round.
 """
 
@@ -11,8 +11,11 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from server.settings import Settings
     from tools.deps import Deps
+    from tools.registry import ToolSpec
 
 NAME = "collect"
 HELP = "record 'now'-only sources into the history store on a schedule"
@@ -36,21 +39,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="run one round and exit")
 
 
-async def collect_round(deps: Deps, modules: list[Any]) -> tuple[int, list[str]]:
-    """One round: rows written in total, and the modules that failed (with the reason)."""
+async def collect_round(deps: Deps, specs: Sequence[ToolSpec[Any, Any]]) -> tuple[int, list[str]]:
+    """One round: rows written in total, and the tools whose collector failed (with the reason)."""
     import logging
 
     log = logging.getLogger("windvane.collect")
     total, failed = 0, []
-    for module in modules:
+    for spec in specs:
+        assert spec.collect is not None
         try:
-            rows = int(await module.collect(deps))
+            rows = await spec.collect(deps)
         except Exception as exc:  # one broken collector must not stop the others
-            failed.append(f"{module.__name__}: {type(exc).__name__}: {exc}")
-            log.warning("collect %s failed: %s: %s", module.__name__, type(exc).__name__, exc)
+            failed.append(f"{spec.name}: {type(exc).__name__}: {exc}")
+            log.warning("collect %s failed: %s: %s", spec.name, type(exc).__name__, exc)
             continue
         total += rows
-        log.info("collect %s: %d rows", module.__name__, rows)
+        log.info("collect %s: %d rows", spec.name, rows)
     return total, failed
 
 
@@ -59,22 +63,20 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
 
     import anyio
 
-    from server.app import tool_modules
     from server.runtime import open_deps
+    from tools.registry import tool_specs
 
     log = logging.getLogger("windvane.collect")
-    modules = [m for m in tool_modules() if callable(getattr(m, "collect", None))]
-    if not modules:
-        log.warning("no tool module defines collect(); nothing to record")
+    specs = [s for s in tool_specs() if s.collect is not None]
+    if not specs:
+        log.warning("no tool has a collector; nothing to record")
         return 0
     async with open_deps(settings, **deps_kwargs) as deps:
         round_no = 0
         while True:
             round_no += 1
-            total, failed = await collect_round(deps, modules)
-            log.info(
-                "collect round %d: %d rows from %d module(s), %d failed", round_no, total, len(modules), len(failed)
-            )
+            total, failed = await collect_round(deps, specs)
+            log.info("collect round %d: %d rows from %d tool(s), %d failed", round_no, total, len(specs), len(failed))
             if args.once:
                 return 1 if failed else 0
             await anyio.sleep(args.every)

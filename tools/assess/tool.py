@@ -15,7 +15,6 @@ from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from mcp.server.mcpserver import Context
 
 from fetchers import coinbase
 from fetchers.errors import UpstreamError
@@ -26,17 +25,16 @@ from schemas.market import Candle
 from tools.args import AsOfArg, AssetArg
 from tools.assess.scoring import Observed, ScoreResult, ScoringInputs, methodology_markdown, score
 from tools.assess.trend import LOOKBACK_DAYS, DailyBar, trend_stats
-from tools.deps import Deps, deps_from
-from tools.errors import InputError, tool_error
+from tools.deps import Deps
+from tools.errors import InputError
 from tools.history import candle_store
 from tools.point_in_time import PointInTime
 from tools.provenance import Provenance
+from tools.registry import ToolArgs, ToolSpec
 
 if TYPE_CHECKING:
-    from mcp.server.mcpserver import MCPServer
+    pass
 
-TOOL_NAME = "assess_rebound_vs_reversal"
-TITLE = "Rebound or reversal?"
 DESCRIPTION = """After a sharp drop, is the bounce a rebound inside a downtrend or a real reversal? Gathers ETF
 flows, Coinbase premium, leverage, exchange reserves, macro and trend, reads each signal bullish/bearish/neutral/
 unavailable against published thresholds, and returns verdict (reversal | rebound_in_downtrend | undetermined),
@@ -405,36 +403,21 @@ async def compute_assessment(deps: Deps, asset: str, pit: PointInTime) -> Assess
     )
 
 
-async def assess_rebound_vs_reversal(
-    ctx: Context[Any, Any], asset: AssetArg = "BTC", as_of: AsOfArg = None
-) -> Assessment:
-    try:
-        deps = deps_from(ctx)
-        return await compute_assessment(deps, asset, PointInTime.parse(as_of, deps.clock()))
-    except InputError as exc:
-        raise tool_error(exc) from None
+class AssessArgs(ToolArgs):
+    asset: AssetArg = "BTC"
+    as_of: AsOfArg = None
 
 
-BRIEF_PROMPT = """Write a sourced market brief for {asset} answering: is the current bounce a rebound inside a
-downtrend or a real reversal?
-
-Call the windvane tools (get_macro_backdrop, get_etf_flows, get_coinbase_premium, get_leverage_state,
-exchange_reserve_trend, assess_rebound_vs_reversal) with asset="{asset}", then write, in this order:
-1. Macro backdrop: equity indices, Fed cut odds, BTC-Nasdaq correlation/beta, market-cap drawdown.
-2. Evidence: ETF flows (5-day, month-to-date, streak), the Coinbase premium (level and streak), leverage
-   (open interest, funding, liquidations).
-3. Liquidity: exchange reserves and net flow.
-4. Verdict and what to watch: the assessment's verdict with its score, confidence and coverage, then each flip
-   signal with its current value, threshold and distance.
-Cite the source and as-of time of every figure. Say which figures were unavailable or stale (see `warnings`);
-never fill a gap with a guess."""
+async def run(deps: Deps, args: AssessArgs, pit: PointInTime) -> Assessment:
+    return await compute_assessment(deps, args.asset, pit)
 
 
-def register_prompts(mcp: MCPServer[Any]) -> None:
-    @mcp.prompt(
-        name="market_brief",
-        title="Market brief",
-        description="Sourced brief: macro backdrop, evidence, liquidity, then verdict and what to watch.",
-    )
-    def market_brief(asset: str = "BTC") -> str:
-        return BRIEF_PROMPT.format(asset=asset.strip().upper() or "BTC")
+SPEC = ToolSpec(
+    name="assess_rebound_vs_reversal",
+    title="Rebound or reversal?",
+    description=DESCRIPTION,
+    methodology=METHODOLOGY,
+    args=AssessArgs,
+    output=Assessment,
+    run=run,
+)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import fmean
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
-from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from fetchers import coinglass, farside, sosovalue
@@ -21,12 +20,13 @@ from fetchers.http import Fetched
 from schemas.common import Streak
 from schemas.etf_flows import EtfFlowDay, EtfFlows, FlowRow, FlowTable, LatestDay, MonthFlow
 from tools.args import AsOfArg, AssetArg
-from tools.deps import Deps, deps_from
-from tools.errors import InputError, tool_error
+from tools.deps import Deps
+from tools.errors import InputError
 from tools.etf import metrics
 from tools.history import etf_store
 from tools.point_in_time import PointInTime
 from tools.provenance import Provenance
+from tools.registry import ToolArgs, ToolSpec
 from tools.streaks import sign_streak
 
 # First trading day of the US spot funds: a history starting later cannot give "since launch" records.
@@ -38,8 +38,6 @@ US_CLOSE_UTC = time(21, 0)
 
 DaysArg = Annotated[int, Field(ge=1, le=365, description="Trading days of daily rows to return (1-365).")]
 
-TOOL_NAME = "get_etf_flows"
-TITLE = "Spot ETF flows"
 DESCRIPTION = """US spot BTC or ETH ETF net flows (creations minus redemptions), in USD, per fund and in total:
 daily rows (provisional for the as_of day or while issuers are still reporting), month-to-date total and per fund,
 previous month, record monthly outflow/inflow since launch and how close this month is (pct of record), the
@@ -337,14 +335,23 @@ async def backfill(deps: Deps, since: date, until: date) -> int:
     return written
 
 
-async def get_etf_flows(
-    ctx: Context[Any, Any],
-    asset: AssetArg = "BTC",
-    days: DaysArg = 30,
-    as_of: AsOfArg = None,
-) -> EtfFlows:
-    try:
-        deps = deps_from(ctx)
-        return await compute_etf_flows(deps, asset, days, PointInTime.parse(as_of, deps.clock()))
-    except InputError as exc:
-        raise tool_error(exc) from None
+class EtfArgs(ToolArgs):
+    asset: AssetArg = "BTC"
+    days: DaysArg = 30
+    as_of: AsOfArg = None
+
+
+async def run(deps: Deps, args: EtfArgs, pit: PointInTime) -> EtfFlows:
+    return await compute_etf_flows(deps, args.asset, args.days, pit)
+
+
+SPEC = ToolSpec(
+    name="get_etf_flows",
+    title="Spot ETF flows",
+    description=DESCRIPTION,
+    methodology=METHODOLOGY,
+    args=EtfArgs,
+    output=EtfFlows,
+    run=run,
+    backfill=backfill,
+)

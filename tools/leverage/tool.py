@@ -11,12 +11,11 @@ from statistics import fmean
 from typing import Any
 
 import anyio
-from mcp.server.mcpserver import Context
 
 from schemas.leverage import FundingRow, LeverageState, Liquidations, OrderBookState
 from tools.args import AsOfArg, AssetArg
-from tools.deps import Deps, deps_from
-from tools.errors import InputError, tool_error
+from tools.deps import Deps
+from tools.errors import InputError
 from tools.leverage.book import collect as collect_books
 from tools.leverage.book import live_order_book, recorded_order_book
 from tools.leverage.funding import funding
@@ -28,9 +27,8 @@ from tools.leverage.streams import collect_streams, coverage_note, stream_liquid
 from tools.numbers import rounded
 from tools.point_in_time import PointInTime
 from tools.provenance import Provenance
+from tools.registry import ToolArgs, ToolSpec
 
-TOOL_NAME = "get_leverage_state"
-TITLE = "Leverage state"
 DESCRIPTION = """Leverage in the perpetual-futures market and how fragile spot books are. liquidations: long/short USD
 force-closed over 24h and 7d (all venues via CoinGlass when keyed, else OKX only; see coverage; `streams` adds
 Binance/Bybit sums over the minutes windvane collect recorded, partial, never summed in). open_interest: USD
@@ -135,9 +133,23 @@ async def backfill(deps: Deps, since: date, until: date) -> int:
     return await backfill_history(deps, since, until)
 
 
-async def get_leverage_state(ctx: Context[Any, Any], asset: AssetArg = "BTC", as_of: AsOfArg = None) -> LeverageState:
-    try:
-        deps = deps_from(ctx)
-        return await compute_leverage(deps, asset, PointInTime.parse(as_of, deps.clock()))
-    except InputError as exc:
-        raise tool_error(exc) from None
+class LeverageArgs(ToolArgs):
+    asset: AssetArg = "BTC"
+    as_of: AsOfArg = None
+
+
+async def run(deps: Deps, args: LeverageArgs, pit: PointInTime) -> LeverageState:
+    return await compute_leverage(deps, args.asset, pit)
+
+
+SPEC = ToolSpec(
+    name="get_leverage_state",
+    title="Leverage state",
+    description=DESCRIPTION,
+    methodology=METHODOLOGY,
+    args=LeverageArgs,
+    output=LeverageState,
+    run=run,
+    collect=collect,
+    backfill=backfill,
+)

@@ -13,22 +13,19 @@ from functools import partial
 from typing import Any
 
 import anyio
-from mcp.server.mcpserver import Context
 
 from fetchers import fred, yahoo
 from fetchers.http import Fetched
 from schemas.macro import IndexClose, MacroBackdrop
 from schemas.macro_rows import DailyClose
 from tools.args import AsOfArg
-from tools.deps import Deps, deps_from
-from tools.errors import InputError, tool_error
+from tools.deps import Deps
 from tools.macro import crypto as macro_crypto
 from tools.macro.context import Ctx
 from tools.macro.fed import fed_odds
 from tools.point_in_time import PointInTime
+from tools.registry import ToolArgs, ToolSpec
 
-TOOL_NAME = "get_macro_backdrop"
-TITLE = "Macro backdrop"
 DESCRIPTION = """Macro backdrop for crypto: S&P 500 / Nasdaq Composite / Dow daily close and % change; the next FOMC
 meeting and the market-implied probability of a cut there (Kalshi, else Polymarket; 0..1) with its 1-day change;
 BTC-Nasdaq 30/90-day correlation of daily log returns and 90-day beta (BTC moves beta x Nasdaq); BTC drawdown from
@@ -172,9 +169,21 @@ async def collect(deps: Deps) -> int:
     return c.rows_written
 
 
-async def get_macro_backdrop(ctx: Context[Any, Any], as_of: AsOfArg = None) -> MacroBackdrop:
-    try:
-        deps = deps_from(ctx)
-        return await compute_macro(deps, PointInTime.parse(as_of, deps.clock()))
-    except InputError as exc:
-        raise tool_error(exc) from None
+class MacroArgs(ToolArgs):
+    as_of: AsOfArg = None
+
+
+async def run(deps: Deps, args: MacroArgs, pit: PointInTime) -> MacroBackdrop:
+    return await compute_macro(deps, pit)
+
+
+SPEC = ToolSpec(
+    name="get_macro_backdrop",
+    title="Macro backdrop",
+    description=DESCRIPTION,
+    methodology=METHODOLOGY,
+    args=MacroArgs,
+    output=MacroBackdrop,
+    run=run,
+    collect=collect,
+)

@@ -14,7 +14,6 @@ from types import ModuleType
 from typing import Annotated, Any, Literal
 
 import anyio
-from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from fetchers import binance, bitstamp, coinbase, kraken, okx
@@ -24,13 +23,14 @@ from schemas.common import Streak
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 from schemas.premium import CoinbasePremium, PremiumBar, PremiumNow
 from tools.args import SUPPORTED_ASSETS, AsOfArg, AssetArg
-from tools.deps import Deps, deps_from
-from tools.errors import InputError, tool_error
+from tools.deps import Deps
+from tools.errors import InputError
 from tools.history import candle_store
 from tools.history.backfill import CandleSeries, backfill_candles
 from tools.numbers import rounded
 from tools.point_in_time import PointInTime
 from tools.provenance import Provenance
+from tools.registry import ToolArgs, ToolSpec
 from tools.streaks import sign_streak
 
 REFERENCE_VENUES: tuple[ModuleType, ...] = (binance, okx, kraken, bitstamp)
@@ -41,8 +41,6 @@ MAX_HOURLY_DAYS = 90
 DaysArg = Annotated[int, Field(ge=1, le=365, description="Days of history to return (1-365; 1-90 for interval 1h).")]
 IntervalArg = Annotated[Literal["1d", "1h"], Field(description="Bar size of `history`: 1d (UTC days) or 1h.")]
 
-TOOL_NAME = "get_coinbase_premium"
-TITLE = "Coinbase premium"
 DESCRIPTION = """Coinbase premium: how far Coinbase's <ASSET>-USD price sits above (+) or below (-) the global
 reference <ASSET>USDT (Binance; OKX, Kraken or Bitstamp when Binance is unreachable). premium_pct =
 100*(coinbase/reference - 1). A premium negative for many consecutive days is read as US (institutional) selling;
@@ -355,20 +353,6 @@ def _avg(prov: Provenance, daily: Sequence[PremiumBar], n: int) -> float | None:
     return round(fmean(bar.premium_pct for bar in window), 6)
 
 
-async def get_coinbase_premium(
-    ctx: Context[Any, Any],
-    asset: AssetArg = "BTC",
-    days: DaysArg = 30,
-    interval: IntervalArg = "1d",
-    as_of: AsOfArg = None,
-) -> CoinbasePremium:
-    try:
-        deps = deps_from(ctx)
-        return await compute_premium(deps, asset, days, interval, PointInTime.parse(as_of, deps.clock()))
-    except InputError as exc:
-        raise tool_error(exc) from None
-
-
 def history_series(asset: str) -> list[CandleSeries]:
     """The candle series this tool reads: Coinbase <ASSET>-USD and USDT-USD, and the <ASSET>USDT reference chain."""
     return [
@@ -384,3 +368,26 @@ async def backfill(deps: Deps, since: date, until: date) -> int:
     # USDT-USD is shared by both assets: fill it once
     unique = list({(s.venues, s.instrument): s for s in series}.values())
     return await backfill_candles(deps, unique, since, until)
+
+
+class PremiumArgs(ToolArgs):
+    asset: AssetArg = "BTC"
+    days: DaysArg = 30
+    interval: IntervalArg = "1d"
+    as_of: AsOfArg = None
+
+
+async def run(deps: Deps, args: PremiumArgs, pit: PointInTime) -> CoinbasePremium:
+    return await compute_premium(deps, args.asset, args.days, args.interval, pit)
+
+
+SPEC = ToolSpec(
+    name="get_coinbase_premium",
+    title="Coinbase premium",
+    description=DESCRIPTION,
+    methodology=METHODOLOGY,
+    args=PremiumArgs,
+    output=CoinbasePremium,
+    run=run,
+    backfill=backfill,
+)

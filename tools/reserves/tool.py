@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from fetchers import address_book
@@ -27,11 +26,12 @@ from schemas.reserves import (
 )
 from store.base import Observation
 from tools.args import AsOfArg, AssetArg
-from tools.deps import Deps, deps_from
-from tools.errors import InputError, tool_error
+from tools.deps import Deps
+from tools.errors import InputError
 from tools.numbers import rounded
 from tools.point_in_time import PointInTime
 from tools.provenance import Provenance
+from tools.registry import ToolArgs, ToolSpec
 from tools.reserves.keyed import (
     Keyed,
     chart_value,
@@ -56,8 +56,6 @@ SinceArg = Annotated[
     Field(description="Optional ISO date: also report the change since the end of that UTC day."),
 ]
 
-TOOL_NAME = "exchange_reserve_trend"
-TITLE = "Exchange BTC reserves"
 DESCRIPTION = """BTC held on exchanges and how it changed: total_btc, change_btc/change_pct over window_days
 (negative = coins left exchanges, read as supply drying up), per exchange with its category (institutional /
 retail / derivatives), the category split, month-over-month and year-to-date changes, net_flow_positive (latest
@@ -377,15 +375,25 @@ async def backfill(deps: Deps, since: date, until: date) -> int:
     return await fill_history(deps, prov, data, [end_of_day(d) for d in sorted(days)], deps.clock())
 
 
-async def exchange_reserve_trend(
-    ctx: Context[Any, Any],
-    asset: AssetArg = "BTC",
-    window_days: WindowArg = 30,
-    as_of: AsOfArg = None,
-    since: SinceArg = None,
-) -> ExchangeReserves:
-    try:
-        deps = deps_from(ctx)
-        return await compute_reserves(deps, asset, window_days, PointInTime.parse(as_of, deps.clock()), since)
-    except InputError as exc:
-        raise tool_error(exc) from None
+class ReservesArgs(ToolArgs):
+    asset: AssetArg = "BTC"
+    window_days: WindowArg = 30
+    as_of: AsOfArg = None
+    since: SinceArg = None
+
+
+async def run(deps: Deps, args: ReservesArgs, pit: PointInTime) -> ExchangeReserves:
+    return await compute_reserves(deps, args.asset, args.window_days, pit, args.since)
+
+
+SPEC = ToolSpec(
+    name="exchange_reserve_trend",
+    title="Exchange BTC reserves",
+    description=DESCRIPTION,
+    methodology=METHODOLOGY,
+    args=ReservesArgs,
+    output=ExchangeReserves,
+    run=run,
+    collect=collect,
+    backfill=backfill,
+)

@@ -1,0 +1,57 @@
+"""The one tool registry: what each tool is, takes, returns and does for `collect` and `backfill`.
+
+The server publishes a handler per `ToolSpec` (server/tool_handlers.py), `windvane collect` runs every `collect`,
+`windvane backfill` every `backfill`, the methodology resource joins every `methodology`, and the assessment calls
+its sub-tools through their specs. Adding a tool means adding its subpackage and one entry in `tool_specs()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from schemas.common import ToolResult
+from tools.deps import Deps
+from tools.point_in_time import PointInTime
+
+ArgsT = TypeVar("ArgsT", bound="ToolArgs")
+OutT = TypeVar("OutT", bound=ToolResult)
+
+
+class ToolArgs(BaseModel):
+    """Base of every tool's input model. Each model declares `as_of: AsOfArg = None` as its last field: a field
+    declared here would come first in the published schema, before the tool's own arguments."""
+
+    if TYPE_CHECKING:
+        as_of: str | None
+
+
+@dataclass(frozen=True)
+class ToolSpec(Generic[ArgsT, OutT]):
+    name: str
+    title: str
+    description: str
+    methodology: str
+    args: type[ArgsT]  # the input model: its fields are the tool's published arguments
+    output: type[OutT]
+    run: Callable[[Deps, ArgsT, PointInTime], Awaitable[OutT]]
+    # Records what the tool's upstreams report only "now", so its history accrues (`windvane collect`).
+    collect: Callable[[Deps], Awaitable[int]] | None = None
+    # Fills the history store from historical endpoints for [since, until] (`windvane backfill`).
+    backfill: Callable[[Deps, date, date], Awaitable[int]] | None = None
+
+
+def tool_specs() -> tuple[ToolSpec[Any, Any], ...]:
+    """Every tool, in the order `tools/list` publishes them. Imported on first use: `windvane --help` stays cheap."""
+    from tools.assess.tool import SPEC as ASSESS
+    from tools.etf.tool import SPEC as ETF
+    from tools.leverage.tool import SPEC as LEVERAGE
+    from tools.macro.tool import SPEC as MACRO
+    from tools.premium.tool import SPEC as PREMIUM
+    from tools.reserves.tool import SPEC as RESERVES
+
+    return (PREMIUM, RESERVES, ETF, LEVERAGE, MACRO, ASSESS)
