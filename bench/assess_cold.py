@@ -98,10 +98,10 @@ async def seed_collected_store(settings: Any) -> int:
 
 
 def without_reserves() -> tuple[Any, ...]:
-    import tools.assess.tool
+    import tools.assess.gather
 
-    full = tools.assess.tool.GATHERERS
-    tools.assess.tool.GATHERERS = tuple(g for g in full if g[1] != "tools.reserves.tool")
+    full = tools.assess.gather.SUB_TOOLS
+    tools.assess.gather.SUB_TOOLS = tuple(t for t in full if not t.label.startswith("exchange_reserve_trend"))
     return full
 
 
@@ -187,9 +187,9 @@ async def main() -> None:
                         )
             finally:
                 if full is not None:
-                    import tools.assess.tool
+                    import tools.assess.gather
 
-                    tools.assess.tool.GATHERERS = full
+                    tools.assess.gather.SUB_TOOLS = full
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""Adapters from each indicator tool's output (contract.md minimum fields) to scoring inputs, and the gathering.
+"""Adapters from each indicator tool's output to scoring inputs, and the gathering.
 
-Tool outputs are stood in by plain namespaces shaped like the contract, so the mapping is tested even before the
-tools themselves are merged; tests/test_assess_tool.py checks the real tools once they are.
+Tool outputs are stood in by plain namespaces carrying the output fields each adapter reads, so every mapping rule
+is tested on its own; tests/test_assess_tool.py checks the real tools end to end.
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ from typing import Any
 import anyio
 import pytest
 
-import tools.assess.tool as assess
-from tools.assess.scoring import Observed
-from tools.assess.tool import (
-    Gathered,
+import tools.assess.gather as assess
+from tools.assess.adapters import (
     adapt_etf,
     adapt_leverage,
     adapt_macro,
@@ -24,6 +22,8 @@ from tools.assess.tool import (
     adapt_reserves_7d,
     adapt_reserves_30d,
 )
+from tools.assess.gather import Gathered, SubTool
+from tools.assess.scoring import Observed
 from tools.deps import ToolConfig
 from tools.point_in_time import PointInTime
 
@@ -91,8 +91,8 @@ def test_leverage_means_funding_over_venues() -> None:
 def test_reserves_prefer_net_flow() -> None:
     with_flow = adapt_reserves_7d(out(change_btc=-900.0, net_flow_btc=-793.2, window_end="2025-11-21"))
     assert value(with_flow, "exchange_netflow_7d_btc") == -793.2
-    contract_only = adapt_reserves_7d(out(change_btc=-900.0))
-    assert value(contract_only, "exchange_netflow_7d_btc") == -900.0
+    no_flow = adapt_reserves_7d(out(change_btc=-900.0, net_flow_btc=None, window_end=None))
+    assert value(no_flow, "exchange_netflow_7d_btc") == -900.0
     assert value(adapt_reserves_30d(out(change_pct=0.33)), "reserve_change_30d_pct") == 0.33
 
 
@@ -112,22 +112,29 @@ def test_macro() -> None:
     assert value(fields, "crypto_mcap_change_6w_pct") == -22.5
 
 
-def test_macro_without_the_change_field() -> None:
+def test_macro_without_a_change() -> None:
     fields = adapt_macro(
-        out(fed=NS(cut_probability=0.7), btc_nasdaq=NS(beta_90d=None), crypto_market_cap=NS(change_6w_pct=None),
-            indices=[])
+        out(fed=NS(cut_probability=0.7, cut_probability_change_1d=None), btc_nasdaq=NS(beta_90d=None),
+            crypto_market_cap=NS(change_6w_pct=None), indices=[])
     )  # fmt: skip
-    assert fields["cut_odds_change_1d_pp"] == "its output has no field fed.cut_probability_change_1d"
+    assert fields["cut_odds_change_1d_pp"] == "fed.cut_probability_change_1d is null (see its warnings)"
     assert fields["nasdaq_change_pct"] == "no Nasdaq entry in its indices"
 
 
 @pytest.mark.anyio
-async def test_a_tool_that_is_not_installed_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    gatherer = ("get_nothing", "tools.no_such_tool", lambda m, d, a, t: None, adapt_etf, ("etf_mtd_usd",))
+async def test_a_tool_whose_upstream_fails_is_unavailable() -> None:
+    from fetchers.errors import GeoBlockedError
+
+    async def blocked(*args: object) -> None:
+        raise GeoBlockedError("farside", "HTTP 403: blocked by a Cloudflare challenge")
+
+    tool = SubTool("get_nothing", blocked, adapt_etf, ("etf_mtd_usd",))
     got = Gathered()
-    await assess._gather_tool(gatherer, None, "BTC", None, got)  # type: ignore[arg-type]
+    await assess.gather_tool(tool, NS(config=ToolConfig()), "BTC", None, got)  # type: ignore[arg-type]
     assert got.inputs.etf_mtd_usd is None
-    assert got.inputs.reasons["etf_mtd_usd"] == "get_nothing: tool not installed"
+    assert got.inputs.reasons["etf_mtd_usd"] == (
+        "get_nothing failed: GeoBlockedError: farside: HTTP 403: blocked by a Cloudflare challenge"
+    )
 
 
 @pytest.mark.anyio
@@ -135,7 +142,7 @@ async def test_tools_are_gathered_concurrently(monkeypatch: pytest.MonkeyPatch) 
     """Each stand-in tool waits until every other one has started: run one after another, this would hang."""
     started = 0
     all_started = anyio.Event()
-    count = len(assess.GATHERERS)
+    count = len(assess.SUB_TOOLS)
 
     async def tool(*args: object) -> NS:
         nonlocal started
@@ -145,14 +152,13 @@ async def test_tools_are_gathered_concurrently(monkeypatch: pytest.MonkeyPatch) 
         await all_started.wait()
         raise RuntimeError("stand-in")
 
-    fake = [(label, "tools.premium.tool", lambda m, d, a, t: tool(), adapt, targets)
-            for label, _, _, adapt, targets in assess.GATHERERS]  # fmt: skip
-    monkeypatch.setattr(assess, "GATHERERS", tuple(fake))
+    fake = [SubTool(t.label, lambda d, a, p: tool(), t.adapt, t.fills) for t in assess.SUB_TOOLS]
+    monkeypatch.setattr(assess, "SUB_TOOLS", tuple(fake))
 
     async def no_trend(*args: object) -> None:
         return None
 
-    monkeypatch.setattr(assess, "_gather_trend", no_trend)
+    monkeypatch.setattr(assess, "gather_trend", no_trend)
     deps = NS(clock=lambda: AS_OF, config=ToolConfig())
     with anyio.fail_after(10):  # a deadlock guard, not a timing assertion
         got = await assess.gather_inputs(deps, "BTC", PointInTime.parse("2025-11-21", AS_OF))  # type: ignore[arg-type]
@@ -167,10 +173,10 @@ async def test_a_tool_over_its_time_budget_is_left_out(monkeypatch: pytest.Monke
     async def stuck(*args: object) -> None:
         await never.wait()  # never set: only the budget ends this call
 
-    gatherer = ("get_stuck", "tools.premium.tool", lambda m, d, a, t: stuck(), adapt_premium, ("premium_pct",))
+    tool = SubTool("get_stuck", lambda d, a, p: stuck(), adapt_premium, ("premium_pct",))
     deps = NS(config=NS(assess_tool_budget_s=0.0))
     got = Gathered()
     with anyio.fail_after(10):  # a deadlock guard, not a timing assertion
-        await assess._gather_tool(gatherer, deps, "BTC", None, got)  # type: ignore[arg-type]
+        await assess.gather_tool(tool, deps, "BTC", None, got)  # type: ignore[arg-type]
     assert got.inputs.premium_pct is None
     assert got.inputs.reasons["premium_pct"].startswith("get_stuck took longer than 0s")

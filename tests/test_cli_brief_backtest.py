@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from schemas.assess import Assessment
 from server.commands.backtest import backtest_text
 from server.commands.brief import brief_text, render
 from server.settings import Settings
@@ -47,7 +48,7 @@ def test_render_marks_stale_and_unavailable() -> None:
         "flip_signals": [{"name": "p", "condition": "premium turns positive", "current": None, "threshold": 0.0,
                           "unit": "%", "met": None, "distance": None}],
     }  # fmt: skip
-    text = render(out)
+    text = render(Assessment.model_validate(out))
     assert "2025-11-24 STALE]" in text
     assert "funding" in text
     assert "unavailable: get_leverage_state: tool not installed" in text

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
-SUPPORTED_ASSETS = ("BTC", "ETH")
+Asset = Literal["BTC", "ETH"]
+SUPPORTED_ASSETS: tuple[Asset, ...] = ("BTC", "ETH")
 
 
 def _upper(value: object) -> object:
@@ -14,7 +15,7 @@ def _upper(value: object) -> object:
 
 
 AssetArg = Annotated[
-    Literal["BTC", "ETH"],
+    Asset,
     BeforeValidator(_upper),
     Field(description="Asset symbol: BTC or ETH (case-insensitive)."),
 ]

@@ -9,14 +9,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from fetchers import coinbase
+from tools.args import Asset
+from tools.assess.gather import gather_inputs
 from tools.assess.scoring import ScoringInputs
-from tools.assess.tool import gather_inputs
 from tools.deps import Deps
 from tools.point_in_time import PointInTime
 
 
 class ToolReplayProvider:
-    def __init__(self, deps: Deps, asset: str = "BTC") -> None:
+    def __init__(self, deps: Deps, asset: Asset = "BTC") -> None:
         self.deps = deps
         self.asset = asset
         self.name = f"{asset} indicator tools replayed with as_of over the history store"

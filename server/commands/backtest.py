@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import httpx
 
     from server.settings import Settings
+    from tools.args import Asset
 
 NAME = "backtest"
 HELP = "score every day of a range and report forward 7/30-day returns per verdict against a 50-day-average baseline"
@@ -41,7 +42,7 @@ async def backtest_text(
     settings: Settings,
     start: date,
     end: date,
-    asset: str,
+    asset: Asset,
     data_dir: Path | None,
     transport: httpx.AsyncBaseTransport | None = None,
     replay: bool = False,

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Literal
 
 from schemas.assess import FlipSignal, Reading, SignalEvidence, Verdict
+from tools.numbers import human
 
 # Below this share of the total weight the evidence is too thin to call a verdict.
 MIN_COVERAGE = 0.4
@@ -355,11 +356,23 @@ class ScoreResult:
 
 
 def _fmt(value: float) -> str:
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:,.1f}M"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
+    return human(value, thousands_decimals=0)
+
+
+def _check_table() -> None:
+    """Every name the table reads must be a ScoringInputs field (or, for a flip, a signal): caught at import."""
+    signals = {s.name for s in SIGNALS}
+    unknown = [f"{s.name}.inputs: {name}" for s in SIGNALS for name in s.inputs if name not in INPUT_FIELDS]
+    for flip in FLIPS:
+        if flip.input not in INPUT_FIELDS and flip.input not in signals:
+            unknown.append(f"{flip.name}.input: {flip.input}")
+        if flip.threshold_from is not None and flip.threshold_from not in INPUT_FIELDS:
+            unknown.append(f"{flip.name}.threshold_from: {flip.threshold_from}")
+    if unknown:
+        raise RuntimeError(f"scoring table names unknown inputs: {'; '.join(unknown)}")
+
+
+_check_table()
 
 
 def _evaluate(signal: Signal, inputs: ScoringInputs) -> SignalEvidence:
