@@ -51,7 +51,7 @@ def parse_ticker_price(response: httpx.Response) -> Quote:
 
 
 async def fetch_candles(
-    http: Http, asset: str, interval: str, start: datetime, end: datetime, *, now: datetime
+    http: Http, asset: str, interval: str, start: datetime, end: datetime, *, closed_by: datetime
 ) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
     step = timedelta(seconds=INTERVAL_SECONDS[interval])
     fetches: list[Fetched[list[Candle]]] = []
@@ -59,7 +59,7 @@ async def fetch_candles(
     # Klines come oldest first, so we page forward from `start` until `end` is covered.
     while page_start <= end:
         page_end = min(end, page_start + step * (MAX_KLINES_PER_CALL - 1))
-        settled = page_end + 2 * step <= now
+        settled = page_end + 2 * step <= closed_by
         fetched = await http.get(
             SOURCE,
             "/api/v3/klines",
@@ -75,7 +75,7 @@ async def fetch_candles(
         )
         fetches.append(fetched)
         page_start = page_end + step
-    return window_bars((f.value for f in fetches), start, end, step, now), fetches
+    return window_bars((f.value for f in fetches), start, end, step, closed_by), fetches
 
 
 async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:

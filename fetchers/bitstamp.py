@@ -55,7 +55,7 @@ def parse_ticker(response: httpx.Response) -> Quote:
 
 
 async def fetch_candles(
-    http: Http, asset: str, interval: str, start: datetime, end: datetime, *, now: datetime
+    http: Http, asset: str, interval: str, start: datetime, end: datetime, *, closed_by: datetime
 ) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
     step = timedelta(seconds=INTERVAL_SECONDS[interval])
     fetches: list[Fetched[list[Candle]]] = []
@@ -72,11 +72,11 @@ async def fetch_candles(
                 "start": int(page_start.timestamp()),
                 "end": int(page_end.timestamp()),
             },
-            ttl_s=86400.0 if page_end + 2 * step <= now else 60.0,
+            ttl_s=86400.0 if page_end + 2 * step <= closed_by else 60.0,
         )
         fetches.append(fetched)
         page_start = page_end + step
-    return window_bars((f.value for f in fetches), start, end, step, now), fetches
+    return window_bars((f.value for f in fetches), start, end, step, closed_by), fetches
 
 
 async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:

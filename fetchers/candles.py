@@ -46,11 +46,11 @@ def candle_row(source: str, raw: Any, index: int, layout: RowLayout, *, closed: 
 
 
 def window_bars(
-    pages: Iterable[Iterable[Candle]], start: datetime, end: datetime, step: timedelta, now: datetime
+    pages: Iterable[Iterable[Candle]], start: datetime, end: datetime, step: timedelta, closed_by: datetime
 ) -> list[Candle]:
     """Bars opening in [start, end], one per open time, ascending.
 
-    A bar is closed only if the venue did not flag it as forming and it ended by `now`.
+    A bar is closed only if the venue did not flag it as forming and it ended by `closed_by`.
     """
     by_time: dict[datetime, Candle] = {}
     for page in pages:
@@ -58,6 +58,6 @@ def window_bars(
             if start <= candle.open_time <= end:
                 by_time[candle.open_time] = candle
     return [
-        replace(c, closed=c.closed and c.open_time + step <= now)
+        replace(c, closed=c.closed and c.open_time + step <= closed_by)
         for c in sorted(by_time.values(), key=lambda c: c.open_time)
     ]

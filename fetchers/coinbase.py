@@ -60,14 +60,14 @@ def _pages(start: datetime, end: datetime, step_s: int) -> list[tuple[datetime, 
 
 
 async def fetch_candles(
-    http: Http, product: str, interval: str, start: datetime, end: datetime, *, now: datetime
+    http: Http, product: str, interval: str, start: datetime, end: datetime, *, closed_by: datetime
 ) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
     """Bars with open time in [start, end], ascending and deduplicated, and the fetch records."""
     step = GRANULARITY[interval]
     fetches: list[Fetched[list[Candle]]] = []
     for page_start, page_end in _pages(start, end, step):
         # A page of bars that all closed more than a bar ago will never change: cache it for a day.
-        settled = page_end + timedelta(seconds=2 * step) <= now
+        settled = page_end + timedelta(seconds=2 * step) <= closed_by
         fetched = await http.get(
             SOURCE,
             f"/products/{product}/candles",
@@ -77,7 +77,7 @@ async def fetch_candles(
         )
         fetches.append(fetched)
     bar = timedelta(seconds=INTERVAL_SECONDS[interval])
-    return window_bars((f.value for f in fetches), start, end, bar, now), fetches
+    return window_bars((f.value for f in fetches), start, end, bar, closed_by), fetches
 
 
 async def fetch_ticker(http: Http, product: str) -> Fetched[Quote]:

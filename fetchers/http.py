@@ -68,6 +68,12 @@ class Fetched(Generic[T]):
     age_seconds: float = 0.0
     stale_reason: str | None = None
 
+    @classmethod
+    def stored(cls, value: T, source: str, endpoint: str, fetched_at: datetime, *, now: datetime) -> Fetched[T]:
+        """Provenance of a value read back from the history store: as old as the fetch that first learned it."""
+        age = round(max(0.0, (now - fetched_at).total_seconds()), 3)
+        return cls(value, source, endpoint, fetched_at, age_seconds=age)
+
 
 @dataclass
 class SourceStatus:

@@ -64,7 +64,7 @@ def parse_ticker(response: httpx.Response) -> Quote:
 
 
 async def fetch_candles(
-    http: Http, asset: str, interval: str, start: datetime, end: datetime, *, now: datetime
+    http: Http, asset: str, interval: str, start: datetime, end: datetime, *, closed_by: datetime
 ) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
     step = timedelta(seconds=INTERVAL_SECONDS[interval])
     fetched = await http.get(
@@ -78,7 +78,7 @@ async def fetch_candles(
         },
         ttl_s=60.0,
     )
-    return window_bars([fetched.value], start, end, step, now), [fetched]
+    return window_bars([fetched.value], start, end, step, closed_by), [fetched]
 
 
 async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:

@@ -60,13 +60,13 @@ def parse_ticker(response: httpx.Response) -> Quote:
 
 
 async def fetch_candles(
-    http: Http, asset: str, interval: str, start: datetime, end: datetime, *, now: datetime
+    http: Http, asset: str, interval: str, start: datetime, end: datetime, *, closed_by: datetime
 ) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
     step = timedelta(seconds=INTERVAL_SECONDS[interval])
     fetches: list[Fetched[list[Candle]]] = []
     cursor = end + step  # `after` is exclusive: bars strictly older than the cursor
     while cursor > start:
-        settled = cursor + step <= now
+        settled = cursor + step <= closed_by
         fetched = await http.get(
             SOURCE,
             "/api/v5/market/history-candles",
@@ -87,7 +87,7 @@ async def fetch_candles(
         if oldest >= cursor:
             break  # the venue ignored the cursor; stop rather than loop
         cursor = oldest
-    return window_bars((f.value for f in fetches), start, end, step, now), fetches
+    return window_bars((f.value for f in fetches), start, end, step, closed_by), fetches
 
 
 async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:

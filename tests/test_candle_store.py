@@ -16,6 +16,7 @@ from store.sqlite import SqliteStore
 from tests.fakes import FakeUpstream, base_urls
 from tests.fakes.data import coinbase_daily, day_ts
 from tools.history import candle_store
+from tools.venues import COINBASE
 
 pytestmark = pytest.mark.anyio
 
@@ -101,9 +102,9 @@ async def test_a_failing_store_degrades_to_plain_fetches(tmp_path: Path, fake: F
         start, end = datetime(2025, 11, 1, tzinfo=UTC), datetime(2025, 11, 10, tzinfo=UTC)
         now = datetime(2025, 11, 26, tzinfo=UTC)
         rows, fetches = await candle_store.fetch_candles(
-            BrokenStore(tmp_path / "x.sqlite3"), coinbase, http, "BTC-USD", "1d", start, end, now=now
+            BrokenStore(tmp_path / "x.sqlite3"), COINBASE, http, "BTC-USD", "1d", start, end, closed_by=now
         )
-        plain, _ = await coinbase.fetch_candles(http, "BTC-USD", "1d", start, end, now=now)
+        plain, _ = await coinbase.fetch_candles(http, "BTC-USD", "1d", start, end, closed_by=now)
     assert rows == plain
     assert len(rows) == 10
     assert fetches
@@ -116,7 +117,9 @@ async def test_a_closed_range_with_no_bars_is_remembered(tmp_path: Path, fake: F
     for _ in range(2):
         async with httpx.AsyncClient(transport=fake.transport()) as client:
             http = Http(client, HttpConfig(base_urls=base_urls(list(DEFAULT_BASE_URLS))))
-            rows, _ = await candle_store.fetch_candles(store, coinbase, http, "USDT-USD", "1d", start, end, now=now)
+            rows, _ = await candle_store.fetch_candles(
+                store, COINBASE, http, "USDT-USD", "1d", start, end, closed_by=now
+            )
         assert rows == []
     assert fake.count("coinbase", "/products/USDT-USD/candles") == 1
     assert await candle_store.missing_runs(store, "coinbase", "USDT-USD", "1d", start, end) == []
@@ -131,7 +134,7 @@ async def test_a_bar_answered_just_after_its_close_is_not_stored(tmp_path: Path,
     start, end = datetime(2025, 11, 20, tzinfo=UTC), datetime(2025, 11, 24, tzinfo=UTC)
     async with httpx.AsyncClient(transport=fake.transport()) as client:
         http = Http(client, HttpConfig(base_urls=base_urls(list(DEFAULT_BASE_URLS))), clock=now.timestamp)
-        rows, _ = await candle_store.fetch_candles(store, coinbase, http, "BTC-USD", "1d", start, end, now=now)
+        rows, _ = await candle_store.fetch_candles(store, COINBASE, http, "BTC-USD", "1d", start, end, closed_by=now)
     assert [c.open_time.day for c in rows if c.closed] == [20, 21, 22, 23, 24]
     stored = await store.read(SeriesKey("coinbase", "close", "BTC-USD", "1d"))
     assert [o.ts.day for o in stored] == [20, 21, 22, 23]

@@ -437,7 +437,9 @@ async def test_backfill_records_hourly_oi_and_coinglass_days(tmp_path: Path, fak
 
 async def store_stream_minutes(settings: Settings, rows: list[tuple[str, str, datetime, float, float]]) -> None:
     """(venue, asset, minute, long USD, short USD) rows as `collect_streams` writes them."""
-    from tools.leverage.streams import BINANCE, BYBIT, LONG_METRIC, SHORT_METRIC, series
+    from tools.leverage.streams import LONG_METRIC, SHORT_METRIC, series
+    from tools.venues import BINANCE_STREAM as BINANCE
+    from tools.venues import BYBIT_STREAM as BYBIT
 
     venues = {"binance": BINANCE, "bybit": BYBIT}
     store = SqliteStore(settings.resolved_db_path())

@@ -23,8 +23,6 @@ from fetchers.http import Http, HttpConfig
 from store.sqlite import SqliteStore
 from tools.deps import Deps
 from tools.leverage.streams import (
-    BINANCE,
-    BYBIT,
     LONG_METRIC,
     SHORT_METRIC,
     collect_streams,
@@ -33,6 +31,8 @@ from tools.leverage.streams import (
     series,
     window_seconds,
 )
+from tools.venues import BINANCE_STREAM as BINANCE
+from tools.venues import BYBIT_STREAM as BYBIT
 
 pytestmark = pytest.mark.anyio
 

@@ -1,48 +1,114 @@
-"""Run two independent requests at once, and let the caller take each one's result or error in its own order.
+"""The one concurrency idiom of the tools: run independent calls together, and try sources in order.
 
-A sequential `a = await x(); b = await y()` costs two round trips; `both` costs one. Each outcome is kept (never
-raised inside the task group, which would cancel the sibling and wrap the error in an ExceptionGroup), so a caller
-can unwrap them in the order the sequential code used and keep exactly the same behaviour: which error surfaces
-first, and what it records before raising.
+`gather(a, b, ...)` starts every call at once and returns their results as a typed tuple, so a call costs the
+slowest of its requests, not their sum. No call's error cancels the others or arrives wrapped in an
+ExceptionGroup: once all have finished, the error of the first failing call *in argument order* is raised, as the
+same calls made one after another would have raised it. Cancellation still propagates at once.
+
+`first_answer(options, call)` tries options in order (venues, hosts, vendors) and returns the first that gave a
+value; `call` decides what counts as an answer and records why an option did not give one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar, overload
 
 import anyio
 
 A = TypeVar("A")
 B = TypeVar("B")
+C = TypeVar("C")
+D = TypeVar("D")
+E = TypeVar("E")
+F = TypeVar("F")
+T = TypeVar("T")
+O = TypeVar("O")  # noqa: E741 - an option
 
 
-@dataclass
-class Outcome(Generic[A]):
-    """A finished call: its value, or the exception it raised."""
+async def _run_all(calls: Sequence[Callable[[], Awaitable[Any]]], limit: int | None = None) -> list[Any]:
+    results: list[Any] = [None] * len(calls)
+    errors: list[Exception | None] = [None] * len(calls)
+    limiter = anyio.CapacityLimiter(limit) if limit is not None else None
 
-    value: A | None = None
-    error: Exception | None = None
+    async def one(i: int) -> None:
+        try:
+            if limiter is None:
+                results[i] = await calls[i]()
+            else:
+                async with limiter:
+                    results[i] = await calls[i]()
+        except Exception as exc:  # kept for the caller; cancellation (a BaseException) still propagates
+            errors[i] = exc
 
-    def unwrap(self) -> A:
-        if self.error is not None:
-            raise self.error
-        return self.value  # type: ignore[return-value]  # no error means the call returned this value
-
-
-async def _settle(call: Callable[[], Awaitable[A]], out: Outcome[A]) -> None:
-    try:
-        out.value = await call()
-    except Exception as exc:  # kept for the caller; cancellation (a BaseException) still propagates
-        out.error = exc
-
-
-async def both(first: Callable[[], Awaitable[A]], second: Callable[[], Awaitable[B]]) -> tuple[Outcome[A], Outcome[B]]:
-    """Start both calls together and wait for both; neither error cancels the other call."""
-    a: Outcome[A] = Outcome()
-    b: Outcome[B] = Outcome()
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_settle, first, a)
-        tg.start_soon(_settle, second, b)
-    return a, b
+        for i in range(len(calls)):
+            tg.start_soon(one, i)
+    for error in errors:
+        if error is not None:
+            raise error
+    return results
+
+
+@overload
+async def gather(a: Callable[[], Awaitable[A]], b: Callable[[], Awaitable[B]], /) -> tuple[A, B]: ...
+
+
+@overload
+async def gather(
+    a: Callable[[], Awaitable[A]], b: Callable[[], Awaitable[B]], c: Callable[[], Awaitable[C]], /
+) -> tuple[A, B, C]: ...
+
+
+@overload
+async def gather(
+    a: Callable[[], Awaitable[A]],
+    b: Callable[[], Awaitable[B]],
+    c: Callable[[], Awaitable[C]],
+    d: Callable[[], Awaitable[D]],
+    /,
+) -> tuple[A, B, C, D]: ...
+
+
+@overload
+async def gather(
+    a: Callable[[], Awaitable[A]],
+    b: Callable[[], Awaitable[B]],
+    c: Callable[[], Awaitable[C]],
+    d: Callable[[], Awaitable[D]],
+    e: Callable[[], Awaitable[E]],
+    /,
+) -> tuple[A, B, C, D, E]: ...
+
+
+@overload
+async def gather(
+    a: Callable[[], Awaitable[A]],
+    b: Callable[[], Awaitable[B]],
+    c: Callable[[], Awaitable[C]],
+    d: Callable[[], Awaitable[D]],
+    e: Callable[[], Awaitable[E]],
+    f: Callable[[], Awaitable[F]],
+    /,
+) -> tuple[A, B, C, D, E, F]: ...
+
+
+async def gather(*calls: Callable[[], Awaitable[Any]]) -> tuple[Any, ...]:
+    return tuple(await _run_all(calls))
+
+
+async def gather_all(calls: Iterable[Callable[[], Awaitable[T]]], *, limit: int | None = None) -> list[T]:
+    """Like `gather`, for any number of calls returning the same type; results in the order of `calls`.
+
+    `limit` caps how many run at once (a public API with unpublished limits)."""
+    results: list[T] = await _run_all(list(calls), limit)
+    return results
+
+
+async def first_answer(options: Iterable[O], call: Callable[[O], Awaitable[T | None]]) -> tuple[O, T] | None:
+    """The first option, in order, whose call returned a value (not None), with that value; None if none did."""
+    for option in options:
+        got = await call(option)
+        if got is not None:
+            return option, got
+    return None

@@ -37,6 +37,6 @@ class ToolReplayProvider:
             "1d",
             datetime.combine(start, time.min, UTC),
             datetime.combine(last, time.min, UTC),
-            now=now,
+            closed_by=now,
         )
         return {c.open_time.date(): c.close for c in rows if c.closed}

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import anyio
 
-from fetchers import coinbase
 from fetchers.errors import UpstreamError
 from schemas.common import SourceRef, ToolResult
 from tools.args import Asset
@@ -30,6 +30,7 @@ from tools.assess.adapters import (
 )
 from tools.assess.scoring import INPUT_FIELDS, Observed, ScoringInputs
 from tools.assess.trend import LOOKBACK_DAYS, DailyBar, TrendStats, trend_stats
+from tools.concurrency import gather, gather_all
 from tools.deps import Deps
 from tools.errors import InputError
 from tools.etf.tool import SPEC as ETF
@@ -45,6 +46,7 @@ from tools.premium.tool import PremiumArgs
 from tools.provenance import Provenance
 from tools.reserves.tool import SPEC as RESERVES
 from tools.reserves.tool import ReservesArgs
+from tools.venues import COINBASE
 
 OutT = TypeVar("OutT", bound=ToolResult)
 
@@ -190,7 +192,7 @@ async def gather_trend(deps: Deps, asset: str, cutoff: datetime, got: Gathered) 
     try:
         # Through the history store, as the premium tool reads the same bars: stored closed bars are not refetched.
         rows, fetches = await candle_store.fetch_candles(
-            deps.store, coinbase, deps.http, f"{asset}-USD", "1d", start, end, now=cutoff
+            deps.store, COINBASE, deps.http, f"{asset}-USD", "1d", start, end, closed_by=cutoff
         )
     except UpstreamError as exc:
         prov.failed("Coinbase daily candles (trend)", exc)
@@ -212,8 +214,8 @@ async def gather_inputs(deps: Deps, asset: Asset, pit: PointInTime) -> Gathered:
 
     Every sub-tool answers for the same `pit`: one parse of `as_of`, one clock reading."""
     got = Gathered()
-    async with anyio.create_task_group() as tg:
-        for tool in SUB_TOOLS:
-            tg.start_soon(gather_tool, tool, deps, asset, pit, got)
-        tg.start_soon(gather_trend, deps, asset, pit.bar_cutoff, got)
+    await gather(
+        lambda: gather_all(partial(gather_tool, tool, deps, asset, pit, got) for tool in SUB_TOOLS),
+        lambda: gather_trend(deps, asset, pit.bar_cutoff, got),
+    )
     return got

@@ -8,10 +8,10 @@ answer the store already covers is served without a refetch.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from statistics import fmean
 from typing import Annotated
 
-import anyio
 from pydantic import Field
 
 from fetchers import coinglass, farside, sosovalue
@@ -20,6 +20,7 @@ from fetchers.http import Fetched
 from schemas.common import Streak
 from schemas.etf_flows import EtfFlowDay, EtfFlows, FlowRow, FlowTable, LatestDay, MonthFlow
 from tools.args import AsOfArg, AssetArg
+from tools.concurrency import gather, gather_all
 from tools.deps import Deps
 from tools.errors import InputError
 from tools.etf import metrics
@@ -104,16 +105,12 @@ async def _sosovalue_table(deps: Deps, prov: Provenance, asset: str, per_fund: b
     summary = await prov.attempt("SoSoValue daily totals", lambda: sosovalue.fetch_summary(deps.http, asset))
     if summary is None or not per_fund:
         return summary
-    histories: dict[str, Fetched[tuple[dict[date, float], float | None]]] = {}
-
-    async def one(ticker: str) -> None:
-        got = await prov.attempt(f"SoSoValue {ticker} history", lambda: sosovalue.fetch_fund_history(deps.http, ticker))
-        if got is not None:
-            histories[ticker] = got
-
-    async with anyio.create_task_group() as tg:
-        for ticker in sosovalue.FUNDS[asset]:
-            tg.start_soon(one, ticker)
+    funds = sosovalue.FUNDS[asset]
+    got = await gather_all(
+        partial(prov.attempt, f"SoSoValue {ticker} history", partial(sosovalue.fetch_fund_history, deps.http, ticker))
+        for ticker in funds
+    )
+    histories = {ticker: history for ticker, history in zip(funds, got, strict=True) if history is not None}
     prov.add(histories.values())
     tickers = tuple(t for t in sosovalue.FUNDS[asset] if t in histories)
     rows = [
@@ -129,26 +126,20 @@ async def _sosovalue_table(deps: Deps, prov: Provenance, asset: str, per_fund: b
 
 
 async def _secondaries(deps: Deps, prov: Provenance, asset: str, per_fund: bool) -> dict[str, Fetched[FlowTable]]:
-    found: dict[str, Fetched[FlowTable]] = {}
+    """The keyed sources whose key is configured, fetched together: source name -> table."""
 
-    async def soso() -> None:
-        got = await _sosovalue_table(deps, prov, asset, per_fund)
-        if got is not None:
-            found["sosovalue"] = got
+    async def absent() -> None:
+        return None
 
-    async def cg() -> None:
-        got = await prov.attempt(
-            "CoinGlass ETF flow history", lambda: coinglass.fetch_etf_flow_history(deps.http, asset)
-        )
-        if got is not None:
-            found["coinglass"] = got
-
-    async with anyio.create_task_group() as tg:
-        if _has_key(deps, "sosovalue"):
-            tg.start_soon(soso)
-        if _has_key(deps, "coinglass"):
-            tg.start_soon(cg)
-    return found
+    soso, cg = await gather(
+        lambda: _sosovalue_table(deps, prov, asset, per_fund) if _has_key(deps, "sosovalue") else absent(),
+        lambda: (
+            prov.attempt("CoinGlass ETF flow history", lambda: coinglass.fetch_etf_flow_history(deps.http, asset))
+            if _has_key(deps, "coinglass")
+            else absent()
+        ),
+    )
+    return {name: table for name, table in (("sosovalue", soso), ("coinglass", cg)) if table is not None}
 
 
 async def _share_of_assets(deps: Deps, prov: Provenance, asset: str, ticker: str) -> float | None:
@@ -176,9 +167,8 @@ async def _load(
         stored = await etf_store.read_table(deps.store, farside.SOURCE, asset, LAUNCH[asset], ref_day)
         if stored is not None:
             table, fetched_at = stored
-            age = max(0.0, (pit.now - fetched_at).total_seconds())
             endpoint = f"store:{farside.SOURCE}/{etf_store.METRIC}/{asset}"
-            prov.add(Fetched(table, farside.SOURCE, endpoint, fetched_at, stale=False, age_seconds=round(age, 3)))
+            prov.add(Fetched.stored(table, farside.SOURCE, endpoint, fetched_at, now=pit.now))
             return "farside", table
     keyed = _has_key(deps, "sosovalue") or _has_key(deps, "coinglass")
     primary = await _farside(deps, prov, asset, keyed)
@@ -200,7 +190,7 @@ async def _load(
     for name in ("coinglass", "sosovalue"):
         chosen = others.get(name)
         if chosen is None:
-            continue
+            continue  # not configured, or it failed too
         prov.add(chosen)
         prov.warn(f"Farside unavailable: using {name}")
         for other_name, other in others.items():

@@ -11,13 +11,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from types import ModuleType
 
 from fetchers.errors import UpstreamError
 from schemas.market import INTERVAL_SECONDS
 from store.base import CoverageStore
 from tools.deps import Deps
 from tools.history import candle_store
+from tools.venues import SpotVenue
 
 log = logging.getLogger("windvane.backfill")
 
@@ -30,12 +30,12 @@ class BackfillIncomplete(RuntimeError):
 
 @dataclass(frozen=True)
 class CandleSeries:
-    venues: tuple[ModuleType, ...]  # tried in order per chunk: a fallback chain, as the tools use it
+    venues: tuple[SpotVenue, ...]  # tried in order per chunk: a fallback chain, as the tools use it
     instrument: str  # the venue fetcher's instrument argument, e.g. "BTC-USD" (Coinbase) or "BTC" (USDT venues)
     interval: str = "1d"
 
     def label(self) -> str:
-        return f"{self.venues[0].SOURCE} {candle_store.pair_name(self.instrument)} {self.interval}"
+        return f"{self.venues[0].name} {candle_store.pair_name(self.instrument)} {self.interval}"
 
 
 def chunks(start: datetime, end: datetime, step: timedelta, bars: int = CHUNK_BARS) -> list[tuple[datetime, datetime]]:
@@ -54,13 +54,13 @@ async def _fill_chunk(
     pair = candle_store.pair_name(series.instrument)
     reasons = []
     for venue in series.venues:
-        source = str(venue.SOURCE)
+        source = venue.name
         missing = await candle_store.missing_runs(store, source, pair, series.interval, first, last)
         if not missing:
             return 0, None  # done by an earlier run: no request at all
         try:
             rows, fetches = await candle_store.fetch_candles(
-                store, venue, deps.http, series.instrument, series.interval, first, last, now=now
+                store, venue, deps.http, series.instrument, series.interval, first, last, closed_by=now
             )
         except UpstreamError as exc:
             reasons.append(f"{source} {exc.kind}: {exc.message}")

@@ -21,8 +21,8 @@ import logging
 import time
 import weakref
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
 
 from cachetools import LRUCache
 
@@ -30,6 +30,7 @@ from fetchers.errors import UpstreamError
 from fetchers.http import Fetched, Http
 from schemas.market import INTERVAL_SECONDS, Candle
 from store.base import CoverageStore, Observation, SeriesKey, Store, StoreError
+from tools.venues import CandleRows, SpotVenue
 
 log = logging.getLogger("windvane.candle_store")
 
@@ -39,16 +40,6 @@ COVERAGE_METRIC = "candles"
 SETTLE_AFTER = timedelta(minutes=2)
 # Reference venues quote <ASSET>USDT; Coinbase products are already BASE-QUOTE.
 _REFERENCE_QUOTE = "USDT"
-# The real candle path per venue, so a store-served answer still names where its bars came from.
-_CANDLE_PATHS: dict[str, str] = {
-    "coinbase": "/products/{pair}/candles",
-    "binance": "/api/v3/klines",
-    "okx": "/api/v5/market/history-candles",
-    "kraken": "/0/public/OHLC",
-    "bitstamp": "/api/v2/ohlc/{market}/",
-}
-
-CandleRows = tuple[list[Candle], list[Fetched[list[Candle]]]]
 
 
 def pair_name(instrument: str) -> str:
@@ -136,17 +127,11 @@ async def stored_candles(
 
 
 def _store_fetched(
-    http: Http, venue: ModuleType, instrument: str, rows: list[Candle], fetched_at: datetime
+    http: Http, venue: SpotVenue, instrument: str, rows: list[Candle], fetched_at: datetime
 ) -> Fetched[list[Candle]]:
-    source = str(venue.SOURCE)
-    path = _CANDLE_PATHS.get(source, "").format(pair=instrument.upper(), market=instrument.lower() + "usdt")
-    return Fetched(
-        value=rows,
-        source=source,
-        endpoint=http.base_url(source) + path,
-        fetched_at=fetched_at,
-        age_seconds=round(max(0.0, time.time() - fetched_at.timestamp()), 3),
-    )
+    # The venue's real candle path, so a store-served answer still names where its bars came from.
+    endpoint = http.base_url(venue.name) + venue.candle_path(instrument)
+    return Fetched.stored(rows, venue.name, endpoint, fetched_at, now=datetime.fromtimestamp(time.time(), UTC))
 
 
 # Coverage is only ever added and a covered closed bar is never rewritten, so a fully covered read can be kept in
@@ -165,25 +150,25 @@ def _complete_reads(store: object) -> LRUCache[_ReadKey, _Read]:
 
 async def fetch_candles(
     store: Store | None,
-    venue: ModuleType,
+    venue: SpotVenue,
     http: Http,
     instrument: str,
     interval: str,
     start: datetime,
     end: datetime,
     *,
-    now: datetime,
+    closed_by: datetime,
 ) -> CandleRows:
     """Like `venue.fetch_candles(http, instrument, ...)`, reading closed bars from `store` first.
 
     Missing closed runs and the forming tail are fetched; closed bars fetched are written back with their coverage.
+    `closed_by` is the instant bars must have closed by (the call's bar cutoff).
     """
     if store is None or not isinstance(store, CoverageStore):
-        plain: CandleRows = await venue.fetch_candles(http, instrument, interval, start, end, now=now)
-        return plain
-    source, pair = str(venue.SOURCE), pair_name(instrument)
+        return await venue.fetch_candles(http, instrument, interval, start, end, closed_by=closed_by)
+    source, pair = venue.name, pair_name(instrument)
     step = timedelta(seconds=INTERVAL_SECONDS[interval])
-    closed_end = min(end, last_closed_open(now, step))
+    closed_end = min(end, last_closed_open(closed_by, step))
     memo = _complete_reads(store)
     memo_key = (source, pair, interval, start, closed_end)
     try:
@@ -196,8 +181,7 @@ async def fetch_candles(
                 memo[memo_key] = (stored, stored_at)
     except StoreError as exc:
         log.warning("history store unavailable, fetching %s candles directly: %s", source, exc)
-        direct: CandleRows = await venue.fetch_candles(http, instrument, interval, start, end, now=now)
-        return direct
+        return await venue.fetch_candles(http, instrument, interval, start, end, closed_by=closed_by)
 
     to_fetch = list(missing)
     tail_start = max(start, closed_end + step)
@@ -213,25 +197,18 @@ async def fetch_candles(
         fetches.append(_store_fetched(http, venue, instrument, stored, stored_at))
     for run_start, run_end in to_fetch:
         try:
-            got, run_fetches = await venue.fetch_candles(http, instrument, interval, run_start, run_end, now=now)
+            got, run_fetches = await venue.fetch_candles(
+                http, instrument, interval, run_start, run_end, closed_by=closed_by
+            )
         except UpstreamError as exc:
             if not stored:
                 raise
             # The stored bars still stand; the gap is reported through a stale marker on the store record.
-            fetches.append(
-                Fetched(
-                    value=[],
-                    source=exc.source,
-                    endpoint=fetches[0].endpoint,
-                    fetched_at=fetches[0].fetched_at,
-                    stale=True,
-                    age_seconds=fetches[0].age_seconds,
-                    stale_reason=(
-                        f"{exc.kind}: {exc.message}; bars {run_start.date()}..{run_end.date()} are missing, "
-                        f"{len(stored)} stored bars served"
-                    ),
-                )
+            reason = (
+                f"{exc.kind}: {exc.message}; bars {run_start.date()}..{run_end.date()} are missing, "
+                f"{len(stored)} stored bars served"
             )
+            fetches.append(replace(fetches[0], value=[], source=exc.source, stale=True, stale_reason=reason))
             continue
         fetches.extend(run_fetches)
         by_time.update({c.open_time: c for c in got})

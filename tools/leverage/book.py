@@ -5,19 +5,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
-import anyio
-
-from fetchers import binance, coinbase, kraken, okx
 from fetchers.errors import UpstreamError
-from fetchers.http import Fetched, Http
+from fetchers.http import Fetched
 from schemas.derivatives import OrderBook
 from schemas.leverage import OrderBookState, RoundLevel, VenueDepth
 from store.base import Observation, SeriesKey
+from tools.concurrency import gather_all
 from tools.deps import Deps
+from tools.history.at_or_before import as_of_value
 from tools.leverage.calc import (
     DEPTH_BANDS_PCT,
     ROUND_STEP_USD,
@@ -30,6 +29,7 @@ from tools.leverage.calc import (
 )
 from tools.numbers import rounded
 from tools.provenance import Provenance
+from tools.venues import BOOK_VENUES, BookVenue
 
 STORE_SOURCE = "windvane"
 HISTORY_DAYS = 30
@@ -41,21 +41,6 @@ ROUND_METRIC = "book_round_level_bid_depth_usd"
 
 
 @dataclass(frozen=True)
-class BookVenue:
-    name: str
-    pair: Callable[[str], str]
-    fetch: Callable[[Http, str], Awaitable[Fetched[OrderBook]]]
-
-
-VENUES: tuple[BookVenue, ...] = (
-    BookVenue("coinbase", lambda a: f"{a}-USD", lambda http, a: coinbase.fetch_book(http, f"{a}-USD")),
-    BookVenue("kraken", kraken.usd_pair, kraken.fetch_depth),
-    BookVenue("okx", okx.inst_id, okx.fetch_books),
-    BookVenue("binance", binance.symbol, binance.fetch_depth),
-)
-
-
-@dataclass(frozen=True)
 class LiveBook:
     venue: BookVenue
     book: OrderBook
@@ -63,21 +48,17 @@ class LiveBook:
 
 
 async def _live_books(deps: Deps, prov: Provenance, asset: str) -> list[LiveBook]:
-    got: dict[str, LiveBook] = {}
-
-    async def one(venue: BookVenue) -> None:
+    async def one(venue: BookVenue) -> LiveBook | None:
         try:
             fetched = await venue.fetch(deps.http, asset)
         except UpstreamError as exc:
             prov.failed(f"{venue.name} order book", exc)
-            return
+            return None
         prov.add(fetched)
-        got[venue.name] = LiveBook(venue, fetched.value, fetched)
+        return LiveBook(venue, fetched.value, fetched)
 
-    async with anyio.create_task_group() as tg:
-        for venue in VENUES:
-            tg.start_soon(one, venue)
-    return [got[v.name] for v in VENUES if v.name in got]
+    books = await gather_all(partial(one, venue) for venue in BOOK_VENUES)
+    return [book for book in books if book is not None]
 
 
 def _venue_depth(live: LiveBook, asset: str) -> tuple[VenueDepth, dict[float, float | None]]:
@@ -158,7 +139,7 @@ async def recorded_order_book(deps: Deps, prov: Provenance, asset: str, as_of: d
     venues: list[VenueDepth] = []
     levels_by_price: dict[float, list[tuple[str, float]]] = {}
     if deps.store is not None:
-        for venue in VENUES:
+        for venue in BOOK_VENUES:
             snap = await _recorded_venue(deps, asset, venue, as_of)
             if snap is None:
                 continue
@@ -183,8 +164,9 @@ async def _recorded_venue(
     deps: Deps, asset: str, venue: BookVenue, as_of: datetime
 ) -> tuple[VenueDepth, dict[float, float]] | None:
     assert deps.store is not None
-    mid_obs = await deps.store.latest(SeriesKey(STORE_SOURCE, MID_METRIC, asset, venue.name), as_of, known_at=as_of)
-    if mid_obs is None or as_of - mid_obs.ts > SNAPSHOT_TOLERANCE:
+    mid_key = SeriesKey(STORE_SOURCE, MID_METRIC, asset, venue.name)
+    mid_obs = (await as_of_value(deps.store, mid_key, as_of, max_age=SNAPSHOT_TOLERANCE, known_at=as_of)).observation
+    if mid_obs is None:
         return None
     bands: dict[float, float | None] = {}
     for pct, metric in BAND_METRIC.items():

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import partial
 
-import anyio
-
-from fetchers import binance_futures, bybit, okx
 from fetchers.errors import UpstreamError
-from fetchers.http import Fetched
 from schemas.derivatives import FundingPoint
 from schemas.leverage import FundingRow
+from tools.concurrency import gather_all
 from tools.deps import Deps
 from tools.leverage.calc import funding_interval_hours, normalise_funding
 from tools.provenance import Provenance
-
-# Enough settlements to see two even on an 8h venue, and few enough rows on a 1h one.
-FUNDING_LOOKBACK = timedelta(days=3)
+from tools.venues import PERP_VENUES, PerpVenue
 
 
 def funding_row(venue: str, points: list[FundingPoint], at: datetime) -> FundingRow | None:
@@ -38,27 +33,17 @@ def funding_row(venue: str, points: list[FundingPoint], at: datetime) -> Funding
 
 
 async def funding(deps: Deps, prov: Provenance, asset: str, at: datetime) -> list[FundingRow]:
-    calls: dict[str, Callable[[], Awaitable[Fetched[list[FundingPoint]]]]] = {
-        "binance_futures": lambda: binance_futures.fetch_funding_rates(deps.http, asset, at - FUNDING_LOOKBACK, at),
-        "okx": lambda: okx.fetch_funding_history(deps.http, asset, at),
-        "bybit": lambda: bybit.fetch_funding_history(deps.http, asset, at),
-    }
-    rows: dict[str, FundingRow] = {}
-
-    async def one(venue: str) -> None:
+    async def one(venue: PerpVenue) -> FundingRow | None:
         try:
-            fetched = await calls[venue]()
+            fetched = await venue.fetch_funding(deps.http, asset, at)
         except UpstreamError as exc:
-            prov.failed(f"{venue} funding", exc)
-            return
+            prov.failed(f"{venue.name} funding", exc)
+            return None
         prov.add(fetched)
-        row = funding_row(venue, fetched.value, at)
+        row = funding_row(venue.name, fetched.value, at)
         if row is None:
-            prov.warn(f"{venue} funding: fewer than two settlements at or before as_of; interval unknown")
-            return
-        rows[venue] = row
+            prov.warn(f"{venue.name} funding: fewer than two settlements at or before as_of; interval unknown")
+        return row
 
-    async with anyio.create_task_group() as tg:
-        for venue in calls:
-            tg.start_soon(one, venue)
-    return [rows[v] for v in calls if v in rows]
+    rows = await gather_all(partial(one, venue) for venue in PERP_VENUES)
+    return [row for row in rows if row is not None]

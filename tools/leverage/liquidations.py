@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from fetchers import coinglass_derivatives, okx
 from fetchers.errors import UpstreamError
 from schemas.leverage import Liquidations
-from tools.concurrency import both
+from tools.concurrency import gather
 from tools.deps import Deps
 from tools.leverage.calc import last_complete_day_end, liquidation_totals
 from tools.provenance import Provenance
@@ -64,17 +64,16 @@ async def _okx_liquidations(deps: Deps, prov: Provenance, asset: str, at: dateti
     week_start = at - timedelta(days=7)
     orders: list[tuple[datetime, bool, float, float]] = []
     cursor = at + timedelta(milliseconds=1)
-    # ctVal is needed only to price the orders: fetch it alongside the first page (one round trip saved), unwrapped in
-    # the sequential order. The later pages follow a cursor (the oldest order seen), so they stay sequential.
-    instrument_outcome, first_page = await both(
+    # ctVal is needed only to price the orders: fetch it alongside the first page (one round trip saved). The later
+    # pages follow a cursor (the oldest order seen), so they stay sequential.
+    instrument, first_page = await gather(
         lambda: okx.fetch_swap_instrument(deps.http, asset),
         lambda: okx.fetch_liquidation_page(deps.http, asset, cursor),
     )
-    instrument = instrument_outcome.unwrap()
     prov.add(instrument)
     exhausted = False
     for i in range(LIQUIDATION_MAX_PAGES):
-        page = first_page.unwrap() if i == 0 else await okx.fetch_liquidation_page(deps.http, asset, cursor)
+        page = first_page if i == 0 else await okx.fetch_liquidation_page(deps.http, asset, cursor)
         prov.add(page)
         rows = [r for r in page.value if r[0] <= at]
         if not rows:

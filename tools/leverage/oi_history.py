@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
-from fetchers import binance_futures, bybit, coinglass_derivatives, okx
+from fetchers import coinglass_derivatives
 from fetchers.errors import UpstreamError
-from fetchers.http import Fetched, Http
 from schemas.derivatives import OpenInterestPoint
 from store.base import Observation, SeriesKey
 from tools.deps import Deps
+from tools.venues import PERP_VENUES, PerpVenue
 
 log = logging.getLogger("windvane.leverage")
 
@@ -25,25 +24,10 @@ OI_METRIC = "open_interest_usd"
 LIQ_LONG_METRIC = "liquidations_long_usd"
 LIQ_SHORT_METRIC = "liquidations_short_usd"
 ASSETS = ("BTC", "ETH")
-# How far back each venue's endpoint serves hourly OI, and the span one call may cover.
-LOOKBACK = {"binance_futures": timedelta(days=30), "okx": timedelta(hours=1439), "bybit": timedelta(days=3650)}
-CHUNK = {"binance_futures": timedelta(hours=499), "okx": timedelta(days=30), "bybit": timedelta(hours=199)}
 
 
 def oi_key(venue: str, asset: str) -> SeriesKey:
     return SeriesKey(venue, OI_METRIC, asset)
-
-
-async def fetch_venue_history(
-    http: Http, venue: str, asset: str, start: datetime, end: datetime
-) -> tuple[list[OpenInterestPoint], list[Fetched[Any]]]:
-    """Hourly USD open interest and the fetch records, for a span no longer than CHUNK[venue]."""
-    if venue == "binance_futures":
-        got = await binance_futures.fetch_open_interest_history(http, asset, start, end)
-        return got.value, [got]
-    if venue == "okx":
-        return await okx.fetch_open_interest_history(http, asset, start, end)
-    return await bybit.fetch_open_interest_history(http, asset, start, end)
 
 
 async def stored_points(deps: Deps, venue: str, asset: str, start: datetime, end: datetime) -> list[OpenInterestPoint]:
@@ -57,14 +41,14 @@ def _observations(venue: str, asset: str, points: list[OpenInterestPoint], now: 
     return [Observation(oi_key(venue, asset), p.time, p.usd, now) for p in points if p.usd is not None]
 
 
-async def _record_span(deps: Deps, venue: str, asset: str, start: datetime, end: datetime) -> int:
+async def _record_span(deps: Deps, venue: PerpVenue, asset: str, start: datetime, end: datetime) -> int:
     assert deps.store is not None
     written = 0
     cursor = start
     while cursor < end:
-        chunk_end = min(end, cursor + CHUNK[venue])
-        points, _ = await fetch_venue_history(deps.http, venue, asset, cursor, chunk_end)
-        written += await deps.store.upsert(_observations(venue, asset, points, deps.clock()))
+        chunk_end = min(end, cursor + venue.oi_chunk)
+        points, _ = await venue.fetch_oi_history(deps.http, asset, cursor, chunk_end)
+        written += await deps.store.upsert(_observations(venue.name, asset, points, deps.clock()))
         cursor = chunk_end + timedelta(hours=1)
     return written
 
@@ -80,7 +64,9 @@ async def _each(calls: list[Callable[[], Awaitable[int]]]) -> int:
     return written
 
 
-def _span_call(deps: Deps, venue: str, asset: str, start: datetime, end: datetime) -> Callable[[], Awaitable[int]]:
+def _span_call(
+    deps: Deps, venue: PerpVenue, asset: str, start: datetime, end: datetime
+) -> Callable[[], Awaitable[int]]:
     return lambda: _record_span(deps, venue, asset, start, end)
 
 
@@ -89,7 +75,7 @@ async def collect_open_interest(deps: Deps) -> int:
     if deps.store is None:
         return 0
     now = deps.clock()
-    return await _each([_span_call(deps, v, a, now - timedelta(hours=24), now) for a in ASSETS for v in LOOKBACK])
+    return await _each([_span_call(deps, v, a, now - timedelta(hours=24), now) for a in ASSETS for v in PERP_VENUES])
 
 
 async def _coinglass_days(deps: Deps, asset: str, start: datetime, end: datetime) -> int:
@@ -114,8 +100,8 @@ async def backfill(deps: Deps, since: date, until: date) -> int:
     end = min(now, datetime.combine(until, time.max, tzinfo=UTC))
     calls: list[Callable[[], Awaitable[int]]] = []
     for asset in ASSETS:
-        for venue, reach in LOOKBACK.items():
-            venue_start = max(start, now - reach)
+        for venue in PERP_VENUES:
+            venue_start = max(start, now - venue.oi_lookback)
             if venue_start < end:
                 calls.append(_span_call(deps, venue, asset, venue_start, end))
         if deps.http.api_key(coinglass_derivatives.SOURCE):

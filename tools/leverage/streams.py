@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import anyio
@@ -20,8 +21,10 @@ from fetchers import liquidation_streams as ls
 from fetchers.http import Fetched
 from schemas.leverage import StreamLiquidations
 from store.base import Observation, SeriesKey, StoreError
+from tools.concurrency import gather_all
 from tools.deps import Deps
 from tools.provenance import Provenance
+from tools.venues import BINANCE_STREAM, BYBIT_STREAM, STREAM_VENUES, StreamVenue
 
 log = logging.getLogger("windvane.collect")
 
@@ -33,21 +36,6 @@ WINDOW_MINUTES = {"24h": 24 * 60, "7d": 7 * 24 * 60}
 # complete only if the connection stayed up this long after it ended.
 DELIVERY_GRACE = timedelta(seconds=2)
 STREAM_ASSETS = ("BTC", "ETH")
-# What a reader must know about each stream's completeness.
-SAMPLED_NOTE = "sampled: Binance pushes at most 1 liquidation per symbol per second, so it undercounts"
-
-
-@dataclass(frozen=True)
-class StreamVenue:
-    venue: str  # store source is f"{venue}_stream"
-    source: str  # base-URL setting
-    stream: str
-    note: str | None
-
-
-BINANCE = StreamVenue("binance", ls.BINANCE_SOURCE, "forceOrder", SAMPLED_NOTE)
-BYBIT = StreamVenue("bybit", ls.BYBIT_SOURCE, "allLiquidation", None)
-VENUES = (BINANCE, BYBIT)
 
 
 def series(venue: StreamVenue, metric: str, asset: str) -> SeriesKey:
@@ -111,8 +99,8 @@ class _Job:
 def _jobs(deps: Deps, assets: tuple[str, ...]) -> list[_Job]:
     jobs = [
         _Job(
-            BINANCE,
-            deps.http.base_url(BINANCE.source) + ls.binance_path(a),
+            BINANCE_STREAM,
+            deps.http.base_url(BINANCE_STREAM.name) + BINANCE_STREAM.path(a),
             (a,),
             None,
             ls.parse_binance_force_order,
@@ -122,8 +110,8 @@ def _jobs(deps: Deps, assets: tuple[str, ...]) -> list[_Job]:
     ]
     jobs.append(
         _Job(
-            BYBIT,
-            deps.http.base_url(BYBIT.source) + ls.BYBIT_LINEAR_PATH,
+            BYBIT_STREAM,
+            deps.http.base_url(BYBIT_STREAM.name) + BYBIT_STREAM.path(assets[0]),
             assets,
             ls.bybit_subscribe(list(assets)),
             ls.parse_bybit_all_liquidation,
@@ -159,7 +147,7 @@ async def collect_streams(
     jobs = []
     for job in _jobs(deps, assets):
         if not job.url.startswith(("ws://", "wss://")):
-            log.warning("%s: %s is not a ws:// or wss:// URL; not listening", job.venue.source, job.url.split("?")[0])
+            log.warning("%s: %s is not a ws:// or wss:// URL; not listening", job.venue.name, job.url.split("?")[0])
             continue
         jobs.append(job)
     duration = window_seconds(clock(), seconds)
@@ -176,9 +164,7 @@ async def collect_streams(
             stop=stop,
         )
 
-    async with anyio.create_task_group() as tg:
-        for job in jobs:
-            tg.start_soon(one, job)
+    await gather_all(partial(one, job) for job in jobs)
     fetched_at = clock()
     rows: list[Observation] = []
     for job in jobs:
@@ -211,7 +197,7 @@ async def stream_liquidations(
     if deps.store is None:
         return []
     out = []
-    for venue in VENUES:
+    for venue in STREAM_VENUES:
         start, last_minute = at - timedelta(days=7), at - MINUTE  # a minute counts once it has ended by `at`
         try:
             longs = await deps.store.read(series(venue, LONG_METRIC, asset), start, last_minute, known_at=known_at)
@@ -225,16 +211,8 @@ async def stream_liquidations(
             continue
         day = [(lo, sh) for lo, sh in pairs if lo.ts >= at - timedelta(hours=24)]
         recorded = max(max(lo.fetched_at, sh.fetched_at) for lo, sh in pairs)
-        prov.add(
-            Fetched(
-                value=None,
-                source=venue.source,
-                endpoint=deps.http.base_url(venue.source)
-                + (ls.binance_path(asset) if venue is BINANCE else ls.BYBIT_LINEAR_PATH),
-                fetched_at=recorded,
-                age_seconds=max(0.0, (known_at - recorded).total_seconds()),
-            )
-        )
+        endpoint = deps.http.base_url(venue.name) + venue.path(asset)
+        prov.add(Fetched.stored(None, venue.name, endpoint, recorded, now=known_at))
         out.append(
             StreamLiquidations(
                 venue=venue.venue,

@@ -5,15 +5,12 @@ Each section degrades on its own: a venue that fails is left out (never summed a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from statistics import fmean
-from typing import Any
 
-import anyio
-
-from schemas.leverage import FundingRow, LeverageState, Liquidations, OrderBookState
+from schemas.leverage import LeverageState
 from tools.args import AsOfArg, AssetArg
+from tools.concurrency import gather
 from tools.deps import Deps
 from tools.errors import InputError
 from tools.leverage.book import collect as collect_books
@@ -77,35 +74,22 @@ async def compute_leverage(deps: Deps, asset: str, pit: PointInTime) -> Leverage
     at, live = pit.at, pit.is_live
     cutoff = pit.now if live else pit.bar_cutoff
     prov = Provenance()
-    results: dict[str, Any] = {}
-
-    async def run(name: str, call: Callable[[], Awaitable[Any]]) -> None:
-        results[name] = await call()
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(run, "liq", lambda: liquidations(deps, prov, asset, at, cutoff))
-        tg.start_soon(run, "oi", lambda: open_interest(deps, prov, asset, pit, cutoff))
-        tg.start_soon(run, "funding", lambda: funding(deps, prov, asset, at))
-        tg.start_soon(run, "streams", lambda: stream_liquidations(deps, prov, asset, at, cutoff))
-        tg.start_soon(
-            run,
-            "book",
-            lambda: live_order_book(deps, prov, asset, pit.now) if live else recorded_order_book(deps, prov, asset, at),
-        )
-    rows: list[FundingRow] = results["funding"]
+    liq, oi, rows, streams, book = await gather(
+        lambda: liquidations(deps, prov, asset, at, cutoff),
+        lambda: open_interest(deps, prov, asset, pit, cutoff),
+        lambda: funding(deps, prov, asset, at),
+        lambda: stream_liquidations(deps, prov, asset, at, cutoff),
+        lambda: live_order_book(deps, prov, asset, pit.now) if live else recorded_order_book(deps, prov, asset, at),
+    )
     if not rows:
         prov.warn("no venue answered for funding: the funding table is empty")
-    book: OrderBookState = results["book"]
-    liq: Liquidations = results["liq"]
-    if results["streams"]:
-        liq = liq.model_copy(
-            update={"streams": results["streams"], "coverage": liq.coverage + coverage_note(results["streams"])}
-        )
+    if streams:
+        liq = liq.model_copy(update={"streams": streams, "coverage": liq.coverage + coverage_note(streams)})
     return LeverageState(
         as_of=at,
         asset=asset,
         liquidations=liq,
-        open_interest=results["oi"],
+        open_interest=oi,
         funding=rows,
         funding_avg_8h_pct=rounded(fmean(r.rate_8h_pct for r in rows), 8) if rows else None,
         order_book=book,
@@ -117,15 +101,15 @@ async def compute_leverage(deps: Deps, asset: str, pit: PointInTime) -> Leverage
 async def collect(deps: Deps) -> int:
     """Record order-book depth (it exists only "now"), the last day of hourly OI per venue and, while those run,
     a window of the Binance/Bybit liquidation streams (`liquidation_stream_s` seconds; 0 or unset: none)."""
-    written: list[int] = []
 
-    async def streams() -> None:
-        written.append(await collect_streams(deps, deps.config.liquidation_stream_s))
+    async def snapshots() -> int:
+        return await collect_books(deps) + await collect_open_interest(deps)
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(streams)
-        written.append(await collect_books(deps) + await collect_open_interest(deps))
-    return sum(written)
+    streams, books_and_oi = await gather(
+        lambda: collect_streams(deps, deps.config.liquidation_stream_s),
+        snapshots,
+    )
+    return streams + books_and_oi
 
 
 async def backfill(deps: Deps, since: date, until: date) -> int:

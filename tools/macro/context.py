@@ -75,7 +75,6 @@ class Ctx:
                     best = row
         if best is not None:
             # A stored figure is cited like a fetched one: its series, when it was learned and how old it is.
-            age = max(0.0, (self.now - best.fetched_at).total_seconds())
             endpoint = f"windvane-store:{best.key.label()}"
-            self.prov.add(Fetched(best.value, best.key.source, endpoint, best.fetched_at, age_seconds=round(age, 3)))
+            self.prov.add(Fetched.stored(best.value, best.key.source, endpoint, best.fetched_at, now=self.now))
         return best

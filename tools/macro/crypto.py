@@ -3,14 +3,16 @@ cycle and Fear & Greed."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
 from fetchers import alternative_me, coinbase, coingecko, mempool
-from fetchers.http import Fetched
+from fetchers.http import Fetched, Http
 from schemas.macro import BtcDrawdown, BtcNasdaq, CryptoMarketCap, FearGreed, Halving
 from schemas.macro_rows import DailyClose, MarketCapSnapshot
 from store.base import Observation
+from tools.concurrency import first_answer
 from tools.macro.calc import (
     HALVING_INTERVAL,
     aligned_log_returns,
@@ -34,7 +36,7 @@ async def btc_daily_closes(c: Ctx) -> list[tuple[date, float]] | None:
     start = last_open - timedelta(days=DRAWDOWN_DAYS + 1)
     got = await c.prov.attempt(
         "Coinbase BTC-USD daily candles",
-        lambda: coinbase.fetch_candles(c.deps.http, "BTC-USD", "1d", start, last_open, now=cutoff),
+        lambda: coinbase.fetch_candles(c.deps.http, "BTC-USD", "1d", start, last_open, closed_by=cutoff),
     )
     if got is None:
         return None
@@ -86,16 +88,24 @@ def btc_drawdown(c: Ctx, btc: list[tuple[date, float]] | None) -> tuple[float | 
 # -- crypto market cap ----------------------------------------------------------------------------------------------
 
 
+FetchMarketCap = Callable[[Http], Awaitable[Fetched[MarketCapSnapshot]]]
+
+
 async def _fetch_market_cap(c: Ctx) -> Fetched[MarketCapSnapshot] | None:
-    for source, call in (
-        (coingecko.SOURCE, lambda: coingecko.fetch_global(c.deps.http)),
-        (coingecko.PAPRIKA_SOURCE, lambda: coingecko.fetch_paprika_global(c.deps.http)),
-    ):
-        fetched = await c.prov.attempt(f"crypto market cap from {source}", call)
+    hosts: tuple[tuple[str, FetchMarketCap], ...] = (
+        (coingecko.SOURCE, coingecko.fetch_global),
+        (coingecko.PAPRIKA_SOURCE, coingecko.fetch_paprika_global),
+    )
+
+    async def snapshot(host: tuple[str, FetchMarketCap]) -> Fetched[MarketCapSnapshot] | None:
+        source, fetch = host
+        fetched = await c.prov.attempt(f"crypto market cap from {source}", partial(fetch, c.deps.http))
         if fetched is not None:
             c.prov.add(fetched)
-            return fetched
-    return None
+        return fetched
+
+    found = await first_answer(hosts, snapshot)
+    return None if found is None else found[1]
 
 
 def _mcap_observation(c: Ctx, fetched: Fetched[MarketCapSnapshot]) -> Observation:
@@ -149,16 +159,18 @@ async def chain_tip(c: Ctx) -> tuple[int, datetime, str] | None:
             c.prov.warn("halving next_eta unavailable for as_of: no stored chain tip within 2 days before as_of")
             return None
         return int(stored.value), stored.ts, "store"
-    for source in (mempool.SOURCE, mempool.FALLBACK_SOURCE):
-        fetched = await c.prov.attempt(
-            f"chain tip from {source}", partial(mempool.fetch_tip_height, c.deps.http, source)
-        )
-        if fetched is not None:
-            c.prov.add(fetched)
-            observed = c.observed(fetched)
-            await c.store_write([Observation(TIP_KEY, observed, float(fetched.value), c.now)])
-            return fetched.value, observed, source
-    return None
+
+    async def tip(source: str) -> Fetched[int] | None:
+        return await c.prov.attempt(f"chain tip from {source}", partial(mempool.fetch_tip_height, c.deps.http, source))
+
+    found = await first_answer((mempool.SOURCE, mempool.FALLBACK_SOURCE), tip)
+    if found is None:
+        return None
+    source, fetched = found
+    c.prov.add(fetched)
+    observed = c.observed(fetched)
+    await c.store_write([Observation(TIP_KEY, observed, float(fetched.value), c.now)])
+    return fetched.value, observed, source
 
 
 async def halving(c: Ctx) -> Halving:

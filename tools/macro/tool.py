@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
-from typing import Any
-
-import anyio
 
 from fetchers import fred, yahoo
 from fetchers.http import Fetched
 from schemas.macro import IndexClose, MacroBackdrop
 from schemas.macro_rows import DailyClose
 from tools.args import AsOfArg
+from tools.concurrency import first_answer, gather, gather_all
 from tools.deps import Deps
 from tools.macro import crypto as macro_crypto
 from tools.macro.context import Ctx
@@ -72,6 +70,9 @@ STALE_INDEX_DAYS = 5
 # -- indices --------------------------------------------------------------------------------------------------------
 
 
+FetchCloses = Callable[[], Awaitable[Fetched[list[DailyClose]]]]
+
+
 def _known(rows: list[DailyClose], at: datetime) -> list[DailyClose]:
     return [r for r in rows if datetime.combine(r.day, INDEX_CLOSE_UTC, tzinfo=UTC) <= at]
 
@@ -79,23 +80,30 @@ def _known(rows: list[DailyClose], at: datetime) -> list[DailyClose]:
 async def _index_series(c: Ctx, name: str, series: str, symbol: str) -> tuple[list[DailyClose], str] | None:
     end = c.at.date()
     start = end - timedelta(days=INDEX_WINDOW_DAYS)
-    attempts: list[tuple[str, Callable[[], Awaitable[Fetched[list[DailyClose]]]]]] = []
+    attempts: list[tuple[str, FetchCloses]] = []
     if c.deps.http.api_key(fred.KEY_SOURCE):
         attempts.append(
             (fred.API_SOURCE, lambda: fred.fetch_series_api(c.deps.http, series, start, end, today=c.today))
         )
     attempts.append((fred.SOURCE, lambda: fred.fetch_series_csv(c.deps.http, series, start, end, today=c.today)))
     attempts.append((yahoo.SOURCE, lambda: yahoo.fetch_daily_closes(c.deps.http, symbol, start, end, today=c.today)))
-    for source, call in attempts:
+
+    async def closes(
+        attempt: tuple[str, Callable[[], Awaitable[Fetched[list[DailyClose]]]]],
+    ) -> list[DailyClose] | None:
+        source, call = attempt
         fetched = await c.prov.attempt(f"{name} from {source}", call)
         if fetched is None:
-            continue
+            return None
         c.prov.add(fetched)
         rows = _known([r for r in fetched.value if start <= r.day <= end], c.at)
         if len(rows) >= 2:
-            return rows, source
+            return rows
         c.prov.warn(f"{source} returned fewer than 2 closes of {series} up to {end}; trying the next source")
-    return None
+        return None
+
+    found = await first_answer(attempts, closes)
+    return None if found is None else (found[1], found[0][0])
 
 
 def _index_close(c: Ctx, name: str, series: str, got: tuple[list[DailyClose], str] | None) -> IndexClose:
@@ -123,33 +131,29 @@ def _index_close(c: Ctx, name: str, series: str, got: tuple[list[DailyClose], st
 
 async def compute_macro(deps: Deps, pit: PointInTime) -> MacroBackdrop:
     c = Ctx(deps, pit)
-    results: dict[str, Any] = {}
-
-    async def run(name: str, call: Callable[[], Awaitable[Any]]) -> None:
-        results[name] = await call()
-
-    async with anyio.create_task_group() as tg:
-        for name, series, symbol in INDICES:
-            tg.start_soon(run, series, partial(_index_series, c, name, series, symbol))
-        tg.start_soon(run, "btc", lambda: macro_crypto.btc_daily_closes(c))
-        tg.start_soon(run, "fed", lambda: fed_odds(c))
-        tg.start_soon(run, "mcap", lambda: macro_crypto.market_cap(c))
-        tg.start_soon(run, "halving", lambda: macro_crypto.halving(c))
-        tg.start_soon(run, "fng", lambda: macro_crypto.fear_greed(c))
-
-    indices = [_index_close(c, name, series, results[series]) for name, series, _ in INDICES]
-    nasdaq = results[NASDAQ][0] if results[NASDAQ] is not None else None
-    drawdown_pct, drawdown = macro_crypto.btc_drawdown(c, results["btc"])
+    series, btc, fed, mcap, halving, fng = await gather(
+        lambda: gather_all(partial(_index_series, c, name, series, symbol) for name, series, symbol in INDICES),
+        lambda: macro_crypto.btc_daily_closes(c),
+        lambda: fed_odds(c),
+        lambda: macro_crypto.market_cap(c),
+        lambda: macro_crypto.halving(c),
+        lambda: macro_crypto.fear_greed(c),
+    )
+    by_series = {index[1]: got for index, got in zip(INDICES, series, strict=True)}
+    indices = [_index_close(c, name, code, by_series[code]) for name, code, _ in INDICES]
+    nasdaq_got = by_series[NASDAQ]
+    nasdaq = nasdaq_got[0] if nasdaq_got is not None else None
+    drawdown_pct, drawdown = macro_crypto.btc_drawdown(c, btc)
     return MacroBackdrop(
         as_of=c.at,
         indices=indices,
-        fed=results["fed"],
-        btc_nasdaq=macro_crypto.btc_nasdaq(c, results["btc"], nasdaq),
+        fed=fed,
+        btc_nasdaq=macro_crypto.btc_nasdaq(c, btc, nasdaq),
         btc_drawdown_from_high_pct=drawdown_pct,
         btc_drawdown=drawdown,
-        crypto_market_cap=results["mcap"],
-        halving=results["halving"],
-        fear_greed=results["fng"],
+        crypto_market_cap=mcap,
+        halving=halving,
+        fear_greed=fng,
         sources=c.prov.sources,
         warnings=c.prov.warnings,
     )
@@ -161,11 +165,12 @@ async def collect(deps: Deps) -> int:
         return 0
     c = Ctx(deps, PointInTime(now=deps.clock()))
     # The live parts snapshot what they read; running them is the collection.
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(macro_crypto.market_cap, c)
-        tg.start_soon(fed_odds, c)
-        tg.start_soon(macro_crypto.chain_tip, c)
-        tg.start_soon(macro_crypto.fear_greed, c)
+    await gather(
+        lambda: macro_crypto.market_cap(c),
+        lambda: fed_odds(c),
+        lambda: macro_crypto.chain_tip(c),
+        lambda: macro_crypto.fear_greed(c),
+    )
     return c.rows_written
 
 

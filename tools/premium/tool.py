@@ -10,19 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from statistics import fmean
-from types import ModuleType
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import anyio
 from pydantic import Field
 
-from fetchers import binance, bitstamp, coinbase, kraken, okx
+from fetchers import coinbase
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from schemas.common import Streak
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 from schemas.premium import CoinbasePremium, PremiumBar, PremiumNow
 from tools.args import SUPPORTED_ASSETS, AsOfArg, AssetArg
+from tools.concurrency import first_answer, gather
 from tools.deps import Deps
 from tools.errors import InputError
 from tools.history import candle_store
@@ -32,8 +31,8 @@ from tools.point_in_time import PointInTime
 from tools.provenance import Provenance
 from tools.registry import ToolArgs, ToolSpec
 from tools.streaks import sign_streak
+from tools.venues import BINANCE, COINBASE, REFERENCE_VENUES, SpotVenue
 
-REFERENCE_VENUES: tuple[ModuleType, ...] = (binance, okx, kraken, bitstamp)
 # Enough daily bars for a long streak and the 30-day average, in one Coinbase page (300 bars).
 DAILY_LOOKBACK = 300
 MAX_HOURLY_DAYS = 90
@@ -98,33 +97,35 @@ async def _reference_candles(
     interval: str,
     start: datetime,
     end: datetime,
-    now: datetime,
-    venues: Sequence[ModuleType],
-) -> tuple[ModuleType | None, list[Candle]]:
-    for venue in venues:
+    closed_by: datetime,
+    venues: Sequence[SpotVenue],
+) -> tuple[SpotVenue | None, list[Candle]]:
+    async def candles(venue: SpotVenue) -> list[Candle] | None:
         try:
             rows, fetches = await candle_store.fetch_candles(
-                deps.store, venue, deps.http, asset, interval, start, end, now=now
+                deps.store, venue, deps.http, asset, interval, start, end, closed_by=closed_by
             )
         except UpstreamError as exc:
-            prov.failed(f"reference candles from {venue.SOURCE}", exc)
-            continue
+            prov.failed(f"reference candles from {venue.name}", exc)
+            return None
         prov.add(fetches)
-        if rows:
-            return venue, rows
-        prov.warn(f"{venue.SOURCE} returned no {interval} candles for the window; trying the next venue")
-    return None, []
+        if not rows:
+            prov.warn(f"{venue.name} returned no {interval} candles for the window; trying the next venue")
+            return None
+        return rows
+
+    found = await first_answer(venues, candles)
+    return found if found is not None else (None, [])
 
 
 async def _reference_quote(
-    deps: Deps, prov: Provenance, asset: str, venues: Sequence[ModuleType]
-) -> tuple[ModuleType | None, Fetched[Quote] | None]:
-    for venue in venues:
-        try:
-            return venue, await venue.fetch_ticker(deps.http, asset)
-        except UpstreamError as exc:
-            prov.failed(f"reference ticker from {venue.SOURCE}", exc)
-    return None, None
+    deps: Deps, prov: Provenance, asset: str, venues: Sequence[SpotVenue]
+) -> tuple[SpotVenue | None, Fetched[Quote] | None]:
+    async def quote(venue: SpotVenue) -> Fetched[Quote] | None:
+        return await prov.attempt(f"reference ticker from {venue.name}", lambda: venue.fetch_ticker(deps.http, asset))
+
+    found = await first_answer(venues, quote)
+    return found if found is not None else (None, None)
 
 
 def _window(cutoff: datetime, interval: str, bars: int) -> tuple[datetime, datetime]:
@@ -142,58 +143,42 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, pit:
     product = f"{asset}-USD"
 
     d_start, d_end = _window(cutoff, "1d", max(days, DAILY_LOOKBACK))
-    results: dict[str, Any] = {}
 
-    async def cb_daily() -> None:
-        got = await prov.attempt(
+    async def live() -> PremiumNow | None:
+        # "Now" tickers do not depend on the candles: fetching them alongside keeps a cold call to one round trip.
+        return await _live_quotes(deps, prov, asset, None) if as_of is None else None
+
+    cb_daily, usdt_daily, (venue, ref_rows), prefetched = await gather(
+        lambda: prov.attempt(
             "Coinbase daily candles",
             lambda: candle_store.fetch_candles(
-                deps.store, coinbase, deps.http, product, "1d", d_start, d_end, now=cutoff
+                deps.store, COINBASE, deps.http, product, "1d", d_start, d_end, closed_by=cutoff
             ),
-        )
-        results["cb_daily"] = got
-
-    async def usdt_daily() -> None:
-        got = await prov.attempt(
+        ),
+        lambda: prov.attempt(
             "Coinbase USDT-USD candles",
             lambda: candle_store.fetch_candles(
-                deps.store, coinbase, deps.http, "USDT-USD", "1d", d_start, d_end, now=cutoff
+                deps.store, COINBASE, deps.http, "USDT-USD", "1d", d_start, d_end, closed_by=cutoff
             ),
-        )
-        results["usdt_daily"] = got
-
-    async def ref_daily() -> None:
-        results["ref_daily"] = await _reference_candles(
-            deps, prov, asset, "1d", d_start, d_end, cutoff, REFERENCE_VENUES
-        )
-
-    async def live() -> None:
-        # "Now" tickers do not depend on the candles: fetching them alongside keeps a cold call to one round trip.
-        results["live"] = await _live_quotes(deps, prov, asset, None)
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(cb_daily)
-        tg.start_soon(usdt_daily)
-        tg.start_soon(ref_daily)
-        if as_of is None:
-            tg.start_soon(live)
-
-    cb_rows = _rows(prov, results.get("cb_daily"))
-    usdt_rows = _rows(prov, results.get("usdt_daily"))
-    venue, ref_rows = results["ref_daily"]
-    if results.get("usdt_daily") is not None and not usdt_rows:
+        ),
+        lambda: _reference_candles(deps, prov, asset, "1d", d_start, d_end, cutoff, REFERENCE_VENUES),
+        live,
+    )
+    cb_rows = _rows(prov, cb_daily)
+    usdt_rows = _rows(prov, usdt_daily)
+    if usdt_daily is not None and not usdt_rows:
         prov.warn("Coinbase USDT-USD has no candles for this window; the USDT-adjusted premium is unavailable")
     daily, skipped = _aligned(cb_rows, ref_rows, usdt_rows or None)
     if skipped:
         prov.warn(f"{skipped} daily bar(s) present on only one venue were skipped")
-    if venue is not None and venue is not binance:
-        prov.warn(f"reference venue is {venue.SOURCE} (Binance unavailable)")
+    if venue is not None and venue is not BINANCE:
+        prov.warn(f"reference venue is {venue.name} (Binance unavailable)")
 
     history = daily[-days:]
     if interval == "1h" and venue is not None:
         history = await _hourly_history(deps, prov, asset, days, cutoff, venue)
 
-    current = await _current(deps, prov, asset, as_of, venue, history or daily, results.get("live"))
+    current = await _current(deps, prov, asset, as_of, venue, history or daily, prefetched)
     streak = _streak(daily)
     if not daily:
         prov.warn("no daily bars on both venues: premium history, streak and averages are unavailable")
@@ -220,37 +205,25 @@ def _rows(prov: Provenance, got: tuple[list[Candle], list[Fetched[list[Candle]]]
 
 
 async def _hourly_history(
-    deps: Deps, prov: Provenance, asset: str, days: int, cutoff: datetime, venue: ModuleType
+    deps: Deps, prov: Provenance, asset: str, days: int, cutoff: datetime, venue: SpotVenue
 ) -> list[PremiumBar]:
     h_start, h_end = _window(cutoff, "1h", days * 24)
-    results: dict[str, Any] = {}
-
-    async def cb() -> None:
-        results["cb"] = await prov.attempt(
+    cb, usdt, (_, ref_rows) = await gather(
+        lambda: prov.attempt(
             "Coinbase hourly candles",
             lambda: candle_store.fetch_candles(
-                deps.store, coinbase, deps.http, f"{asset}-USD", "1h", h_start, h_end, now=cutoff
+                deps.store, COINBASE, deps.http, f"{asset}-USD", "1h", h_start, h_end, closed_by=cutoff
             ),
-        )
-
-    async def usdt() -> None:
-        results["usdt"] = await prov.attempt(
+        ),
+        lambda: prov.attempt(
             "Coinbase USDT-USD hourly candles",
             lambda: candle_store.fetch_candles(
-                deps.store, coinbase, deps.http, "USDT-USD", "1h", h_start, h_end, now=cutoff
+                deps.store, COINBASE, deps.http, "USDT-USD", "1h", h_start, h_end, closed_by=cutoff
             ),
-        )
-
-    async def ref() -> None:
-        results["ref"] = await _reference_candles(deps, prov, asset, "1h", h_start, h_end, cutoff, (venue,))
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(cb)
-        tg.start_soon(usdt)
-        tg.start_soon(ref)
-    bars, skipped = _aligned(
-        _rows(prov, results.get("cb")), results["ref"][1], _rows(prov, results.get("usdt")) or None
+        ),
+        lambda: _reference_candles(deps, prov, asset, "1h", h_start, h_end, cutoff, (venue,)),
     )
+    bars, skipped = _aligned(_rows(prov, cb), ref_rows, _rows(prov, usdt) or None)
     if skipped:
         prov.warn(f"{skipped} hourly bar(s) present on only one venue were skipped")
     return bars
@@ -261,18 +234,18 @@ async def _current(
     prov: Provenance,
     asset: str,
     as_of: datetime | None,
-    venue: ModuleType | None,
+    venue: SpotVenue | None,
     bars: Sequence[PremiumBar],
     prefetched: PremiumNow | None = None,
 ) -> PremiumNow:
     if as_of is None:
         # The prefetched quotes stand only if they used the same reference venue as the history.
-        same_venue = prefetched is not None and (venue is None or prefetched.reference_venue == venue.SOURCE)
+        same_venue = prefetched is not None and (venue is None or prefetched.reference_venue == venue.name)
         live = prefetched if same_venue else await _live_quotes(deps, prov, asset, venue)
         if live is not None:
             return live
         prov.warn("live tickers unavailable; current is the last closed bar")
-    venue_name = None if venue is None else str(venue.SOURCE)
+    venue_name = None if venue is None else venue.name
     if not bars:
         return PremiumNow(
             premium_pct=None,
@@ -300,29 +273,14 @@ async def _current(
     )
 
 
-async def _live_quotes(deps: Deps, prov: Provenance, asset: str, venue: ModuleType | None) -> PremiumNow | None:
-    results: dict[str, Any] = {}
+async def _live_quotes(deps: Deps, prov: Provenance, asset: str, venue: SpotVenue | None) -> PremiumNow | None:
     order = REFERENCE_VENUES if venue is None else (venue, *(v for v in REFERENCE_VENUES if v is not venue))
-
-    async def cb() -> None:
-        results["cb"] = await prov.attempt("Coinbase ticker", lambda: coinbase.fetch_ticker(deps.http, f"{asset}-USD"))
-
-    async def usdt() -> None:
-        results["usdt"] = await prov.attempt(
-            "Coinbase USDT-USD ticker", lambda: coinbase.fetch_ticker(deps.http, "USDT-USD")
-        )
-
-    async def ref() -> None:
-        results["ref"] = await _reference_quote(deps, prov, asset, order)
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(cb)
-        tg.start_soon(usdt)
-        tg.start_soon(ref)
-    cb_q: Fetched[Quote] | None = results.get("cb")
-    usdt_q: Fetched[Quote] | None = results.get("usdt")
-    ref_venue, ref_q = results["ref"]
-    if cb_q is None or ref_q is None or ref_q.value.price <= 0:
+    cb_q, usdt_q, (ref_venue, ref_q) = await gather(
+        lambda: prov.attempt("Coinbase ticker", lambda: coinbase.fetch_ticker(deps.http, f"{asset}-USD")),
+        lambda: prov.attempt("Coinbase USDT-USD ticker", lambda: coinbase.fetch_ticker(deps.http, "USDT-USD")),
+        lambda: _reference_quote(deps, prov, asset, order),
+    )
+    if cb_q is None or ref_venue is None or ref_q is None or ref_q.value.price <= 0:
         return None
     prov.add([q for q in (cb_q, usdt_q, ref_q) if q is not None])
     cb_price, ref_price = cb_q.value.price, ref_q.value.price
@@ -333,7 +291,7 @@ async def _live_quotes(deps: Deps, prov: Provenance, asset: str, venue: ModuleTy
         premium_usd=round(cb_price - ref_price, 6),
         coinbase_price=cb_price,
         reference_price=ref_price,
-        reference_venue=str(ref_venue.SOURCE),
+        reference_venue=ref_venue.name,
         usdt_usd=usdt_usd,
         premium_usdt_adjusted_pct=rounded(adjusted),
         ts=cb_q.value.time or cb_q.fetched_at,
@@ -356,8 +314,8 @@ def _avg(prov: Provenance, daily: Sequence[PremiumBar], n: int) -> float | None:
 def history_series(asset: str) -> list[CandleSeries]:
     """The candle series this tool reads: Coinbase <ASSET>-USD and USDT-USD, and the <ASSET>USDT reference chain."""
     return [
-        CandleSeries((coinbase,), f"{asset}-USD"),
-        CandleSeries((coinbase,), "USDT-USD"),
+        CandleSeries((COINBASE,), f"{asset}-USD"),
+        CandleSeries((COINBASE,), "USDT-USD"),
         CandleSeries(REFERENCE_VENUES, asset),
     ]
 

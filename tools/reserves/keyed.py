@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import anyio
-
 from fetchers import coinglass_exchange, cryptoquant
 from fetchers.address_book import AddressBook
 from fetchers.http import Fetched
 from schemas.reserves import CrossCheck, ExchangeReserve
+from tools.concurrency import gather
 from tools.deps import Deps
 from tools.numbers import rounded
 from tools.provenance import Provenance
@@ -87,39 +86,34 @@ class Keyed:
 
 async def fetch_keyed(deps: Deps, prov: Provenance, points: Points, today: date) -> Keyed:
     """CryptoQuant and CoinGlass, concurrently; an unconfigured source is simply absent."""
-    out = Keyed()
     http = deps.http
 
-    async def cq_reserve() -> None:
-        first = min(points.days())
-        out.cq_reserve = await prov.attempt(
-            "CryptoQuant reserve",
-            lambda: cryptoquant.fetch_reserve(http, first, points.end_day, today=today),
-            optional=True,
+    async def cg_list() -> Fetched[list[coinglass_exchange.ExchangeBalance]] | None:
+        if not points.live:  # the list is "now" only
+            return None
+        return await prov.attempt(
+            "CoinGlass balance list", lambda: coinglass_exchange.fetch_balance_list(http), optional=True
         )
 
-    async def cq_netflow() -> None:
-        first = points.window_start + timedelta(days=1)
-        out.cq_netflow = await prov.attempt(
-            "CryptoQuant netflow",
-            lambda: cryptoquant.fetch_netflow(http, first, points.end_day, today=today),
-            optional=True,
+    reserve_from, netflow_from = min(points.days()), points.window_start + timedelta(days=1)
+    out = Keyed(
+        *await gather(
+            lambda: prov.attempt(
+                "CryptoQuant reserve",
+                lambda: cryptoquant.fetch_reserve(http, reserve_from, points.end_day, today=today),
+                optional=True,
+            ),
+            lambda: prov.attempt(
+                "CryptoQuant netflow",
+                lambda: cryptoquant.fetch_netflow(http, netflow_from, points.end_day, today=today),
+                optional=True,
+            ),
+            cg_list,
+            lambda: prov.attempt(
+                "CoinGlass balance chart", lambda: coinglass_exchange.fetch_balance_chart(http), optional=True
+            ),
         )
-
-    async def cg_list() -> None:
-        if points.live:  # the list is "now" only
-            out.cg_list = await prov.attempt(
-                "CoinGlass balance list", lambda: coinglass_exchange.fetch_balance_list(http), optional=True
-            )
-
-    async def cg_chart() -> None:
-        out.cg_chart = await prov.attempt(
-            "CoinGlass balance chart", lambda: coinglass_exchange.fetch_balance_chart(http), optional=True
-        )
-
-    async with anyio.create_task_group() as tg:
-        for task in (cq_reserve, cq_netflow, cg_list, cg_chart):
-            tg.start_soon(task)
+    )
     for fetched in (out.cq_reserve, out.cq_netflow, out.cg_list, out.cg_chart):
         if fetched is not None:
             prov.add(fetched)

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
-
-import anyio
 
 from fetchers import esplora
 from fetchers.address_book import AddressBook
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from store.base import Observation, SeriesKey
+from tools.concurrency import gather_all
 from tools.deps import Deps
+from tools.history.at_or_before import as_of_value
 from tools.provenance import Provenance
 
 CONCURRENCY = 4  # simultaneous Esplora requests: polite to a public API with unpublished limits
@@ -83,17 +84,7 @@ def _collapse(fetches: Sequence[Fetched[Any]]) -> list[Fetched[Any]]:
         reason = f.stale_reason
         if f.stale and stale[endpoint] > 1:
             reason = f"{stale[endpoint]} wallets served stale; last error {reason}"
-        out.append(
-            Fetched(
-                value=None,
-                source=f.source,
-                endpoint=endpoint,
-                fetched_at=f.fetched_at,
-                stale=f.stale,
-                age_seconds=f.age_seconds,
-                stale_reason=reason,
-            )
-        )
+        out.append(replace(f, value=None, endpoint=endpoint, stale_reason=reason))
     return out
 
 
@@ -105,10 +96,10 @@ async def use_snapshots(
     for exchange in data.book.exchanges():
         fresh = None
         if live:
-            if deps.store is None:
-                continue
-            row = await deps.store.latest(snapshot_key(exchange), now)
-            if row is None or now - row.ts > FRESH_SNAPSHOT:
+            row = (
+                await as_of_value(deps.store, snapshot_key(exchange), now, max_age=FRESH_SNAPSHOT, known_at=None)
+            ).observation
+            if row is None:
                 continue
             fresh = (row.ts, row.value)
         if all([await _snapshot(deps, exchange, instant) is not None for instant in instants]):
@@ -122,24 +113,19 @@ async def read_balances(
     deps: Deps, prov: Provenance, data: Onchain, *, skip: frozenset[str] | set[str] = frozenset()
 ) -> None:
     """Current balances of every wallet, except those of the `skip` exchanges."""
-    limiter = anyio.CapacityLimiter(CONCURRENCY)
-    fetched: list[Fetched[esplora.AddressBalance]] = []
 
-    async def one(address: str) -> None:
-        async with limiter:
-            try:
-                got = await esplora.fetch_balance(deps.http, address)
-            except UpstreamError as exc:
-                data.failed[address] = f"{exc.source} {exc.kind} ({exc.message})"
-                return
+    async def one(address: str) -> Fetched[esplora.AddressBalance] | None:
+        try:
+            got = await esplora.fetch_balance(deps.http, address)
+        except UpstreamError as exc:
+            data.failed[address] = f"{exc.source} {exc.kind} ({exc.message})"
+            return None
         data.balances[address] = got.value
-        fetched.append(got)
+        return got
 
-    async with anyio.create_task_group() as tg:
-        for entry in data.book.entries:
-            if entry.exchange not in skip:
-                tg.start_soon(one, entry.address)
-    prov.add(_collapse(fetched))
+    read = [e.address for e in data.book.entries if e.exchange not in skip]
+    fetched = await gather_all((partial(one, address) for address in read), limit=CONCURRENCY)
+    prov.add(_collapse([f for f in fetched if f is not None]))
     for exchange, entries in data.book.by_exchange().items():
         bad = [e.address for e in entries if e.address in data.failed]
         if bad:
@@ -150,19 +136,29 @@ async def read_balances(
 
 
 async def _snapshot(deps: Deps, exchange: str, instant: datetime) -> float | None:
-    if deps.store is None:
-        return None
-    key = snapshot_key(exchange)
-    row = await deps.store.latest(key, instant)
-    if row is None or instant - row.ts > SNAPSHOT_TOLERANCE:
-        return None
-    return row.value
+    # A reconstruction stored later still describes `instant`: past balances never change, so no known_at bound.
+    found = await as_of_value(deps.store, snapshot_key(exchange), instant, max_age=SNAPSHOT_TOLERANCE, known_at=None)
+    return None if found.observation is None else found.observation.value
 
 
 async def fill_history(deps: Deps, prov: Provenance, data: Onchain, instants: Sequence[datetime], now: datetime) -> int:
     """Fill data.values for each exchange at each instant: snapshot, else reconstruction, else None.
 
     Returns how many reconstructed values were stored as snapshots."""
+    needs = await _from_snapshots(deps, data, instants)
+    if not needs:
+        return 0
+    histories = await _histories(deps, prov, data, needs)
+    to_store: list[Observation] = []
+    for exchange, wanted in needs.items():
+        to_store += _reconstruct(deps, prov, data, exchange, wanted, histories, now)
+    if to_store and deps.store is not None:
+        return await deps.store.upsert(to_store)
+    return 0
+
+
+async def _from_snapshots(deps: Deps, data: Onchain, instants: Sequence[datetime]) -> dict[str, list[datetime]]:
+    """Fill what the store's snapshots answer; return, per exchange, the instants still to reconstruct."""
     needs: dict[str, list[datetime]] = {}
     for exchange in data.book.exchanges():
         data.values[exchange] = {}
@@ -172,78 +168,90 @@ async def fill_history(deps: Deps, prov: Provenance, data: Onchain, instants: Se
                 data.values[exchange][instant] = snap
             else:
                 needs.setdefault(exchange, []).append(instant)
-    if not needs:
-        return 0
+    return needs
+
+
+async def _histories(
+    deps: Deps, prov: Provenance, data: Onchain, needs: dict[str, list[datetime]]
+) -> dict[str, esplora.History | None]:
+    """Confirmed histories back to the oldest instant needed, within the page budget of one call."""
     oldest = min(min(v) for v in needs.values())
-    limiter = anyio.CapacityLimiter(CONCURRENCY)
     budget = {"pages": PAGE_BUDGET}
     histories: dict[str, esplora.History | None] = {}
-    fetches: list[Fetched[list[esplora.TxEffect]]] = []
 
-    async def one(address: str) -> None:
-        async with limiter:
-            if budget["pages"] <= 0:
-                histories[address] = None
-                return
-            pages = min(MAX_PAGES_PER_ADDRESS, budget["pages"])
-            budget["pages"] -= pages
-            try:
-                hist = await esplora.fetch_history(deps.http, address, oldest, max_pages=pages)
-            except UpstreamError as exc:
-                prov.failed(f"transaction history of {address}", exc)
-                histories[address] = None
-                return
-            budget["pages"] += pages - hist.pages  # give back what was not needed
+    async def one(address: str) -> list[Fetched[list[esplora.TxEffect]]]:
+        if budget["pages"] <= 0:
+            histories[address] = None
+            return []
+        pages = min(MAX_PAGES_PER_ADDRESS, budget["pages"])
+        budget["pages"] -= pages
+        try:
+            hist = await esplora.fetch_history(deps.http, address, oldest, max_pages=pages)
+        except UpstreamError as exc:
+            prov.failed(f"transaction history of {address}", exc)
+            histories[address] = None
+            return []
+        budget["pages"] += pages - hist.pages  # give back what was not needed
         histories[address] = hist
-        fetches.extend(hist.fetches)
+        return hist.fetches
 
-    async with anyio.create_task_group() as tg:
-        for exchange in needs:
-            for address in data.ok(exchange):
-                if data.balances[address].tx_count == 0:
-                    histories[address] = esplora.History(address, [], True, True, 0, [])  # never used: nothing to page
-                else:
-                    tg.start_soon(one, address)
-    prov.add(_collapse(fetches))
-    to_store: list[Observation] = []
-    for exchange, wanted in needs.items():
-        addresses = data.ok(exchange)
-        short: dict[date, int] = {}
-        for instant in wanted:
-            total = 0
-            missing = 0
-            for address in addresses:
-                hist = histories.get(address)
-                if hist is not None and hist.ended and len(hist.txs) != data.balances[address].tx_count:
-                    prov.warn(
-                        f"{address}: history lists {len(hist.txs)} txs but chain_stats count "
-                        f"{data.balances[address].tx_count}; its past balance is not trusted"
-                    )
-                    hist = None
-                if hist is None or not _covers(hist, instant):
-                    missing += 1
-                    continue
-                total += esplora.balance_at(data.balances[address].confirmed_sats, hist.txs, instant)
-            if missing or not addresses:
-                data.values[exchange][instant] = None
-                short[instant.date()] = missing
+    paged = []
+    for exchange in needs:
+        for address in data.ok(exchange):
+            if data.balances[address].tx_count == 0:
+                histories[address] = esplora.History(address, [], True, True, 0, [])  # never used: nothing to page
+            else:
+                paged.append(address)
+    fetches = await gather_all((partial(one, address) for address in paged), limit=CONCURRENCY)
+    prov.add(_collapse([f for page in fetches for f in page]))
+    return histories
+
+
+def _reconstruct(
+    deps: Deps,
+    prov: Provenance,
+    data: Onchain,
+    exchange: str,
+    wanted: Sequence[datetime],
+    histories: dict[str, esplora.History | None],
+    now: datetime,
+) -> list[Observation]:
+    """The exchange's balance at each wanted instant as now minus the later confirmed changes; what to store."""
+    addresses = data.ok(exchange)
+    short: dict[date, int] = {}
+    to_store = []
+    for instant in wanted:
+        total = 0
+        missing = 0
+        for address in addresses:
+            hist = histories.get(address)
+            if hist is not None and hist.ended and len(hist.txs) != data.balances[address].tx_count:
+                prov.warn(
+                    f"{address}: history lists {len(hist.txs)} txs but chain_stats count "
+                    f"{data.balances[address].tx_count}; its past balance is not trusted"
+                )
+                hist = None
+            if hist is None or not _covers(hist, instant):
+                missing += 1
                 continue
-            btc = round(total / esplora.SATS_PER_BTC, 8)
-            data.values[exchange][instant] = btc
-            # A day that ended more than a day ago sits under ~144 blocks: its reconstruction will not change.
-            if deps.store is not None and not data.failed and instant < now - timedelta(days=1):
-                key = snapshot_key(exchange)
-                to_store.append(Observation(key, instant, btc, now))
-        if short:
-            days = ", ".join(d.isoformat() for d in sorted(short))
-            prov.warn(
-                f"{exchange}: past balance unavailable on {days}: history incomplete for up to "
-                f"{max(short.values())} of {len(addresses)} wallets (bounded to {MAX_PAGES_PER_ADDRESS} pages each, "
-                f"{PAGE_BUDGET} per call); run `windvane collect` regularly to build snapshots"
-            )
-    if to_store and deps.store is not None:
-        return await deps.store.upsert(to_store)
-    return 0
+            total += esplora.balance_at(data.balances[address].confirmed_sats, hist.txs, instant)
+        if missing or not addresses:
+            data.values[exchange][instant] = None
+            short[instant.date()] = missing
+            continue
+        btc = round(total / esplora.SATS_PER_BTC, 8)
+        data.values[exchange][instant] = btc
+        # A day that ended more than a day ago sits under ~144 blocks: its reconstruction will not change.
+        if deps.store is not None and not data.failed and instant < now - timedelta(days=1):
+            to_store.append(Observation(snapshot_key(exchange), instant, btc, now))
+    if short:
+        days = ", ".join(d.isoformat() for d in sorted(short))
+        prov.warn(
+            f"{exchange}: past balance unavailable on {days}: history incomplete for up to "
+            f"{max(short.values())} of {len(addresses)} wallets (bounded to {MAX_PAGES_PER_ADDRESS} pages each, "
+            f"{PAGE_BUDGET} per call); run `windvane collect` regularly to build snapshots"
+        )
+    return to_store
 
 
 def _covers(hist: esplora.History, instant: datetime) -> bool:
