@@ -54,6 +54,8 @@ class HttpConfig:
     retry_after_cap_s: float = 10.0
     ttl_scale: float = 1.0
     user_agent: str = "Mozilla/5.0 (compatible; windvane/0.1)"
+    # A host whose key is configured under another source's name (FRED's JSON API host uses WINDVANE_FRED_API_KEY).
+    key_source: Mapping[str, str] = field(default_factory=lambda: {"fred_api": "fred"})
 
 
 @dataclass(frozen=True)
@@ -154,8 +156,12 @@ class Http:
     def require_key(self, source: str) -> str:
         key = self.api_key(source)
         if not key:
-            raise NotConfiguredError(source, f"needs WINDVANE_{source.upper()}_API_KEY")
+            raise NotConfiguredError(source, f"needs {self.key_variable(source)}")
         return key
+
+    def key_variable(self, source: str) -> str:
+        """The environment variable that holds the key sent to `source`."""
+        return f"WINDVANE_{self.config.key_source.get(source, source).upper()}_API_KEY"
 
     def _status(self, source: str) -> SourceStatus:
         return self.status.setdefault(source, SourceStatus())
@@ -343,7 +349,8 @@ class Http:
                 return GeoBlockedError(source, "HTTP 403: blocked by a Cloudflare challenge")
             return GeoBlockedError(source, "HTTP 403: forbidden (region or IP block)")
         if code == 401:
-            return UnavailableError(source, "HTTP 401: the API key was rejected")
+            # A rejected key stays rejected: retrying only repeats the refusal (and counts against the plan).
+            return NotRetried(source, f"HTTP 401: the API key was rejected; check {self.key_variable(source)}")
         if code >= 500:
             return UnavailableError(source, f"HTTP {code} from upstream")
         return NotRetried(source, f"HTTP {code} from upstream")

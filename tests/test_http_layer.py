@@ -307,3 +307,20 @@ async def test_parse_in_thread_runs_the_parser_off_the_event_loop_with_the_same_
     assert parsed_on[0] == loop_thread
     assert parsed_on[1] != loop_thread
     assert drift.value.source == "up"
+
+
+async def test_a_rejected_key_is_requested_once_and_names_its_variable(sleeps: Sleeps) -> None:
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(401, json={"code": "40001", "msg": "invalid credential"})
+
+    http = make_http(handler, Clock(0.0), sleeps, api_keys={"up": "k"}, retries=2)
+    with pytest.raises(UnavailableError) as failure:
+        await http.get("up", "/api/etf/bitcoin/flow-history", parse_price, headers={"CG-API-KEY": "k"})
+    await http.client.aclose()
+    assert len(requests) == 1  # retries=2, yet a rejected key is asked once
+    assert sleeps.calls == []
+    assert "WINDVANE_UP_API_KEY" in failure.value.message
+    assert http.key_variable("fred_api") == "WINDVANE_FRED_API_KEY"  # the JSON API host, keyed as FRED
