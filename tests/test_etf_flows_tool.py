@@ -286,6 +286,24 @@ async def test_farside_blocked_uses_sosovalue_per_fund(make_client, fake: FakeUp
     assert all("test-soso-key" not in w for w in out["warnings"])
 
 
+async def test_a_stale_sosovalue_table_says_why(make_client, fake: FakeUpstream, tmp_path) -> None:
+    body = (PAYLOADS / "farside" / "cloudflare_managed_challenge_generic_2025-02-24.html").read_text()
+    fake.faults["farside"] = lambda request, path: httpx.Response(403, text=body)
+    settings = make_settings(tmp_path, api_keys={"sosovalue": "test-soso-key"}, ttl_scale=0.0)
+    async with make_client(settings_=settings) as client:
+        first = await call(client, as_of="2025-11-21")
+        real = fake.handlers["sosovalue"]
+        fake.handlers["sosovalue"] = lambda request, path: (
+            httpx.Response(503, text="down") if "summary-history" in path else real(request, path)
+        )
+        second = await call(client, as_of="2025-11-21")
+    assert second["month_to_date_usd"] == first["month_to_date_usd"]  # the last good table, served stale
+    stale = [w for w in second["warnings"] if w.startswith("sosovalue is stale")]
+    assert stale, second["warnings"]
+    assert all("HTTP 503" in w for w in stale)
+    assert not any(w.endswith(": None") for w in second["warnings"])
+
+
 async def test_farside_blocked_without_keys_hints_at_sosovalue(make_client, fake: FakeUpstream) -> None:
     body = (PAYLOADS / "farside" / "cloudflare_managed_challenge_generic_2025-02-24.html").read_text()
     fake.faults["farside"] = lambda request, path: httpx.Response(200, text=body)  # challenge served with 200

@@ -7,6 +7,7 @@ answer the store already covers is served without a refetch.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from statistics import fmean
@@ -122,7 +123,7 @@ async def _sosovalue_table(deps: Deps, prov: Provenance, asset: str, per_fund: b
         if history.value[1] is not None:
             assets[ticker] = history.value[1]
     table = FlowTable(tickers=tickers, rows=rows, net_assets_usd=assets)
-    return Fetched(table, summary.source, summary.endpoint, summary.fetched_at, summary.stale, summary.age_seconds)
+    return replace(summary, value=table)  # keeps the summary's staleness and its reason
 
 
 async def _secondaries(deps: Deps, prov: Provenance, asset: str, per_fund: bool) -> dict[str, Fetched[FlowTable]]:
