@@ -22,7 +22,6 @@ from fetchers.parsing import expect_dict, expect_list, num, ts_millis
 from schemas.derivatives import FundingPoint, OpenInterestPoint
 
 SOURCE = "binance_futures"
-OI_HISTORY_DAYS = 30
 
 
 def symbol(asset: str) -> str:

@@ -27,7 +27,6 @@ RECENT_PATHS = {"BTC": "/btc/", "ETH": "/eth/"}
 TTL_S = 1800.0
 USD_PER_MILLION = 1_000_000.0
 
-SUMMARY_LABELS = frozenset({"total", "average", "maximum", "minimum"})
 _TICKER_RE = re.compile(r"^[A-Z][A-Z0-9]{1,5}$")
 _NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?$")
 # Markers of Cloudflare's interstitial. The jsd beacon (/cdn-cgi/challenge-platform/scripts/jsd/) is also present

@@ -165,3 +165,8 @@ class StreamVenue:
 BINANCE_STREAM = StreamVenue("binance", ls.BINANCE_SOURCE, "forceOrder", ls.binance_path, SAMPLED_NOTE)
 BYBIT_STREAM = StreamVenue("bybit", ls.BYBIT_SOURCE, "allLiquidation", lambda _: ls.BYBIT_LINEAR_PATH, None)
 STREAM_VENUES: tuple[StreamVenue, ...] = (BINANCE_STREAM, BYBIT_STREAM)
+
+
+def all_venues() -> tuple[Venue, ...]:
+    """Every declared venue, each once: what a reachability check or a settings audit walks."""
+    return (*REFERENCE_VENUES, COINBASE, *BOOK_VENUES, *PERP_VENUES, *STREAM_VENUES)

@@ -38,13 +38,6 @@ class Schedule:
                 return meeting
         return None
 
-    def previous_meeting(self, before: Meeting) -> Meeting | None:
-        earlier = [m for m in self.meetings if m.end < before.start]
-        return earlier[-1] if earlier else None
-
-    def covers(self, on: date) -> bool:
-        return min(self.years) <= on.year <= max(self.years)
-
 
 @cache
 def load_schedule() -> Schedule:
