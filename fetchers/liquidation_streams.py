@@ -27,6 +27,9 @@ import anyio
 from fetchers.errors import BadPayloadError
 from fetchers.parsing import expect_dict, expect_list, num, ts_millis
 
+# A WebSocket control message (subscribe, ping): JSON, so untyped by nature.
+JsonMessage = dict[str, Any]
+
 log = logging.getLogger("windvane.streams")
 
 BINANCE_SOURCE = "binance_futures_ws"
@@ -61,7 +64,7 @@ def binance_path(asset: str) -> str:
     return f"/ws/{symbol(asset).lower()}@forceOrder"
 
 
-def bybit_subscribe(assets: list[str]) -> dict[str, Any]:
+def bybit_subscribe(assets: list[str]) -> JsonMessage:
     return {"op": "subscribe", "args": [f"allLiquidation.{symbol(a)}" for a in assets]}
 
 
@@ -156,12 +159,12 @@ def _safe_url(url: str) -> str:
 
 async def listen(
     url: str,
-    subscribe_msg: dict[str, Any] | None,
+    subscribe_msg: JsonMessage | None,
     duration_s: float,
     on_event: Callable[[LiquidationEvent], None],
     *,
     parse: Callable[[str | bytes], list[LiquidationEvent]],
-    ping_msg: dict[str, Any] | None = None,
+    ping_msg: JsonMessage | None = None,
     ping_every_s: float = BYBIT_PING_EVERY_S,
     clock: Callable[[], datetime] = _now,
     stop: anyio.Event | None = None,
@@ -173,20 +176,64 @@ async def listen(
     Every parsed event goes to `on_event`. A message that fails to parse is skipped and counted, never fatal.
     Handshake refusals that retrying cannot fix (HTTP 451/403, a bad URL) end the run early with `gave_up` set.
     """
-    from websockets.asyncio.client import connect
-    from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+    listener = _Listener(
+        url, subscribe_msg, on_event, parse, ping_msg, ping_every_s, clock, stop, open_timeout_s, max_backoff_s
+    )
+    return await listener.run(anyio.current_time() + duration_s)
 
-    run = StreamRun(url=_safe_url(url))
-    deadline = anyio.current_time() + duration_s
-    backoff = 0.5
 
-    def remaining() -> float:
-        return max(0.0, deadline - anyio.current_time())
+class _Listener:
+    """One `listen` call: its connection loop, and the StreamRun it fills."""
 
-    def handle(raw: str | bytes) -> None:
+    def __init__(
+        self,
+        url: str,
+        subscribe_msg: JsonMessage | None,
+        on_event: Callable[[LiquidationEvent], None],
+        parse: Callable[[str | bytes], list[LiquidationEvent]],
+        ping_msg: JsonMessage | None,
+        ping_every_s: float,
+        clock: Callable[[], datetime],
+        stop: anyio.Event | None,
+        open_timeout_s: float,
+        max_backoff_s: float,
+    ) -> None:
+        self.url, self.subscribe_msg, self.on_event, self.parse = url, subscribe_msg, on_event, parse
+        self.ping_msg, self.ping_every_s, self.clock, self.stop = ping_msg, ping_every_s, clock, stop
+        self.open_timeout_s, self.max_backoff_s = open_timeout_s, max_backoff_s
+        self.result = StreamRun(url=_safe_url(url))
+        self.deadline = 0.0
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - anyio.current_time())
+
+    def done(self) -> bool:
+        stopped = self.stop is not None and self.stop.is_set()
+        return self.remaining() <= 0 or stopped or self.result.gave_up is not None
+
+    async def run(self, deadline: float) -> StreamRun:
+        self.deadline = deadline
+        backoff = 0.5
+        while not self.done():
+            if await self.session():
+                backoff = 0.5  # it was up: reconnect quickly, then back off again if it keeps failing
+            if self.done():
+                break
+            with anyio.move_on_after(min(backoff, self.remaining())):
+                if self.stop is None:
+                    await anyio.sleep_forever()
+                else:
+                    await self.stop.wait()
+            backoff = min(backoff * 2, self.max_backoff_s)
+        if self.result.gave_up:
+            log.warning("%s: stopped listening: %s", self.result.url, self.result.gave_up)
+        return self.result
+
+    def handle(self, raw: str | bytes) -> None:
+        run = self.result
         run.messages += 1
         try:
-            events = parse(raw)
+            events = self.parse(raw)
         except BadPayloadError as exc:
             run.bad_messages += 1
             log.warning("%s: skipped a bad message (%d so far): %s", run.url, run.bad_messages, exc.message)
@@ -195,82 +242,80 @@ async def listen(
             return
         for event in events:
             run.events += 1
-            on_event(event)
+            self.on_event(event)
 
-    async def pinger(ws: Any) -> None:
-        assert ping_msg is not None
-        text = json.dumps(ping_msg)
+    async def pinger(self, ws: Any) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        text = json.dumps(self.ping_msg)
         while True:
-            await anyio.sleep(ping_every_s)
+            await anyio.sleep(self.ping_every_s)
             try:
                 await ws.send(text)
             except ConnectionClosed:
                 return
 
-    async def read(ws: Any) -> None:
+    async def read(self, ws: Any) -> None:
+        from websockets.exceptions import ConnectionClosed
+
         try:
             async for raw in ws:
-                handle(raw)
-                if run.gave_up:
+                self.handle(raw)
+                if self.result.gave_up:
                     return
         except ConnectionClosed as exc:
-            run.error(f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})")
+            self.result.error(f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})")
 
-    def done() -> bool:
-        return remaining() <= 0 or (stop is not None and stop.is_set()) or run.gave_up is not None
+    async def connect(self) -> Any | None:
+        """An open connection, or None (with the reason recorded) when the handshake failed."""
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
-    async def session() -> bool:
-        """One connection, until the deadline, `stop`, or a drop. True if it went live."""
+        run = self.result
         try:
-            ws = await connect(url, open_timeout=max(0.001, min(open_timeout_s, remaining())), close_timeout=2)
+            return await connect(
+                self.url, open_timeout=max(0.001, min(self.open_timeout_s, self.remaining())), close_timeout=2
+            )
         except InvalidStatus as exc:
             status = exc.response.status_code
             run.error(f"handshake refused (HTTP {status})")
             if status in (403, 451):
                 run.gave_up = f"HTTP {status} (geo-blocked or refused)"
-            return False
         except InvalidURI as exc:
             run.gave_up = f"invalid URL ({exc.msg})"
-            return False
         except (OSError, TimeoutError, InvalidHandshake) as exc:
             run.error(f"connect failed ({type(exc).__name__})")
+        return None
+
+    async def session(self) -> bool:
+        """One connection, until the deadline, `stop`, or a drop. True if it went live."""
+        from websockets.exceptions import ConnectionClosed
+
+        ws = await self.connect()
+        if ws is None:
             return False
+        run = self.result
         run.connects += 1
         try:
-            if subscribe_msg is not None:
-                await ws.send(json.dumps(subscribe_msg))
-            started = clock()
-            with anyio.move_on_after(remaining()):
+            if self.subscribe_msg is not None:
+                await ws.send(json.dumps(self.subscribe_msg))
+            started = self.clock()
+            with anyio.move_on_after(self.remaining()):
                 async with anyio.create_task_group() as tg:
-                    if ping_msg is not None:
-                        tg.start_soon(pinger, ws)
-                    if stop is not None:
-                        tg.start_soon(_cancel_when_set, stop, tg.cancel_scope)
-                    await read(ws)
+                    if self.ping_msg is not None:
+                        tg.start_soon(self.pinger, ws)
+                    if self.stop is not None:
+                        tg.start_soon(_cancel_when_set, self.stop, tg.cancel_scope)
+                    await self.read(ws)
                     tg.cancel_scope.cancel()
-            run.live.append((started, clock()))
+            run.live.append((started, self.clock()))
         except ConnectionClosed as exc:
             run.error(f"connection closed while subscribing ({exc.rcvd.code if exc.rcvd else 'no frame'})")
         finally:
             await ws.close()
-        if not done():
+        if not self.done():
             run.drops += 1
         return True
-
-    while not done():
-        if await session():
-            backoff = 0.5  # it was up: reconnect quickly, then back off again if it keeps failing
-        if done():
-            break
-        with anyio.move_on_after(min(backoff, remaining())):
-            if stop is None:
-                await anyio.sleep_forever()
-            else:
-                await stop.wait()
-        backoff = min(backoff * 2, max_backoff_s)
-    if run.gave_up:
-        log.warning("%s: stopped listening: %s", run.url, run.gave_up)
-    return run
 
 
 async def _cancel_when_set(event: anyio.Event, scope: anyio.CancelScope) -> None:

@@ -6,14 +6,14 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 import httpx
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 
 from server.runtime import open_deps
-from server.settings import KEYED_SOURCES, Settings
+from server.settings import Settings
+from server.status import sources_status
 from server.tool_handlers import mcp_handler
 from store.base import Store
 from tools.assess.prompt import market_brief
@@ -47,26 +47,6 @@ def methodology_markdown() -> str:
         parts.append(spec.methodology.strip())
         parts.append("")
     return "\n".join(parts)
-
-
-def sources_status(deps: Deps, settings: Settings) -> dict[str, Any]:
-    def iso(value: datetime | None) -> str | None:
-        return None if value is None else value.isoformat()
-
-    status: dict[str, Any] = {}
-    for source, base in settings.base_urls.items():
-        seen = deps.http.status.get(source)
-        status[source] = {
-            "base_url": base,
-            "key_configured": source in settings.api_keys if source in KEYED_SOURCES else None,
-            "last_success_at": iso(seen.last_success_at) if seen else None,
-            "last_error_at": iso(seen.last_error_at) if seen else None,
-            "last_error": seen.last_error if seen else None,
-            "upstream_requests": seen.upstream_requests if seen else 0,
-            "cache_hits": seen.cache_hits if seen else 0,
-            "stale_served": seen.stale_served if seen else 0,
-        }
-    return {"sources": status, "cache": deps.http.cache.stats()}
 
 
 def build_server(
@@ -151,4 +131,4 @@ def register_status_resource(mcp: MCPServer[Deps], settings: Settings, live: lis
     def sources() -> str:
         if not live:
             return json.dumps({"error": "server is not running"})
-        return json.dumps(sources_status(live[-1], settings), indent=2)
+        return json.dumps(sources_status(live[-1], settings).model_dump(), indent=2)

@@ -23,7 +23,6 @@ import re
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -34,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.logs import request_id_var
 from server.settings import Settings
+from server.status import health_report
 from tools.deps import Deps
 
 log = logging.getLogger("windvane.http_server")
@@ -106,36 +106,11 @@ def transport_security(settings: Settings, host: str) -> TransportSecuritySettin
 # -- health -------------------------------------------------------------------------------------------------------
 
 
-def _later(a: datetime | None, b: datetime | None) -> bool:
-    return a is not None and (b is None or a >= b)
-
-
-def health_report(live: Sequence[Deps]) -> tuple[int, dict[str, Any]]:
-    """Per upstream contacted since start: `up` when its last call succeeded, `degraded` when it last failed."""
-    if not live:
-        return 503, {"status": "starting", "upstreams": {}}
-    upstreams: dict[str, Any] = {}
-    for source, seen in sorted(live[-1].http.status.items()):
-        if seen.last_success_at is None and seen.last_error_at is None:
-            continue
-        state = "up" if _later(seen.last_success_at, seen.last_error_at) else "degraded"
-        upstreams[source] = {
-            "status": state,
-            "last_success_at": seen.last_success_at.isoformat() if seen.last_success_at else None,
-            "last_error_at": seen.last_error_at.isoformat() if seen.last_error_at else None,
-            "last_error": seen.last_error if state == "degraded" else None,
-        }
-    degraded = any(u["status"] == "degraded" for u in upstreams.values())
-    # 200 even when degraded: the server itself answers (with nulls and warnings); a load balancer must not
-    # drop every replica because one upstream is down.
-    return 200, {"status": "degraded" if degraded else "up", "upstreams": upstreams}
-
-
 def add_health_route(mcp: MCPServer[Any], live: Sequence[Deps]) -> None:
     @mcp.custom_route(HEALTH_PATH, methods=["GET"])  # type: ignore[untyped-decorator]
     async def healthz(_: Request) -> Response:
         code, body = health_report(live)
-        return JSONResponse(body, status_code=code)
+        return JSONResponse(body.model_dump(), status_code=code)
 
 
 # -- middleware ---------------------------------------------------------------------------------------------------

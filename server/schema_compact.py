@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+# A JSON Schema document: JSON, so untyped by nature.
+JsonSchema = dict[str, Any]
+
 
 def compact_schema(schema: Any) -> Any:
     if isinstance(schema, list):
         return [compact_schema(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out: dict[str, Any] = {}
+    out: JsonSchema = {}
     for key, value in schema.items():
         if key == "title" and isinstance(value, str):
             continue
@@ -28,15 +31,15 @@ def compact_schema(schema: Any) -> Any:
     return out
 
 
-def shallow_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
+def shallow_output_schema(schema: JsonSchema) -> JsonSchema:
     """Top-level fields with their types and descriptions; nested objects and arrays keep only their JSON type.
 
     A structured result still validates against it. The nested field documentation lives in the
     `windvane://methodology` resource and in every result itself, instead of in every turn's context.
     """
-    definitions: dict[str, Any] = schema.get("$defs", {})
+    definitions: JsonSchema = schema.get("$defs", {})
 
-    def json_types(sub: dict[str, Any]) -> list[str]:
+    def json_types(sub: JsonSchema) -> list[str]:
         if "$ref" in sub:
             sub = definitions.get(str(sub["$ref"]).rsplit("/", 1)[-1], {})
         options = sub.get("anyOf")
@@ -48,7 +51,7 @@ def shallow_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
     properties = {}
     for name, sub in schema.get("properties", {}).items():
         types = json_types(sub)
-        entry: dict[str, Any] = {"type": types[0]} if len(types) == 1 else {"anyOf": [{"type": t} for t in types]}
+        entry: JsonSchema = {"type": types[0]} if len(types) == 1 else {"anyOf": [{"type": t} for t in types]}
         if "description" in sub:
             entry["description"] = sub["description"]
         if "enum" in sub:

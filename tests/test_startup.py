@@ -26,6 +26,7 @@ def test_help_imports_nothing_heavy() -> None:
 
 
 def test_health_report_says_starting_before_the_lifespan_opens() -> None:
-    from server.http_app import health_report
+    from server.status import health_report
 
-    assert health_report([]) == (503, {"status": "starting", "upstreams": {}})
+    code, body = health_report([])
+    assert (code, body.model_dump()) == (503, {"status": "starting", "upstreams": {}})

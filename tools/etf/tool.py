@@ -7,7 +7,7 @@ answer the store already covers is served without a refetch.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from statistics import fmean
@@ -225,6 +225,68 @@ def _empty(asset: str, as_of: datetime, coefficient: float, prov: Provenance) ->
     )
 
 
+@dataclass(frozen=True)
+class _Days:
+    """The table's rows as known at the answer's time, sorted by what they can be used for."""
+
+    known: list[FlowRow]  # published by the US close of their day, at or before as_of
+    provisional: set[date]  # the as_of day, or a latest day a fund has not reported yet
+    reported: list[FlowRow]  # at least one fund figure
+    completed: list[FlowRow]  # reported and final: what streaks, averages and thresholds read
+    pending: list[FlowRow]  # the as_of day, not reported at all yet
+    since_launch: bool
+
+
+def _days(prov: Provenance, table: FlowTable, asset: str, at: datetime, source_used: str | None) -> _Days:
+    ref_day = at.date()
+    known = [r for r in table.rows if datetime.combine(r.day, US_CLOSE_UTC, tzinfo=UTC) <= at]
+    provisional = metrics.provisional_days(known, ref_day)
+    reported = [r for r in known if r.reported]
+    pending = [r for r in known if not r.reported and r.day == ref_day]
+    if pending:
+        prov.warn(f"{ref_day} is not reported yet (every fund shows '-'): it is not counted as a zero flow")
+    if not reported:
+        prov.warn(f"{source_used} has no reported day at or before {ref_day}")
+    return _Days(
+        known=known,
+        provisional=provisional,
+        reported=reported,
+        completed=[r for r in reported if r.day not in provisional],
+        pending=pending,
+        since_launch=table.since_launch or (bool(known) and known[0].day <= LAUNCH[asset] + timedelta(days=7)),
+    )
+
+
+@dataclass(frozen=True)
+class _Months:
+    rows: list[FlowRow]  # reported days of the as_of month
+    mtd: float | None
+    previous: MonthFlow | None
+    previous_rows: list[FlowRow]
+
+
+def _months(prov: Provenance, d: _Days, ref_day: date) -> _Months:
+    ref_month = metrics.month(ref_day)
+    month_rows = [r for r in d.reported if metrics.month(r.day) == ref_month]
+    prev_month = metrics.previous_month(ref_day)
+    prev_rows = [r for r in d.reported if metrics.month(r.day) == prev_month]
+    if d.reported and not month_rows:
+        prov.warn(f"no trading day of {ref_month} is reported yet: month-to-date unavailable")
+    if any(r.day in d.provisional for r in month_rows):
+        prov.warn(
+            "month-to-date includes provisional figures for "
+            + ", ".join(sorted(r.day.isoformat() for r in month_rows if r.day in d.provisional))
+        )
+    if d.reported and not prev_rows:
+        prov.warn(f"no reported days for {prev_month} in the history used: previous month unavailable")
+    return _Months(
+        rows=month_rows,
+        mtd=metrics.sum_total(month_rows) if month_rows else None,
+        previous=MonthFlow(month=prev_month, total_usd=metrics.sum_total(prev_rows)) if prev_rows else None,
+        previous_rows=prev_rows,
+    )
+
+
 async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime) -> EtfFlows:
     asset = asset.strip().upper()
     if asset not in LAUNCH:
@@ -236,38 +298,14 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime)
     source_used, table = await _load(deps, prov, asset, pit, ref_day, days)
     if table is None:
         return _empty(asset, answer_at, coefficient, prov)
-
-    known = [r for r in table.rows if datetime.combine(r.day, US_CLOSE_UTC, tzinfo=UTC) <= answer_at]
-    provisional = metrics.provisional_days(known, ref_day)
-    reported = [r for r in known if r.reported]
-    completed = [r for r in reported if r.day not in provisional]
-    since_launch = table.since_launch or (bool(known) and known[0].day <= LAUNCH[asset] + timedelta(days=7))
-    pending = [r for r in known if not r.reported and r.day == ref_day]
-    if pending:
-        prov.warn(f"{ref_day} is not reported yet (every fund shows '-'): it is not counted as a zero flow")
-    if not reported:
-        prov.warn(f"{source_used} has no reported day at or before {ref_day}")
-
-    ref_month = metrics.month(ref_day)
-    month_rows = [r for r in reported if metrics.month(r.day) == ref_month]
-    prev_month = metrics.previous_month(ref_day)
-    prev_rows = [r for r in reported if metrics.month(r.day) == prev_month]
-    mtd = metrics.sum_total(month_rows) if month_rows else None
-    if reported and not month_rows:
-        prov.warn(f"no trading day of {ref_month} is reported yet: month-to-date unavailable")
-    if any(r.day in provisional for r in month_rows):
-        prov.warn(
-            "month-to-date includes provisional figures for "
-            + ", ".join(sorted(r.day.isoformat() for r in month_rows if r.day in provisional))
-        )
-    previous = MonthFlow(month=prev_month, total_usd=metrics.sum_total(prev_rows)) if prev_rows else None
-    if reported and not prev_rows:
-        prov.warn(f"no reported days for {prev_month} in the history used: previous month unavailable")
-    outflow_rec, inflow_rec = metrics.records(prov, reported, since_launch, ref_month)
-    largest = metrics.largest_fund(prov, reported, since_launch)
+    d = _days(prov, table, asset, answer_at, source_used)
+    m = _months(prov, d, ref_day)
+    outflow_rec, inflow_rec = metrics.records(prov, d.reported, d.since_launch, metrics.month(ref_day))
+    largest = metrics.largest_fund(prov, d.reported, d.since_launch)
     if largest is not None and pit.as_of is None and _has_key(deps, "sosovalue"):
         largest.share_of_assets_pct = await _share_of_assets(deps, prov, asset, largest.ticker)
 
+    completed = d.completed
     streak = sign_streak(
         [(datetime.combine(r.day, time(), tzinfo=UTC), r.total_usd) for r in completed if r.total_usd is not None]
     )
@@ -276,8 +314,6 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime)
         prov.warn(f"only {len(last5)} completed days for the 5-day average")
     latest = completed[-1] if completed else None
     latest_total = latest.total_usd if latest is not None else None
-
-    shown = [*reported[-days:], *pending]
     return EtfFlows(
         as_of=answer_at,
         asset=asset,
@@ -287,18 +323,18 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime)
                 date=r.day.isoformat(),
                 total_usd=r.total_usd if r.reported else None,
                 funds=dict(r.funds),
-                provisional=r.day in provisional or not r.reported,
+                provisional=r.day in d.provisional or not r.reported,
             )
-            for r in shown
+            for r in [*d.reported[-days:], *d.pending]
         ],
-        month_to_date_usd=mtd,
-        month_to_date_by_fund_usd=metrics.sum_funds(month_rows),
-        month_to_date_days=len(month_rows),
-        previous_month=previous,
-        previous_month_by_fund_usd=metrics.sum_funds(prev_rows),
+        month_to_date_usd=m.mtd,
+        month_to_date_by_fund_usd=metrics.sum_funds(m.rows),
+        month_to_date_days=len(m.rows),
+        previous_month=m.previous,
+        previous_month_by_fund_usd=metrics.sum_funds(m.previous_rows),
         record_monthly_outflow=outflow_rec,
         record_monthly_inflow=inflow_rec,
-        month_to_date_pct_of_record=metrics.pct_of_record(mtd, outflow_rec, inflow_rec),
+        month_to_date_pct_of_record=metrics.pct_of_record(m.mtd, outflow_rec, inflow_rec),
         streak=streak,
         avg_5d_usd=round(fmean(last5), 2) if last5 else None,
         latest_completed_day=None
@@ -306,7 +342,7 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime)
         else LatestDay(date=latest.day.isoformat(), total_usd=latest_total),
         outflow_below_100m=None if latest_total is None else latest_total > -OUTFLOW_THRESHOLD_USD,
         largest_fund=largest,
-        price_impact_estimate_pct=None if mtd is None else round(coefficient * mtd / 1e9, 3),
+        price_impact_estimate_pct=None if m.mtd is None else round(coefficient * m.mtd / 1e9, 3),
         impact_coefficient_pct_per_busd=coefficient,
         sources=prov.sources,
         warnings=prov.warnings,

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
 
 import anyio
 
@@ -89,9 +88,9 @@ class _Job:
     venue: StreamVenue
     url: str
     assets: tuple[str, ...]
-    subscribe: dict[str, Any] | None
+    subscribe: ls.JsonMessage | None
     parse: Callable[[str | bytes], list[ls.LiquidationEvent]]
-    ping: dict[str, Any] | None
+    ping: ls.JsonMessage | None
     events: list[ls.LiquidationEvent] = field(default_factory=list)
     run: ls.StreamRun | None = None
 

@@ -237,20 +237,11 @@ def _coverage(
     )
 
 
-async def compute_reserves(
-    deps: Deps, asset: str, window_days: int, pit: PointInTime, since_raw: str | None = None
-) -> ExchangeReserves:
-    if asset.upper() != "BTC":
-        raise InputError(f"exchange_reserve_trend supports asset 'BTC' only (got {asset!r}); ETH is not tracked")
-    if not 1 <= window_days <= 365:
-        raise InputError(f"window_days={window_days} is out of range; use 1-365")
-    now, as_of = pit.now, pit.as_of
-    points = comparison_points(pit, window_days, since_raw)
-    prov = Provenance()
-    book = _book(deps, prov)
-
-    # Keyed sources first (one request each), then the labelled wallets.
-    keyed = await fetch_keyed(deps, prov, points, now.date())
+async def _read_onchain(
+    deps: Deps, prov: Provenance, book: AddressBook, keyed: Keyed, points: Points, now: datetime
+) -> tuple[Onchain, set[str]]:
+    """The labelled wallets at every instant the answer compares: from snapshots where the store has them, else
+    read and reconstructed. Returns them with the exchanges the store answered alone."""
     onchain = Onchain(book)
     if keyed.per_exchange:
         # CoinGlass answers per exchange; the wallets only cross-check its end figure.
@@ -267,6 +258,48 @@ async def compute_reserves(
         )
     await read_balances(deps, prov, onchain, skip=served)
     await fill_history(deps, prov, onchain, instants, now)
+    return onchain, served
+
+
+def _month_over_month(
+    points: Points, total_at: Callable[[date], float | None], total_end: float | None
+) -> MonthOverMonth:
+    this_month = period_change(
+        points.end_day.strftime("%Y-%m"),
+        points.month_prev_end,
+        points.end_day,
+        total_at(points.month_prev_end),
+        total_end,
+    )
+    previous_month = period_change(
+        points.month_prev_end.strftime("%Y-%m"),
+        points.month_prev_prev_end,
+        points.month_prev_end,
+        total_at(points.month_prev_prev_end),
+        total_at(points.month_prev_end),
+    )
+    return MonthOverMonth(
+        this_month=this_month,
+        previous_month=previous_month,
+        difference_btc=difference(this_month.change_btc, previous_month.change_btc),
+    )
+
+
+async def compute_reserves(
+    deps: Deps, asset: str, window_days: int, pit: PointInTime, since_raw: str | None = None
+) -> ExchangeReserves:
+    if asset.upper() != "BTC":
+        raise InputError(f"exchange_reserve_trend supports asset 'BTC' only (got {asset!r}); ETH is not tracked")
+    if not 1 <= window_days <= 365:
+        raise InputError(f"window_days={window_days} is out of range; use 1-365")
+    now, as_of = pit.now, pit.as_of
+    points = comparison_points(pit, window_days, since_raw)
+    prov = Provenance()
+    book = _book(deps, prov)
+
+    # Keyed sources first (one request each), then the labelled wallets.
+    keyed = await fetch_keyed(deps, prov, points, now.date())
+    onchain, served = await _read_onchain(deps, prov, book, keyed, points, now)
 
     end_at = None if points.live else end_of_day(points.end_day)
     onchain_rows = _onchain_rows(book, onchain, end_at, end_of_day(points.window_start), served)
@@ -288,20 +321,6 @@ async def compute_reserves(
         prov.warn(f"change unavailable: no reserve for the window start {points.window_start.isoformat()}")
     net_flow = _net_flow(prov, keyed, points, window_days, change_btc)
 
-    this_month = period_change(
-        points.end_day.strftime("%Y-%m"),
-        points.month_prev_end,
-        points.end_day,
-        total_at(points.month_prev_end),
-        total_end,
-    )
-    previous_month = period_change(
-        points.month_prev_end.strftime("%Y-%m"),
-        points.month_prev_prev_end,
-        points.month_prev_end,
-        total_at(points.month_prev_prev_end),
-        total_at(points.month_prev_end),
-    )
     since = points.since
     return ExchangeReserves(
         as_of=as_of or now,
@@ -317,11 +336,7 @@ async def compute_reserves(
         net_flow_positive=None if net_flow is None else net_flow > 0,
         by_exchange=rows,
         categories=_categories(rows),
-        month_over_month=MonthOverMonth(
-            this_month=this_month,
-            previous_month=previous_month,
-            difference_btc=difference(this_month.change_btc, previous_month.change_btc),
-        ),
+        month_over_month=_month_over_month(points, total_at, total_end),
         year_to_date=period_change(
             f"since {points.year_start.isoformat()}",
             points.year_start,

@@ -1,0 +1,89 @@
+"""What the server says about its upstreams: the `windvane://sources` resource and the `GET /healthz` body.
+
+Both read the HTTP layer's per-source status; neither ever carries a key (only whether one is configured).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from server.settings import KEYED_SOURCES, Settings
+from tools.deps import Deps
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+class SourceState(BaseModel):
+    base_url: str
+    key_configured: bool | None  # null for keyless sources
+    last_success_at: str | None
+    last_error_at: str | None
+    last_error: str | None
+    upstream_requests: int
+    cache_hits: int
+    stale_served: int
+
+
+class SourcesStatus(BaseModel):
+    sources: dict[str, SourceState]
+    cache: dict[str, int]
+
+
+def sources_status(deps: Deps, settings: Settings) -> SourcesStatus:
+    states = {}
+    for source, base in settings.base_urls.items():
+        seen = deps.http.status.get(source)
+        states[source] = SourceState(
+            base_url=base,
+            key_configured=source in settings.api_keys if source in KEYED_SOURCES else None,
+            last_success_at=_iso(seen.last_success_at) if seen else None,
+            last_error_at=_iso(seen.last_error_at) if seen else None,
+            last_error=seen.last_error if seen else None,
+            upstream_requests=seen.upstream_requests if seen else 0,
+            cache_hits=seen.cache_hits if seen else 0,
+            stale_served=seen.stale_served if seen else 0,
+        )
+    return SourcesStatus(sources=states, cache=deps.http.cache.stats())
+
+
+class UpstreamHealth(BaseModel):
+    status: Literal["up", "degraded"]
+    last_success_at: str | None
+    last_error_at: str | None
+    last_error: str | None  # only while degraded
+
+
+class HealthReport(BaseModel):
+    status: Literal["starting", "up", "degraded"]
+    upstreams: dict[str, UpstreamHealth]
+
+
+def _later(a: datetime | None, b: datetime | None) -> bool:
+    return a is not None and (b is None or a >= b)
+
+
+def health_report(live: Sequence[Deps]) -> tuple[int, HealthReport]:
+    """Per upstream contacted since start: `up` when its last call succeeded, `degraded` when it last failed."""
+    if not live:
+        return 503, HealthReport(status="starting", upstreams={})
+    upstreams = {}
+    for source, seen in sorted(live[-1].http.status.items()):
+        if seen.last_success_at is None and seen.last_error_at is None:
+            continue
+        degraded = not _later(seen.last_success_at, seen.last_error_at)
+        upstreams[source] = UpstreamHealth(
+            status="degraded" if degraded else "up",
+            last_success_at=_iso(seen.last_success_at),
+            last_error_at=_iso(seen.last_error_at),
+            last_error=seen.last_error if degraded else None,
+        )
+    # 200 even when degraded: the server itself answers (with nulls and warnings); a load balancer must not
+    # drop every replica because one upstream is down.
+    degraded = any(u.status == "degraded" for u in upstreams.values())
+    return 200, HealthReport(status="degraded" if degraded else "up", upstreams=upstreams)
