@@ -9,7 +9,7 @@ import pytest
 from fetchers.cache import CacheEntry, MemoryCache
 from server.settings import DEFAULT_BASE_URLS, SettingsError, load_settings
 from tools.errors import InputError
-from tools.point_in_time import bar_cutoff, parse_as_of
+from tools.point_in_time import PointInTime, parse_as_of
 from tools.streaks import sign_streak
 
 NOW = datetime(2025, 11, 26, 12, 0, tzinfo=UTC)
@@ -102,9 +102,8 @@ def test_bad_as_of_is_an_input_error(raw: str, needle: str) -> None:
 
 
 def test_bar_cutoff_includes_the_bar_closing_at_the_end_of_the_day() -> None:
-    as_of = parse_as_of("2025-11-24", NOW)
-    assert bar_cutoff(as_of, NOW) == datetime(2025, 11, 25, tzinfo=UTC)
-    assert bar_cutoff(None, NOW) == NOW
+    assert PointInTime.parse("2025-11-24", NOW).bar_cutoff == datetime(2025, 11, 25, tzinfo=UTC)
+    assert PointInTime(NOW).bar_cutoff == NOW
 
 
 def _days(*values: float) -> list[tuple[datetime, float]]:

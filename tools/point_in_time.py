@@ -44,8 +44,9 @@ class PointInTime:
 
     @property
     def bar_cutoff(self) -> datetime:
-        """The instant bars must have closed by: a bar closing exactly at the end of the as_of day counts."""
-        return bar_cutoff(self.as_of, self.now)
+        """The instant bars must have closed by: now when live, else `as_of` (a bar closing exactly at the end of
+        the as_of day counts)."""
+        return self.now if self.as_of is None or self.is_live else self.as_of + timedelta(microseconds=1)
 
 
 def parse_as_of(raw: str | None, now: datetime) -> datetime | None:
@@ -70,7 +71,3 @@ def parse_as_of(raw: str | None, now: datetime) -> datetime | None:
         raise InputError(f"as_of {raw!r} is in the future (now is {now.strftime('%Y-%m-%dT%H:%M:%SZ')})")
     # A date that is today ends in the future: cap it at now, so "today" means "up to now".
     return min(parsed, now)
-
-
-def bar_cutoff(as_of: datetime | None, now: datetime) -> datetime:
-    return now if as_of is None else as_of + timedelta(microseconds=1)

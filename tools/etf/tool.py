@@ -164,7 +164,7 @@ async def _share_of_assets(deps: Deps, prov: Provenance, asset: str, ticker: str
 async def _load(
     deps: Deps, prov: Provenance, asset: str, pit: PointInTime, ref_day: date, days: int
 ) -> tuple[str | None, FlowTable | None]:
-    if deps.store is not None and pit.as_of is not None:
+    if deps.store is not None and not pit.is_live:
         stored = await etf_store.read_table(deps.store, farside.SOURCE, asset, LAUNCH[asset], ref_day)
         if stored is not None:
             table, fetched_at = stored
@@ -302,7 +302,7 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime)
     m = _months(prov, d, ref_day)
     outflow_rec, inflow_rec = metrics.records(prov, d.reported, d.since_launch, metrics.month(ref_day))
     largest = metrics.largest_fund(prov, d.reported, d.since_launch)
-    if largest is not None and pit.as_of is None and _has_key(deps, "sosovalue"):
+    if largest is not None and pit.is_live and _has_key(deps, "sosovalue"):
         largest.share_of_assets_pct = await _share_of_assets(deps, prov, asset, largest.ticker)
 
     completed = d.completed

@@ -72,7 +72,7 @@ async def compute_leverage(deps: Deps, asset: str, pit: PointInTime) -> Leverage
     if asset not in ("BTC", "ETH"):
         raise InputError(f"asset {asset!r} is not supported; use 'BTC' or 'ETH'")
     at, live = pit.at, pit.is_live
-    cutoff = pit.now if live else pit.bar_cutoff
+    cutoff = pit.bar_cutoff
     prov = Provenance()
     liq, oi, rows, streams, book = await gather(
         lambda: liquidations(deps, prov, asset, at, cutoff),

@@ -44,6 +44,7 @@ class Ctx:
         # A live point may use sources that report only the present; a past one reads stored snapshots.
         self.live = pit.is_live
         self.at = pit.at
+        self.bar_cutoff = pit.bar_cutoff
         self.today = self.now.date()
         self.rows_written = 0
 

@@ -31,7 +31,7 @@ FNG_RECENT_DAYS = 30
 
 
 async def btc_daily_closes(c: Ctx) -> list[tuple[date, float]] | None:
-    cutoff = c.at + timedelta(microseconds=1) if not c.live else c.now
+    cutoff = c.bar_cutoff
     last_open = datetime.combine(cutoff.date(), time(0), tzinfo=UTC) - timedelta(days=1)
     start = last_open - timedelta(days=DRAWDOWN_DAYS + 1)
     got = await c.prov.attempt(

@@ -138,7 +138,7 @@ def _window(cutoff: datetime, interval: str, bars: int) -> tuple[datetime, datet
 async def compute_premium(deps: Deps, asset: str, days: int, interval: str, pit: PointInTime) -> CoinbasePremium:
     if interval == "1h" and days > MAX_HOURLY_DAYS:
         raise InputError(f"days={days} is too long for interval '1h'; use 1-{MAX_HOURLY_DAYS}, or interval '1d'")
-    as_of, cutoff = pit.as_of, pit.bar_cutoff
+    is_live, cutoff = pit.is_live, pit.bar_cutoff
     prov = Provenance()
     product = f"{asset}-USD"
 
@@ -146,7 +146,7 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, pit:
 
     async def live() -> PremiumNow | None:
         # "Now" tickers do not depend on the candles: fetching them alongside keeps a cold call to one round trip.
-        return await _live_quotes(deps, prov, asset, None) if as_of is None else None
+        return await _live_quotes(deps, prov, asset, None) if is_live else None
 
     cb_daily, usdt_daily, (venue, ref_rows), prefetched = await gather(
         lambda: prov.attempt(
@@ -178,7 +178,7 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, pit:
     if interval == "1h" and venue is not None:
         history = await _hourly_history(deps, prov, asset, days, cutoff, venue)
 
-    current = await _current(deps, prov, asset, as_of, venue, history or daily, prefetched)
+    current = await _current(deps, prov, asset, is_live, venue, history or daily, prefetched)
     streak = _streak(daily)
     if not daily:
         prov.warn("no daily bars on both venues: premium history, streak and averages are unavailable")
@@ -233,12 +233,12 @@ async def _current(
     deps: Deps,
     prov: Provenance,
     asset: str,
-    as_of: datetime | None,
+    is_live: bool,
     venue: SpotVenue | None,
     bars: Sequence[PremiumBar],
     prefetched: PremiumNow | None = None,
 ) -> PremiumNow:
-    if as_of is None:
+    if is_live:
         # The prefetched quotes stand only if they used the same reference venue as the history.
         same_venue = prefetched is not None and (venue is None or prefetched.reference_venue == venue.name)
         live = prefetched if same_venue else await _live_quotes(deps, prov, asset, venue)

@@ -62,8 +62,8 @@ def comparison_points(pit: PointInTime, window_days: int, since_raw: str | None)
             raise InputError(f"since {since_raw!r} must be before the answer's end day {end_day.isoformat()}")
     return Points(
         end_day=end_day,
-        end=pit.now if pit.as_of is None else end_of_day(end_day),
-        live=pit.as_of is None,
+        end=pit.now if pit.is_live else end_of_day(end_day),
+        live=pit.is_live,
         window_start=end_day - timedelta(days=window_days),
         month_prev_end=month_end_before(end_day),
         month_prev_prev_end=month_end_before(month_end_before(end_day)),

@@ -292,7 +292,7 @@ async def compute_reserves(
         raise InputError(f"exchange_reserve_trend supports asset 'BTC' only (got {asset!r}); ETH is not tracked")
     if not 1 <= window_days <= 365:
         raise InputError(f"window_days={window_days} is out of range; use 1-365")
-    now, as_of = pit.now, pit.as_of
+    now = pit.now
     points = comparison_points(pit, window_days, since_raw)
     prov = Provenance()
     book = _book(deps, prov)
@@ -323,7 +323,7 @@ async def compute_reserves(
 
     since = points.since
     return ExchangeReserves(
-        as_of=as_of or now,
+        as_of=pit.at,
         asset="BTC",
         window_days=window_days,
         source=source,
