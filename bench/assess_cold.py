@@ -8,7 +8,7 @@ assess time <= 1.3 x one upstream call: the tools run concurrently, so the call 
 requests. Three configurations:
 
 - cold: every tool, an empty store. The worst case: the keyless reserve tool reads hundreds of wallets at a polite
-  concurrency, so the assessment is cut at its per-tool budget (tools.assess.tool.TOOL_BUDGET_S).
+  concurrency, so the assessment is cut at its per-tool budget (ToolConfig.assess_tool_budget_s).
 - collected: every tool, on a store that `windvane collect` has been filling (the intended deployment): a round at
   each day end the assessment reads (the last 40 days, and every month end back to the previous year end, for the
   reserve tool's monthly and year-to-date changes) and one 10 minutes before "now", recorded through the delay-free
