@@ -1,7 +1,11 @@
 """Errors raised by fetchers. Their messages are safe to show a model: no keys, no query strings, no full URLs.
 
     UpstreamError                 an upstream could not give a usable answer (source, clean message)
-     ├── UnavailableError         timeout, connection failure, 5xx, or no data where data was expected
+     ├── UnavailableError         timeout, 5xx, a dropped connection, or no data where data was expected
+     │    ├── UnreachableError    no route to the host: DNS, connection refused, proxy, TLS, connect timeout
+     │    ├── DeadlineExceeded    the call's deadline came before the answer ("not answered within 15 s")
+     │    ├── NotRetried          a 4xx that retrying will not fix (bad request, not found)
+     │    │    └── KeyRejectedError   HTTP 401: the configured key was refused
      │    └── NotConfiguredError  a keyed source with no key configured (never tried)
      ├── RateLimitedError         429/418; carries retry_after_s when the upstream said
      ├── GeoBlockedError          451, or 403 from a venue known to block by region / a Cloudflare challenge
@@ -15,15 +19,41 @@ from __future__ import annotations
 
 class UpstreamError(Exception):
     kind = "upstream_error"
+    remembered = False  # True on a copy served from memory (an open circuit, a recent failure): not asked again
 
     def __init__(self, source: str, message: str) -> None:
         super().__init__(f"{source}: {message}")
         self.source = source
         self.message = message
 
+    def again(self, message: str) -> UpstreamError:
+        """The same failure, told again with another message (a remembered error served from the breaker)."""
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)  # keeps subclass fields (retry_after_s)
+        Exception.__init__(clone, f"{self.source}: {message}")
+        clone.message = message
+        clone.remembered = True
+        return clone
+
 
 class UnavailableError(UpstreamError):
     kind = "unavailable"
+
+
+class UnreachableError(UnavailableError):
+    kind = "unreachable"
+
+
+class DeadlineExceeded(UnavailableError):
+    kind = "unavailable"
+
+
+class NotRetried(UnavailableError):
+    """A 4xx that retrying will not fix (bad request, not found)."""
+
+
+class KeyRejectedError(NotRetried):
+    kind = "key_rejected"
 
 
 class NotConfiguredError(UnavailableError):

@@ -3,7 +3,10 @@
 One `httpx.AsyncClient` (opened in the server lifespan, or a MockTransport in tests) is wrapped with:
 - a per-request cache keyed by (source, method, path, sorted query, body), TTL chosen by the fetcher;
 - single-flight: concurrent identical requests share one upstream call;
-- retries with exponential backoff and jitter on timeouts, transport errors, 5xx and 429, honouring Retry-After;
+- retries with exponential backoff and jitter on timeouts, 5xx, dropped connections and 429 (Retry-After honoured);
+  never past the call's deadline (fetchers/deadline.py), which also bounds each attempt's timeout;
+- a circuit breaker per source (fetchers/breaker.py), and a short memory of each failed request, so a failing
+  upstream is not asked again on every call;
 - stale-on-error: when the upstream fails, the last good parsed value is served, flagged stale with its age.
 
 Fetchers give a `parse` function that turns the response into validated rows; anything it raises becomes a
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -26,19 +30,27 @@ from urllib.parse import quote, quote_plus
 
 import anyio
 import httpx
+from cachetools import TLRUCache
 
+from fetchers.breaker import Breakers
 from fetchers.cache import Cache, CacheEntry, MemoryCache
+from fetchers.call_context import Deadline, current_deadline, current_reachability
 from fetchers.errors import (
     BadPayloadError,
-    GeoBlockedError,
+    DeadlineExceeded,
     NotConfiguredError,
     RateLimitedError,
     UnavailableError,
+    UnreachableError,
     UpstreamError,
 )
+from fetchers.failures import status_error, transport_error
 
 T = TypeVar("T")
 log = logging.getLogger("windvane.http")
+
+# How long a failed request is remembered (at most its TTL): an identical call within it is not asked again.
+FAILURE_MEMORY_S = 60.0
 
 ParamValue = str | int | float
 Params = Mapping[str, ParamValue]
@@ -85,6 +97,7 @@ class SourceStatus:
     upstream_requests: int = 0
     cache_hits: int = 0
     stale_served: int = 0
+    remembered_failures: int = 0  # calls answered from a remembered failure or an open circuit, not re-asked
 
 
 class _Flight:
@@ -144,6 +157,14 @@ class Http:
         self._clock = clock
         self._inflight: dict[str, _Flight] = {}
         self.status: dict[str, SourceStatus] = {}
+        self.breakers = Breakers(clock)
+
+        def _forget_at(_key: str, value: tuple[UpstreamError, float], now: float) -> float:
+            return value[1]
+
+        # A failed request is remembered a short while, so an identical call does not ask again at once:
+        # key -> (the error, clock time it is forgotten at).
+        self._failures: TLRUCache[str, tuple[UpstreamError, float]] = TLRUCache(4096, ttu=_forget_at, timer=clock)
 
     # -- configuration -------------------------------------------------------------------------------------------
 
@@ -201,6 +222,10 @@ class Http:
             status.cache_hits += 1
             return self._fetched(source, entry, stale=False)
         try:
+            remembered = self._failures.get(key)
+            if remembered is not None:
+                error, until = remembered
+                raise error.again(f"{error.message}; not asked again for {max(0.0, until - self._clock()):.0f} s")
             entry = await self._single_flight(
                 key,
                 lambda: self._fetch(
@@ -215,17 +240,31 @@ class Http:
                 ),
             )
         except UpstreamError as exc:
-            status.last_error_at = _now()
-            status.last_error = f"{exc.kind}: {exc.message}"
-            last = self.cache.get_last_good(key) if allow_stale else None
-            if last is None:
-                raise
-            status.stale_served += 1
-            log.warning("serving stale %s after %s", source, exc.kind)
-            return self._fetched(source, last, stale=True, reason=f"{exc.kind}: {exc.message}")
+            return self._failed(source, key, exc, min(ttl_s, FAILURE_MEMORY_S), allow_stale)
         self.cache.put(key, entry, ttl_s * self.config.ttl_scale)
         status.last_success_at = datetime.fromtimestamp(entry.fetched_at, UTC)
         return self._fetched(source, entry, stale=False)
+
+    def _failed(self, source: str, key: str, exc: UpstreamError, memory_s: float, allow_stale: bool) -> Fetched[Any]:
+        """Record a failure, remember it for this request, and serve the last good value stale if there is one."""
+        status = self._status(source)
+        reachability = current_reachability()
+        if reachability is not None and isinstance(exc, UnreachableError):
+            reachability.unreachable.setdefault(source, exc.message.split("; ")[0])
+        if exc.remembered:
+            status.remembered_failures += 1
+        else:
+            status.last_error_at = _now()
+            status.last_error = f"{exc.kind}: {exc.message}"
+            memory_s *= self.config.ttl_scale
+            if not isinstance(exc, DeadlineExceeded | NotConfiguredError) and memory_s > 0:
+                self._failures[key] = (exc, self._clock() + memory_s)
+        last = self.cache.get_last_good(key) if allow_stale else None
+        if last is None:
+            raise exc
+        status.stale_served += 1
+        log.warning("serving stale %s after %s", source, exc.kind)
+        return self._fetched(source, last, stale=True, reason=f"{exc.kind}: {exc.message}")
 
     def _fetched(self, source: str, entry: CacheEntry, *, stale: bool, reason: str | None = None) -> Fetched[Any]:
         age = max(0.0, self._clock() - entry.fetched_at)
@@ -248,7 +287,12 @@ class Http:
     async def _single_flight(self, key: str, fetch: Callable[[], Awaitable[CacheEntry]]) -> CacheEntry:
         flight = self._inflight.get(key)
         if flight is not None:
-            await flight.done.wait()
+            deadline = current_deadline()
+            with anyio.move_on_after(math.inf if deadline is None else deadline.remaining()):
+                await flight.done.wait()
+            if not flight.done.is_set():
+                assert deadline is not None
+                raise DeadlineExceeded(key.split(" ", 1)[0], deadline.describe())
             if flight.error is not None:
                 raise flight.error
             assert flight.entry is not None
@@ -280,47 +324,87 @@ class Http:
         json_body: Any,
         parse_in_thread: bool = False,
     ) -> CacheEntry:
+        deadline = current_deadline()
         attempts = max(0, self.config.retries) + 1
+        if self.breakers.before_request(source):  # an open circuit fails here at once, with its remembered error
+            attempts = 1  # the half-open probe: one attempt tells whether the source is back
         last_error: UpstreamError | None = None
-        status = self._status(source)
         for attempt in range(attempts):
             if attempt:
                 delay = self._backoff(attempt, last_error)
-                if delay is None:
-                    break
+                if delay is None or (deadline is not None and delay >= deadline.remaining()):
+                    break  # the answer would come too late to use: give the last error now
                 await self._sleep(delay)
             all_headers = {"User-Agent": self.config.user_agent, "Accept": "*/*", **(headers or {})}
             try:
-                status.upstream_requests += 1
+                response = await self._request(source, endpoint, method, params, all_headers, json_body, deadline)
+                error = self._classify(source, response)
+                if error is not None:
+                    raise error
+                fetched_at = self._clock()
+                value = await self._parse(source, parse, response, parse_in_thread)
+            except UpstreamError as error:
+                if not self._retryable(error):
+                    self.breakers.failure(source, error)
+                    raise
+                last_error = error
+                continue
+            self.breakers.success(source)
+            return CacheEntry(value=value, fetched_at=fetched_at, endpoint=endpoint)
+        assert last_error is not None
+        if isinstance(last_error, RateLimitedError) and self._backoff(attempts, last_error) is None:
+            self.breakers.open_now(source, last_error)  # asked to wait longer than a call can: remember until then
+        else:
+            self.breakers.failure(source, last_error)
+        raise last_error
+
+    async def _request(
+        self,
+        source: str,
+        endpoint: str,
+        method: str,
+        params: Params | None,
+        headers: Mapping[str, str],
+        json_body: Any,
+        deadline: Deadline | None,
+    ) -> httpx.Response:
+        """One attempt, bounded by the call's deadline as well as the per-request timeout."""
+        remaining = math.inf if deadline is None else deadline.remaining()
+        if remaining <= 0:
+            assert deadline is not None
+            raise DeadlineExceeded(source, deadline.describe())
+        timeout = min(self.config.timeout_s, remaining)
+        self._status(source).upstream_requests += 1
+        with anyio.move_on_after(remaining):
+            try:
                 response = await self.client.request(
                     method,
                     endpoint,
                     params=dict(params) if params else None,
-                    headers=all_headers,
+                    headers=headers,
                     json=json_body,
-                    timeout=self.config.timeout_s,
+                    timeout=timeout,
                 )
-            except httpx.TimeoutException:
-                last_error = UnavailableError(source, f"timed out after {self.config.timeout_s:g}s")
-                continue
-            except httpx.RequestError as exc:  # transport failures, undecodable bodies, redirect loops
-                last_error = UnavailableError(source, f"request failed ({type(exc).__name__})")
-                continue
-            error = self._classify(source, response)
-            if error is None:
-                fetched_at = self._clock()
-                try:
-                    value = await anyio.to_thread.run_sync(parse, response) if parse_in_thread else parse(response)
-                except UpstreamError:
-                    raise
-                except Exception as exc:  # a parser bug or drift must never crash a tool
-                    raise BadPayloadError(source, f"unexpected payload ({type(exc).__name__}: {exc})") from None
-                return CacheEntry(value=value, fetched_at=fetched_at, endpoint=endpoint)
-            if not self._retryable(error):
-                raise error
-            last_error = error
-        assert last_error is not None
-        raise last_error
+            except httpx.RequestError as exc:  # transport failures, timeouts, undecodable bodies, redirect loops
+                if deadline is not None and deadline.expired():
+                    raise DeadlineExceeded(source, deadline.describe()) from None
+                raise transport_error(source, exc, timeout) from None
+            reachability = current_reachability()
+            if reachability is not None:
+                reachability.reached.add(source)
+            return response
+        assert deadline is not None, "only a deadline cancels the attempt"
+        raise DeadlineExceeded(source, deadline.describe())
+
+    async def _parse(
+        self, source: str, parse: Callable[[httpx.Response], Any], response: httpx.Response, in_thread: bool
+    ) -> Any:
+        try:
+            return await anyio.to_thread.run_sync(parse, response) if in_thread else parse(response)
+        except UpstreamError:
+            raise
+        except Exception as exc:  # a parser bug or drift must never crash a tool
+            raise BadPayloadError(source, f"unexpected payload ({type(exc).__name__}: {exc})") from None
 
     def _backoff(self, attempt: int, error: UpstreamError | None) -> float | None:
         if isinstance(error, RateLimitedError) and error.retry_after_s is not None:
@@ -335,25 +419,8 @@ class Http:
         return isinstance(error, RateLimitedError) or type(error) is UnavailableError
 
     def _classify(self, source: str, response: httpx.Response) -> UpstreamError | None:
-        code = response.status_code
-        if 200 <= code < 300:
-            return None
-        if code in (429, 418):
-            wait = retry_after_seconds(response.headers.get("Retry-After"), self._clock())
-            return RateLimitedError(source, f"rate limited (HTTP {code})", retry_after_s=wait)
-        if code == 451:
-            return GeoBlockedError(source, "HTTP 451: unavailable from this location")
-        if code == 403:
-            body = response.text[:4000].lower()
-            if "cloudflare" in body or "challenge" in body or "cf-" in body:
-                return GeoBlockedError(source, "HTTP 403: blocked by a Cloudflare challenge")
-            return GeoBlockedError(source, "HTTP 403: forbidden (region or IP block)")
-        if code == 401:
-            # A rejected key stays rejected: retrying only repeats the refusal (and counts against the plan).
-            return NotRetried(source, f"HTTP 401: the API key was rejected; check {self.key_variable(source)}")
-        if code >= 500:
-            return UnavailableError(source, f"HTTP {code} from upstream")
-        return NotRetried(source, f"HTTP {code} from upstream")
+        wait = retry_after_seconds(response.headers.get("Retry-After"), self._clock())
+        return status_error(source, response, self.key_variable(source), wait)
 
 
 class _RedactSecrets(logging.Filter):
@@ -385,7 +452,3 @@ def redact_in_logs(secrets: Iterable[str]) -> None:
             logger = logging.getLogger(name)
             if _REDACTOR not in logger.filters:
                 logger.addFilter(_REDACTOR)
-
-
-class NotRetried(UnavailableError):
-    """A 4xx that retrying will not fix (bad request, not found)."""

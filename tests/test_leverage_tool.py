@@ -181,7 +181,8 @@ async def test_geo_blocked_venue_is_left_out_of_sums_with_warning(
     )
     assert source not in [row["venue"] for row in out["funding"]]
     assert any(source in w and "geo_blocked" in w for w in out["warnings"])
-    assert fake.count(source) == 2  # open interest + funding, each tried once: a geo-block is not retried
+    # A geo-block is not retried and opens the venue's circuit: the first request is the only one sent.
+    assert fake.count(source) == 1
 
 
 # -- funding -------------------------------------------------------------------------------------------------
