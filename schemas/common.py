@@ -36,7 +36,7 @@ Sign = Literal["positive", "negative", "zero"]
 
 class Streak(BaseModel):
     sign: Sign | None = Field(description="Sign of the latest value; null when there is no data.")
-    days: int = Field(description="Consecutive bars/days with that sign, ending at as_of.")
+    days: int | None = Field(description="Consecutive bars/days with that sign, ending at as_of; null with no data.")
     since: str | None = Field(description="ISO date (or datetime) of the first bar of the run.")
     complete: bool = Field(
         default=True,

@@ -81,7 +81,9 @@ class EtfFlows(ToolResult):
     days: list[EtfFlowDay] = Field(description="Latest trading days, oldest first.")
     month_to_date_usd: float | None = Field(description="Net flow in the as_of month so far, USD.")
     month_to_date_by_fund_usd: dict[str, float] = Field(description="Month-to-date net flow per fund, USD.")
-    month_to_date_days: int = Field(description="Trading days reported in the as_of month.")
+    month_to_date_days: int | None = Field(
+        description="Trading days reported in the as_of month; null when no source answered."
+    )
     previous_month: MonthFlow | None = None
     previous_month_by_fund_usd: dict[str, float] = Field(default_factory=dict)
     record_monthly_outflow: MonthFlow | None = Field(description="Largest net outflow of any earlier month.")

@@ -52,7 +52,9 @@ class BtcNasdaq(BaseModel):
     correlation_90d: float | None = Field(description="Pearson correlation of the last 90 daily log returns.")
     beta_90d: float | None = Field(description="cov(BTC, Nasdaq)/var(Nasdaq) over the last 90 daily log returns.")
     through: str | None = Field(default=None, description="Last trading day in the window.")
-    returns_available: int = Field(default=0, description="Aligned daily returns available (at most 90 used).")
+    returns_available: int | None = Field(
+        default=None, description="Aligned daily returns available (at most 90 used); null without both series."
+    )
 
 
 class BtcDrawdown(BaseModel):

@@ -14,7 +14,7 @@ import anyio
 import httpx
 
 from fetchers.http import Http, HttpConfig
-from server.settings import Settings
+from server.settings import ASSESS_EXTRA_DEADLINE_S, Settings
 from store.base import Store
 from tools.deps import Deps, ToolConfig, utc_now
 
@@ -37,6 +37,8 @@ def tool_config(settings: Settings) -> ToolConfig:
         etf_impact_pct_per_busd=settings.etf_impact_pct_per_busd,
         address_book_path=settings.address_book_path,
         liquidation_stream_s=settings.liquidation_stream_s,
+        tool_deadline_s=settings.tool_deadline_s,
+        assess_extra_deadline_s=ASSESS_EXTRA_DEADLINE_S,
     )
 
 

@@ -51,6 +51,10 @@ DEFAULT_ETF_IMPACT_PCT_PER_BUSD = 3.4
 # Seconds `windvane collect` listens to the liquidation streams each round (extended to 2 s past the next minute
 # boundary, since only whole minutes are recorded); 0 turns the streams off.
 DEFAULT_LIQUIDATION_STREAM_S = 120.0
+# MCP clients give up at about 60 s (the inspector: "Request timed out after 1m00s"): answer well before, with what
+# came back. The assessment waits for its sub-tools' deadlines, then scores: it gets a little longer.
+DEFAULT_TOOL_DEADLINE_S = 15.0
+ASSESS_EXTRA_DEADLINE_S = 5.0
 
 
 class SettingsError(ValueError):
@@ -81,6 +85,7 @@ class Settings:
     # A JSON file of extra labelled exchange wallets for exchange_reserve_trend (WINDVANE_ADDRESS_BOOK).
     address_book_path: Path | None = None
     liquidation_stream_s: float = DEFAULT_LIQUIDATION_STREAM_S
+    tool_deadline_s: float = DEFAULT_TOOL_DEADLINE_S
 
     def base_url(self, source: str) -> str:
         try:
@@ -152,4 +157,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         etf_impact_pct_per_busd=_float(env, "WINDVANE_ETF_IMPACT_PCT_PER_BUSD", DEFAULT_ETF_IMPACT_PCT_PER_BUSD),
         address_book_path=Path(book).expanduser() if (book := env.get("WINDVANE_ADDRESS_BOOK", "").strip()) else None,
         liquidation_stream_s=_float(env, "WINDVANE_LIQUIDATION_STREAM_SECONDS", DEFAULT_LIQUIDATION_STREAM_S),
+        tool_deadline_s=_deadline(env),
     )
+
+
+def _deadline(env: Mapping[str, str]) -> float:
+    seconds = _float(env, "WINDVANE_TOOL_DEADLINE_S", DEFAULT_TOOL_DEADLINE_S, minimum=0.5)
+    if seconds + ASSESS_EXTRA_DEADLINE_S > 55:
+        raise SettingsError(
+            f"WINDVANE_TOOL_DEADLINE_S={seconds:g} leaves no margin: MCP clients give up at about 60 s; use at most "
+            f"{55 - ASSESS_EXTRA_DEADLINE_S:g}"
+        )
+    return seconds

@@ -2,7 +2,9 @@
 
 The SDK reads a tool's arguments from its function signature, so the handler carries a signature made from the
 input model's fields (with their `Annotated` types: schema, validation and description stay in one place). The
-handler parses `as_of` into the call's one `PointInTime` and turns a fixable mistake into a tool error.
+handler parses `as_of` into the call's one `PointInTime`, runs the tool within its deadline (every upstream
+request ends by then, so the answer comes with what came back), reports progress while it runs, and turns a
+fixable mistake into a tool error.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, get_type_hints
 
+import anyio
 from mcp.server.mcpserver import Context
 
 from tools.deps import deps_from
@@ -18,13 +21,52 @@ from tools.errors import InputError, tool_error
 from tools.point_in_time import PointInTime
 from tools.registry import ToolSpec
 
+PROGRESS_EVERY_S = 1.0
+# Past its deadline a tool has this long to assemble what came back; beyond it the call ends with an error
+# instead of leaving the client to time out.
+ASSEMBLY_GRACE_S = 3.0
+
+
+async def _report_progress(ctx: Context[Any, Any], deadline_s: float) -> None:
+    """Elapsed seconds against the deadline, once a second (a no-op unless the client asked for progress)."""
+    started = anyio.current_time()
+    while True:
+        await anyio.sleep(PROGRESS_EVERY_S)
+        elapsed = anyio.current_time() - started
+        await ctx.report_progress(
+            min(elapsed, deadline_s), deadline_s, f"waiting on upstreams: {elapsed:.0f} of at most {deadline_s:g} s"
+        )
+
+
+async def _run(spec: ToolSpec[Any, Any], ctx: Context[Any, Any], arguments: dict[str, Any]) -> Any:
+    deps = deps_from(ctx)
+    args = spec.args.model_validate(arguments)
+    pit = PointInTime.parse(args.as_of, deps.clock())
+    deadline_s = spec.deadline_s(deps.config)
+    result: Any = None
+    failure: Exception | None = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_report_progress, ctx, deadline_s)
+        try:
+            with anyio.move_on_after(deadline_s + ASSEMBLY_GRACE_S):
+                result = await spec.run_within_deadline(deps, args, pit)
+        except Exception as exc:  # raised after the group, unwrapped: never an ExceptionGroup
+            failure = exc
+        finally:
+            tg.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    if result is None:
+        from mcp.server.mcpserver.exceptions import ToolError
+
+        raise ToolError(f"{spec.name} did not finish within {deadline_s + ASSEMBLY_GRACE_S:g} s; try again")
+    return result
+
 
 def mcp_handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[Any]]:
     async def handler(ctx: Context[Any, Any], **arguments: Any) -> Any:
-        deps = deps_from(ctx)
         try:
-            args = spec.args.model_validate(arguments)
-            return await spec.run(deps, args, PointInTime.parse(args.as_of, deps.clock()))
+            return await _run(spec, ctx, arguments)
         except InputError as exc:
             raise tool_error(exc) from None
 

@@ -124,10 +124,10 @@ def test_sign_streak(values: tuple[float, ...], sign: str, days: int, since: str
     assert (streak.sign, streak.days, streak.since, streak.complete) == (sign, days, since, complete)
 
 
-def test_empty_streak_has_no_sign() -> None:
+def test_empty_streak_has_no_sign_and_no_length() -> None:
     streak = sign_streak([])
     assert streak.sign is None
-    assert streak.days == 0
+    assert streak.days is None  # no data is not a run of zero days
 
 
 def test_cache_entry_expires_but_last_good_remains() -> None:

@@ -40,8 +40,10 @@ class ToolConfig:
     address_book_path: Path | None = None
     # Seconds `windvane collect` listens to the liquidation streams per round; 0 turns them off.
     liquidation_stream_s: float = 0.0
-    # One slow sub-tool of the assessment (e.g. hundreds of on-chain wallet reads) is left out past this budget.
-    assess_tool_budget_s: float = 20.0
+    # Every tool call answers within this, with what came back (a sub-tool of the assessment too).
+    tool_deadline_s: float = 15.0
+    # The assessment waits out its sub-tools' deadline, then scores: it gets this much longer.
+    assess_extra_deadline_s: float = 5.0
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
+from fetchers.call_context import Reachability
 from fetchers.errors import NotConfiguredError, UpstreamError
 from fetchers.http import Fetched
 from schemas.common import SourceRef
@@ -58,3 +59,22 @@ class Provenance:
     @property
     def sources(self) -> list[SourceRef]:
         return list(self._sources.values())
+
+
+NO_ROUTE = "no route to the upstreams from this host"
+
+
+def _connection_failure(warning: str) -> bool:
+    return " unreachable (" in warning or ": unreachable: " in warning
+
+
+def with_no_route(warnings: list[str], reachability: Reachability) -> list[str]:
+    """When no source answered at all, one warning that says what to do replaces one per failed connection."""
+    if not reachability.no_route():
+        return warnings
+    tried = ", ".join(f"{source} ({why})" for source, why in sorted(reachability.unreachable.items()))
+    line = (
+        f"{NO_ROUTE}: no source could be connected to ({tried}). Check this host's network access; behind a proxy, "
+        "set HTTPS_PROXY; or point WINDVANE_<SOURCE>_BASE_URL at a reachable mirror (e.g. WINDVANE_COINBASE_BASE_URL)"
+    )
+    return [line, *(w for w in warnings if not _connection_failure(w))]

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from fetchers.call_context import call_context
 from schemas.common import ToolResult
-from tools.deps import Deps
+from tools.deps import Deps, ToolConfig
 from tools.point_in_time import PointInTime
+from tools.provenance import with_no_route
 
 ArgsT = TypeVar("ArgsT", bound="ToolArgs")
 OutT = TypeVar("OutT", bound=ToolResult)
@@ -43,6 +45,19 @@ class ToolSpec(Generic[ArgsT, OutT]):
     collect: Callable[[Deps], Awaitable[int]] | None = None
     # Fills the history store from historical endpoints for [since, until] (`windvane backfill`).
     backfill: Callable[[Deps, date, date], Awaitable[int]] | None = None
+    # True for a tool that waits on other tools' deadlines (the assessment): it gets a little longer.
+    composite: bool = False
+
+    def deadline_s(self, config: ToolConfig) -> float:
+        return config.tool_deadline_s + (config.assess_extra_deadline_s if self.composite else 0.0)
+
+    async def run_within_deadline(self, deps: Deps, args: ArgsT, pit: PointInTime) -> OutT:
+        """`run`, with every upstream request it makes ending by this tool's deadline."""
+        with call_context(self.deadline_s(deps.config)) as call:
+            result = await self.run(deps, args, pit)
+        if call.reachability.no_route():
+            return result.model_copy(update={"warnings": with_no_route(result.warnings, call.reachability)})
+        return result
 
 
 def tool_specs() -> tuple[ToolSpec[Any, Any], ...]:

@@ -15,7 +15,7 @@ def _sign(value: float) -> Sign:
 def sign_streak(points: Sequence[tuple[datetime, float]], *, date_only: bool = True) -> Streak:
     """The run of consecutive points with the latest point's sign. `points` must be ascending."""
     if not points:
-        return Streak(sign=None, days=0, since=None, complete=False)
+        return Streak(sign=None, days=None, since=None, complete=False)  # no data is not a run of 0
     sign = _sign(points[-1][1])
     count = 0
     for _, value in reversed(points):

@@ -96,11 +96,12 @@ async def brief_text(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> str:
     from server.runtime import open_deps
-    from tools.assess.tool import compute_assessment
+    from tools.assess.tool import SPEC, AssessArgs
     from tools.point_in_time import PointInTime
 
     async with open_deps(settings, transport=transport) as deps:
-        result = await compute_assessment(deps, asset, PointInTime.parse(as_of, deps.clock()))
+        pit = PointInTime.parse(as_of, deps.clock())
+        result = await SPEC.run_within_deadline(deps, AssessArgs(asset=asset, as_of=as_of), pit)
     return json.dumps(result.model_dump(mode="json"), indent=2) if as_json else render(result)
 
 

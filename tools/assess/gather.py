@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
+from fetchers.call_context import call_context
 from fetchers.errors import UpstreamError
 from schemas.common import SourceRef, ToolResult
 from tools.args import Asset
@@ -52,6 +53,9 @@ OutT = TypeVar("OutT", bound=ToolResult)
 
 # Sub-tool warnings copied into the assessment, per tool: enough to explain a gap without flooding the answer.
 MAX_WARNINGS_PER_TOOL = 5
+
+# A sub-tool whose requests all ended at its deadline still has this long to assemble its answer.
+STRAGGLER_GRACE_S = 2.0
 
 TREND_FIELDS = ("close_usd", "prior_swing_high_usd", "price_vs_ma50_pct", "price_vs_ma200_pct", "swing_high_sequence")
 
@@ -141,13 +145,14 @@ class Gathered:
 
 async def gather_tool(tool: SubTool[Any], deps: Deps, asset: Asset, pit: PointInTime, got: Gathered) -> None:
     fields: Fields = {}
-    budget = deps.config.assess_tool_budget_s
+    deadline = deps.config.tool_deadline_s
     try:
         out = None
-        with anyio.move_on_after(budget):
+        # Its requests end by the sub-tool deadline; the guard only catches work that is not a request.
+        with call_context(deadline), anyio.move_on_after(deadline + STRAGGLER_GRACE_S):
             out = await tool.run(deps, asset, pit)
         if out is None:
-            reason = f"{tool.label} took longer than {budget:g}s; left out so the assessment is not held up"
+            reason = f"{tool.label} not answered within {deadline:g} s; left out so the assessment is not held up"
         else:
             got.absorb(tool.label, out)
             fields = tool.adapt(out)

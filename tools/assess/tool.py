@@ -62,4 +62,5 @@ SPEC = ToolSpec(
     args=AssessArgs,
     output=Assessment,
     run=run,
+    composite=True,
 )

@@ -18,7 +18,6 @@ from pydantic import Field
 from fetchers import coinglass, farside, sosovalue
 from fetchers.errors import GeoBlockedError, UpstreamError
 from fetchers.http import Fetched
-from schemas.common import Streak
 from schemas.etf_flows import EtfFlowDay, EtfFlows, FlowRow, FlowTable, LatestDay, MonthFlow
 from tools.args import AsOfArg, AssetArg
 from tools.concurrency import gather, gather_all
@@ -211,11 +210,11 @@ def _empty(asset: str, as_of: datetime, coefficient: float, prov: Provenance) ->
         days=[],
         month_to_date_usd=None,
         month_to_date_by_fund_usd={},
-        month_to_date_days=0,
+        month_to_date_days=None,
         record_monthly_outflow=None,
         record_monthly_inflow=None,
         month_to_date_pct_of_record=None,
-        streak=Streak(sign=None, days=0, since=None, complete=False),
+        streak=sign_streak([]),
         avg_5d_usd=None,
         outflow_below_100m=None,
         price_impact_estimate_pct=None,

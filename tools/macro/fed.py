@@ -29,12 +29,14 @@ def _kalshi_for(outcomes: list[FedOutcome], meeting: Meeting | None) -> list[Fed
 
 async def _polymarket_for(
     c: Ctx, meeting: Meeting, *, include_closed: bool = False
-) -> tuple[list[FedOutcome], str | None]:
+) -> tuple[list[FedOutcome], str | None] | None:
+    """The meeting's outcomes and event slug; ([], None) when Polymarket answered without one, None when it could not
+    be asked (the failure is already a warning: an unreachable venue is not a venue with no market)."""
     month = meeting.end.strftime("%B").lower()
     for slug in (f"fed-decision-in-{month}", f"fed-decision-in-{month}-{meeting.end.year}"):
         fetched = await c.prov.attempt("Fed odds from polymarket", partial(polymarket.fetch_events, c.deps.http, slug))
         if fetched is None:
-            return [], None
+            return None
         c.prov.add(fetched)
         for event in fetched.value:
             # A slug can be reused across years: only an event ending within a week of the meeting is the one.
@@ -53,7 +55,10 @@ async def live_odds(c: Ctx, meeting: Meeting | None) -> tuple[list[FedOutcome], 
         c.prov.warn("kalshi lists no open KXFEDDECISION market for the next meeting; trying polymarket")
     if meeting is None:
         return None
-    outcomes, slug = await _polymarket_for(c, meeting)
+    found = await _polymarket_for(c, meeting)
+    if found is None:
+        return None
+    outcomes, slug = found
     if outcomes:
         return outcomes, polymarket.SOURCE, slug, c.now
     c.prov.warn("polymarket has no open Fed-decision event for the next meeting")
@@ -124,11 +129,13 @@ async def _stored_odds(c: Ctx, fed: FedOdds, meeting: Meeting | None) -> FedOdds
             fed.cut_probability, fed.source, fed.observed_at = rounded(stored.value), source, stored.ts
             await _stored_change(c, fed, source, meeting, stored.ts, stored.value)
             return fed
-    if await _polymarket_history_odds(c, fed, meeting):
+    history = await _polymarket_history_odds(c, fed, meeting)
+    if history:
         return fed
+    polymarket_said = "has none either" if history is False else "could not be asked (see its warning)"
     c.prov.warn(
         "Fed cut probability unavailable for as_of: Kalshi reports only current odds, the history store has no "
-        "snapshot within 2 days before as_of, and Polymarket's price history has none either"
+        f"snapshot within 2 days before as_of, and Polymarket's price history {polymarket_said}"
     )
     return fed
 
@@ -138,9 +145,14 @@ def _point_at(points: list[tuple[datetime, float]], at: datetime) -> tuple[datet
     return known[-1] if known and at - known[-1][0] <= SNAPSHOT_MAX_AGE else None
 
 
-async def _polymarket_history_odds(c: Ctx, fed: FedOdds, meeting: Meeting) -> bool:
-    """Past odds from Polymarket's CLOB price history of each cut bracket's Yes token (daily points)."""
-    outcomes, slug = await _polymarket_for(c, meeting, include_closed=True)
+async def _polymarket_history_odds(c: Ctx, fed: FedOdds, meeting: Meeting) -> bool | None:
+    """Past odds from Polymarket's CLOB price history of each cut bracket's Yes token (daily points).
+
+    True when found, False when Polymarket has none for as_of, None when it could not be asked."""
+    found = await _polymarket_for(c, meeting, include_closed=True)
+    if found is None:
+        return None
+    outcomes, slug = found
     cuts = [o for o in outcomes if o.bracket == "cut" and o.token_id]
     if not cuts:
         return False
@@ -153,7 +165,7 @@ async def _polymarket_history_odds(c: Ctx, fed: FedOdds, meeting: Meeting) -> bo
             partial(polymarket.fetch_price_history, c.deps.http, outcome.token_id),
         )
         if fetched is None:
-            return False
+            return None
         c.prov.add(fetched)
         point = _point_at(fetched.value, c.at)
         if point is None:
