@@ -28,6 +28,9 @@ class SourceState(BaseModel):
     upstream_requests: int
     cache_hits: int
     stale_served: int
+    remembered_failures: int  # calls answered from a remembered failure or an open circuit
+    circuit: Literal["closed", "open", "half_open"]
+    next_probe_at: str | None  # while open: when one request will be let through to see if it is back
 
 
 class SourcesStatus(BaseModel):
@@ -39,6 +42,7 @@ def sources_status(deps: Deps, settings: Settings) -> SourcesStatus:
     states = {}
     for source, base in settings.base_urls.items():
         seen = deps.http.status.get(source)
+        circuit = deps.http.breakers.circuit(source)
         states[source] = SourceState(
             base_url=base,
             key_configured=source in settings.api_keys if source in KEYED_SOURCES else None,
@@ -48,12 +52,17 @@ def sources_status(deps: Deps, settings: Settings) -> SourcesStatus:
             upstream_requests=seen.upstream_requests if seen else 0,
             cache_hits=seen.cache_hits if seen else 0,
             stale_served=seen.stale_served if seen else 0,
+            remembered_failures=seen.remembered_failures if seen else 0,
+            circuit=circuit.state,
+            next_probe_at=_iso(circuit.next_probe_at()),
         )
     return SourcesStatus(sources=states, cache=deps.http.cache.stats())
 
 
 class UpstreamHealth(BaseModel):
     status: Literal["up", "degraded"]
+    circuit: Literal["closed", "open", "half_open"]
+    next_probe_at: str | None
     last_success_at: str | None
     last_error_at: str | None
     last_error: str | None  # only while degraded
@@ -76,9 +85,12 @@ def health_report(live: Sequence[Deps]) -> tuple[int, HealthReport]:
     for source, seen in sorted(live[-1].http.status.items()):
         if seen.last_success_at is None and seen.last_error_at is None:
             continue
-        degraded = not _later(seen.last_success_at, seen.last_error_at)
+        circuit = live[-1].http.breakers.circuit(source)
+        degraded = circuit.state != "closed" or not _later(seen.last_success_at, seen.last_error_at)
         upstreams[source] = UpstreamHealth(
             status="degraded" if degraded else "up",
+            circuit=circuit.state,
+            next_probe_at=_iso(circuit.next_probe_at()),
             last_success_at=_iso(seen.last_success_at),
             last_error_at=_iso(seen.last_error_at),
             last_error=seen.last_error if degraded else None,

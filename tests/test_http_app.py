@@ -143,6 +143,20 @@ async def test_healthz_reports_each_upstream_up_or_degraded(http_client, fake: F
     assert health["upstreams"]["okx"]["status"] == "up"
 
 
+async def test_an_open_circuit_shows_in_healthz(http_client, fake: FakeUpstream) -> None:
+    fake.faults["binance"] = lambda request, path: httpx.Response(451, json={"code": 0, "msg": "restricted"})
+    call = rpc("tools/call", {"name": "get_coinbase_premium", "arguments": {"as_of": "2025-11-24", "days": 5}})
+    async with http_client() as client:
+        assert (await client.post("/mcp", json=initialize(), headers=MCP_HEADERS)).status_code == 200
+        sse_json(await client.post("/mcp", json=call, headers=MCP_HEADERS))
+        health = (await client.get("/healthz")).json()
+    binance = health["upstreams"]["binance"]
+    assert binance["status"] == "degraded"
+    assert binance["circuit"] == "open"  # a geo-block is remembered: no request until the next probe
+    assert binance["next_probe_at"] is not None
+    assert health["upstreams"]["coinbase"]["circuit"] == "closed"
+
+
 async def test_request_id_is_returned_and_logged_without_secrets(http_client, settings: Settings) -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

@@ -157,3 +157,16 @@ async def test_an_unreachable_polymarket_is_not_reported_as_having_no_market(mak
     assert any("polymarket unreachable" in w for w in out["warnings"]), out["warnings"]
     assert not any("has none either" in w or "has no open" in w for w in out["warnings"])
     assert any("could not be asked" in w for w in out["warnings"])
+
+
+async def test_the_sources_resource_shows_each_circuit(make_client, fake: FakeUpstream) -> None:
+    fake.faults["binance"] = lambda request, path: httpx.Response(451, json={"code": 0, "msg": "restricted"})
+    async with make_client() as client:
+        await client.call_tool("get_coinbase_premium", {"as_of": "2025-11-24"})
+        text = (await client.read_resource("windvane://sources")).contents[0].text
+    sources = json.loads(text)["sources"]
+    assert sources["binance"]["circuit"] == "open"
+    assert sources["binance"]["next_probe_at"] is not None
+    assert "HTTP 451" in sources["binance"]["last_error"]
+    assert sources["coinbase"]["circuit"] == "closed"
+    assert sources["coinbase"]["next_probe_at"] is None
