@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from fetchers.concurrency import gather
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, num, ts_millis
@@ -92,33 +93,36 @@ async def fetch_open_interest_history(
     if end - start > timedelta(hours=PAGE - 1):
         raise ValueError("one Bybit page holds 200 hourly rows")
     start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
-    oi = await http.get(
-        SOURCE,
-        "/v5/market/open-interest",
-        parse_open_interest,
-        params={
-            "category": "linear",
-            "symbol": symbol(asset),
-            "intervalTime": "1h",
-            "startTime": start_ms,
-            "endTime": end_ms,
-            "limit": PAGE,
-        },
-        ttl_s=300.0,
-    )
-    klines = await http.get(
-        SOURCE,
-        "/v5/market/kline",
-        parse_kline_opens,
-        params={
-            "category": "linear",
-            "symbol": symbol(asset),
-            "interval": "60",
-            "start": start_ms,
-            "end": end_ms,
-            "limit": PAGE,
-        },
-        ttl_s=300.0,
+    # Bybit reports linear OI in coins: priced at each hour's kline open, fetched at the same time.
+    oi, klines = await gather(
+        lambda: http.get(
+            SOURCE,
+            "/v5/market/open-interest",
+            parse_open_interest,
+            params={
+                "category": "linear",
+                "symbol": symbol(asset),
+                "intervalTime": "1h",
+                "startTime": start_ms,
+                "endTime": end_ms,
+                "limit": PAGE,
+            },
+            ttl_s=300.0,
+        ),
+        lambda: http.get(
+            SOURCE,
+            "/v5/market/kline",
+            parse_kline_opens,
+            params={
+                "category": "linear",
+                "symbol": symbol(asset),
+                "interval": "60",
+                "start": start_ms,
+                "end": end_ms,
+                "limit": PAGE,
+            },
+            ttl_s=300.0,
+        ),
     )
     points = [p for p in price_open_interest(oi.value, klines.value) if start <= p.time <= end]
     return points, [oi, klines]

@@ -11,11 +11,13 @@ num-orders]], sequence, time}.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import httpx
 
 from fetchers.books import order_book
 from fetchers.candles import RowLayout, candle_row, window_bars
+from fetchers.concurrency import gather_all
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, iso_z, num, ts_seconds
@@ -25,6 +27,7 @@ from schemas.market import INTERVAL_SECONDS, Candle, Quote
 SOURCE = "coinbase"
 MAX_CANDLES_PER_CALL = 300
 GRANULARITY = {"1h": 3600, "1d": 86400}
+PAGES_AT_ONCE = 4
 
 
 # Rows are [time_s, low, high, open, close, volume].
@@ -64,18 +67,21 @@ async def fetch_candles(
 ) -> tuple[list[Candle], list[Fetched[list[Candle]]]]:
     """Bars with open time in [start, end], ascending and deduplicated, and the fetch records."""
     step = GRANULARITY[interval]
-    fetches: list[Fetched[list[Candle]]] = []
-    for page_start, page_end in _pages(start, end, step):
+
+    async def page(window: tuple[datetime, datetime]) -> Fetched[list[Candle]]:
+        page_start, page_end = window
         # A page of bars that all closed more than a bar ago will never change: cache it for a day.
         settled = page_end + timedelta(seconds=2 * step) <= closed_by
-        fetched = await http.get(
+        return await http.get(
             SOURCE,
             f"/products/{product}/candles",
             parse_candles,
             params={"granularity": step, "start": iso_z(page_start), "end": iso_z(page_end)},
             ttl_s=86400.0 if settled else 60.0,
         )
-        fetches.append(fetched)
+
+    # The windows are known up front (start/end, not a cursor): fetch them together, within Coinbase's 10 req/s.
+    fetches = await gather_all((partial(page, w) for w in _pages(start, end, step)), limit=PAGES_AT_ONCE)
     bar = timedelta(seconds=INTERVAL_SECONDS[interval])
     return window_bars((f.value for f in fetches), start, end, bar, closed_by), fetches
 

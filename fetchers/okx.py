@@ -13,11 +13,13 @@ one contract is `ctVal` of the base asset (BTC-USDT-SWAP: 0.01 BTC), read from /
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 
 from fetchers.books import order_book
 from fetchers.candles import RowLayout, candle_row, window_bars
+from fetchers.concurrency import gather_all
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
 from fetchers.parsing import expect_dict, expect_list, num, ts_millis
@@ -245,34 +247,31 @@ OI_HISTORY_PAGE = 100
 async def fetch_open_interest_history(
     http: Http, asset: str, start: datetime, end: datetime
 ) -> tuple[list[OpenInterestPoint], list[Fetched[list[OpenInterestPoint]]]]:
-    """Hourly OI snapshots with start <= time <= end (rubik keeps the latest 1,440 rows), paged backwards."""
-    fetches: list[Fetched[list[OpenInterestPoint]]] = []
-    by_time: dict[datetime, OpenInterestPoint] = {}
-    cursor = end
-    while cursor >= start:
-        fetched = await http.get(
+    """Hourly OI snapshots with start <= time <= end (rubik keeps the latest 1,440 rows).
+
+    A page is the 100 rows at or before its `end`. Rows are hourly, so a page always reaches at least 100 hours back
+    (more across a gap): page ends 100 hours apart, known up front, overlap but leave no hole, and are fetched
+    together instead of following a cursor.
+    """
+    span = timedelta(hours=OI_HISTORY_PAGE)
+    ends = [end - k * span for k in range(int((end - start) / span) + 1)]
+
+    async def page(page_end: datetime) -> Fetched[list[OpenInterestPoint]]:
+        return await http.get(
             SOURCE,
             "/api/v5/rubik/stat/contracts/open-interest-history",
             parse_open_interest_history,
             params={
                 "instId": swap_id(asset),
                 "period": "1H",
-                "end": int(cursor.timestamp() * 1000),
+                "end": int(page_end.timestamp() * 1000),
                 "limit": OI_HISTORY_PAGE,
             },
             ttl_s=300.0,
         )
-        fetches.append(fetched)
-        page = [p for p in fetched.value if p.time <= cursor]
-        for p in page:
-            if start <= p.time <= end:
-                by_time[p.time] = p
-        if not page:
-            break
-        oldest = page[0].time
-        if oldest >= cursor:
-            break
-        cursor = oldest - timedelta(milliseconds=1)
+
+    fetches = await gather_all(partial(page, e) for e in ends)
+    by_time = {p.time: p for f in fetches for p in f.value if start <= p.time <= end}
     return [by_time[t] for t in sorted(by_time)], fetches
 
 

@@ -5,8 +5,9 @@
     tools/history/     between the tools and {fetchers, store}: candle read-through, backfill, CSV import, the
                        at-or-before reader, the ETF day store.
     tools/registry.py  the one list of tools (ToolSpec): the server, collect, backfill and the assessment read it.
-    kernel             deps (Deps, built by server.runtime), point_in_time, args, errors, provenance, concurrency
-                       (gather, first_answer), venues (every venue and fallback chain), numbers, streaks.
+    kernel             deps (Deps, built by server.runtime), point_in_time, args, errors, provenance, venues
+                       (every venue and fallback chain), numbers, streaks; the concurrency idiom (gather,
+                       first_answer) is fetchers/concurrency.py, shared by both layers.
 
 Where to add things: an upstream -> fetchers/<name>.py, and tools/venues.py if it is a venue of a known kind;
 a tool -> tools/<name>/tool.py with its SPEC, listed in tools/registry.tool_specs(); a scoring signal -> a Signal

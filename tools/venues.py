@@ -16,10 +16,10 @@ from typing import Any, Protocol
 
 from fetchers import binance, binance_futures, bitstamp, bybit, coinbase, kraken, okx
 from fetchers import liquidation_streams as ls
+from fetchers.concurrency import gather
 from fetchers.http import Fetched, Http
 from schemas.derivatives import FundingPoint, OpenInterestPoint, OrderBook
 from schemas.market import Candle, Quote
-from tools.concurrency import gather
 
 CandleRows = tuple[list[Candle], list[Fetched[list[Candle]]]]
 OpenInterestRows = tuple[list[OpenInterestPoint], list[Fetched[Any]]]

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 import anyio
 
 from fetchers.call_context import call_context
+from fetchers.concurrency import gather, gather_all
 from fetchers.errors import UpstreamError
 from schemas.common import SourceRef, ToolResult
 from tools.args import Asset
@@ -31,7 +32,6 @@ from tools.assess.adapters import (
 )
 from tools.assess.scoring import INPUT_FIELDS, Observed, ScoringInputs
 from tools.assess.trend import LOOKBACK_DAYS, DailyBar, TrendStats, trend_stats
-from tools.concurrency import gather, gather_all
 from tools.deps import Deps
 from tools.errors import InputError
 from tools.etf.tool import SPEC as ETF

@@ -16,11 +16,11 @@ from typing import Annotated
 from pydantic import Field
 
 from fetchers import coinglass, farside, sosovalue
+from fetchers.concurrency import gather, gather_all
 from fetchers.errors import GeoBlockedError, UpstreamError
 from fetchers.http import Fetched
 from schemas.etf_flows import EtfFlowDay, EtfFlows, FlowRow, FlowTable, LatestDay, MonthFlow
 from tools.args import AsOfArg, AssetArg
-from tools.concurrency import gather, gather_all
 from tools.deps import Deps
 from tools.errors import InputError
 from tools.etf import metrics

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from fetchers.concurrency import gather_all
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from schemas.derivatives import OrderBook
 from schemas.leverage import OrderBookState, RoundLevel, VenueDepth
 from store.base import Observation, SeriesKey
-from tools.concurrency import gather_all
 from tools.deps import Deps
 from tools.history.at_or_before import as_of_value
 from tools.leverage.calc import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 
+from fetchers.concurrency import gather_all
 from fetchers.errors import UpstreamError
 from schemas.derivatives import FundingPoint
 from schemas.leverage import FundingRow
-from tools.concurrency import gather_all
 from tools.deps import Deps
 from tools.leverage.calc import funding_interval_hours, normalise_funding
 from tools.provenance import Provenance

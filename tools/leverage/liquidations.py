@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from fetchers import coinglass_derivatives, okx
+from fetchers.concurrency import gather
 from fetchers.errors import UpstreamError
 from schemas.leverage import Liquidations
-from tools.concurrency import gather
 from tools.deps import Deps
 from tools.leverage.calc import last_complete_day_end, liquidation_totals
 from tools.provenance import Provenance

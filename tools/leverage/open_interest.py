@@ -10,17 +10,17 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from fetchers import coinglass_derivatives
+from fetchers.concurrency import gather, gather_all
 from fetchers.errors import UpstreamError
 from schemas.derivatives import OpenInterestPoint
 from schemas.leverage import AggregatedOpenInterest, OpenInterest, VenueOpenInterest
-from tools.concurrency import gather, gather_all
 from tools.deps import Deps
 from tools.leverage.calc import at_or_before, last_complete_day_end, pct_change
 from tools.leverage.oi_history import stored_points
 from tools.numbers import rounded
 from tools.point_in_time import PointInTime
 from tools.provenance import Provenance
-from tools.venues import PERP_VENUES, PerpVenue
+from tools.venues import PERP_VENUES, OpenInterestNow, PerpVenue
 
 # A reading further than this from its target time is a gap, not a value for that time.
 OI_TOLERANCE = timedelta(hours=2)
@@ -32,39 +32,56 @@ async def _venue_oi(deps: Deps, prov: Provenance, venue: PerpVenue, asset: str, 
     at = pit.at
     start = at - timedelta(days=7) - OI_TOLERANCE
     reach = venue.oi_lookback
-    points: list[OpenInterestPoint] = []
-    failed = False
-    if pit.now - start <= reach:
+
+    async def history() -> tuple[list[OpenInterestPoint], UpstreamError | None]:
+        if pit.now - start > reach:
+            return [], None
         try:
             points, fetches = await venue.fetch_oi_history(deps.http, asset, start, at)
-            prov.add(fetches)
         except UpstreamError as exc:
-            prov.failed(f"{venue.name} open interest", exc)
-            failed = True
+            return [], exc
+        prov.add(fetches)
+        return points, None
+
+    async def snapshot() -> OpenInterestNow | UpstreamError | None:
+        if not pit.is_live:
+            return None
+        try:
+            return await venue.fetch_oi_now(deps.http, asset)
+        except UpstreamError as exc:
+            return exc
+
+    # Together, not one after the other: a cold call waits one round trip (a refusing venue gets one request per
+    # endpoint once; then its circuit is open).
+    (points, failure), snap = await gather(history, snapshot)
+    if failure is not None:
+        prov.failed(f"{venue.name} open interest", failure)
     if not points:
         points = await stored_points(deps, venue.name, asset, start, at)
         if points:
             prov.warn(f"{venue.name} open interest read from the history store (recorded by collect/backfill)")
-        elif not failed and pit.now - start > reach:
+        elif failure is None:
             prov.warn(
                 f"{venue.name} serves open interest history for the latest {reach.days} days only and the store has "
                 "none for this date; left out"
             )
             return None
-        elif failed:
+        else:
             return None
-    # The snapshot waits for the history on purpose: a venue that refuses (geo-block) gets one request, not three.
-    snapshot = await _live_snapshot(deps, prov, venue, asset) if pit.is_live and not failed else None
-    return points, snapshot
+    # A venue whose history failed answers from the store only: its live snapshot is not mixed in.
+    return points, None if failure is not None else _snapshot_point(prov, venue, snap)
 
 
-async def _live_snapshot(deps: Deps, prov: Provenance, venue: PerpVenue, asset: str) -> OpenInterestPoint | None:
+def _snapshot_point(
+    prov: Provenance, venue: PerpVenue, snap: OpenInterestNow | UpstreamError | None
+) -> OpenInterestPoint | None:
     """The venue's current OI, fresher than the last hourly row; None falls back to that row."""
-    try:
-        point, fetches = await venue.fetch_oi_now(deps.http, asset)
-    except UpstreamError as exc:
-        prov.failed(f"{venue.name} current open interest (using the latest hourly reading)", exc)
+    if isinstance(snap, UpstreamError):
+        prov.failed(f"{venue.name} current open interest (using the latest hourly reading)", snap)
         return None
+    if snap is None:
+        return None
+    point, fetches = snap
     prov.add(fetches)
     return point
 

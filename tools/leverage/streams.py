@@ -17,10 +17,10 @@ from functools import partial
 import anyio
 
 from fetchers import liquidation_streams as ls
+from fetchers.concurrency import gather_all
 from fetchers.http import Fetched
 from schemas.leverage import StreamLiquidations
 from store.base import Observation, SeriesKey, StoreError
-from tools.concurrency import gather_all
 from tools.deps import Deps
 from tools.provenance import Provenance
 from tools.venues import BINANCE_STREAM, BYBIT_STREAM, STREAM_VENUES, StreamVenue

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date
 from statistics import fmean
 
+from fetchers.concurrency import gather
 from schemas.leverage import LeverageState
 from tools.args import AsOfArg, AssetArg
-from tools.concurrency import gather
 from tools.deps import Deps
 from tools.errors import InputError
 from tools.leverage.book import collect as collect_books

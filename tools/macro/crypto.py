@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
 from fetchers import alternative_me, coinbase, coingecko, mempool
+from fetchers.concurrency import first_answer
 from fetchers.http import Fetched, Http
 from schemas.macro import BtcDrawdown, BtcNasdaq, CryptoMarketCap, FearGreed, Halving
 from schemas.macro_rows import DailyClose, MarketCapSnapshot
 from store.base import Observation
-from tools.concurrency import first_answer
 from tools.macro.calc import (
     HALVING_INTERVAL,
     aligned_log_returns,

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, time, timedelta
 from functools import partial
 
 from fetchers import fred, yahoo
+from fetchers.concurrency import first_answer, gather, gather_all
 from fetchers.http import Fetched
 from schemas.macro import IndexClose, MacroBackdrop
 from schemas.macro_rows import DailyClose
 from tools.args import AsOfArg
-from tools.concurrency import first_answer, gather, gather_all
 from tools.deps import Deps
 from tools.macro import crypto as macro_crypto
 from tools.macro.context import Ctx

@@ -15,13 +15,13 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from fetchers import coinbase
+from fetchers.concurrency import first_answer, gather
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from schemas.common import Streak
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 from schemas.premium import CoinbasePremium, PremiumBar, PremiumNow
 from tools.args import SUPPORTED_ASSETS, AsOfArg, AssetArg
-from tools.concurrency import first_answer, gather
 from tools.deps import Deps
 from tools.errors import InputError
 from tools.history import candle_store

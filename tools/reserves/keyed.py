@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 
 from fetchers import coinglass_exchange, cryptoquant
 from fetchers.address_book import AddressBook
+from fetchers.concurrency import gather
 from fetchers.http import Fetched
 from schemas.reserves import CrossCheck, ExchangeReserve
-from tools.concurrency import gather
 from tools.deps import Deps
 from tools.numbers import rounded
 from tools.provenance import Provenance

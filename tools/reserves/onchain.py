@@ -16,10 +16,10 @@ from typing import Any
 
 from fetchers import esplora
 from fetchers.address_book import AddressBook
+from fetchers.concurrency import gather_all
 from fetchers.errors import UpstreamError
 from fetchers.http import Fetched
 from store.base import Observation, SeriesKey
-from tools.concurrency import gather_all
 from tools.deps import Deps
 from tools.history.at_or_before import as_of_value
 from tools.provenance import Provenance

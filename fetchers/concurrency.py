@@ -1,4 +1,4 @@
-"""The one concurrency idiom of the tools: run independent calls together, and try sources in order.
+"""The one concurrency idiom of windvane (fetchers and tools): run independent calls together, try sources in order.
 
 `gather(a, b, ...)` starts every call at once and returns their results as a typed tuple, so a call costs the
 slowest of its requests, not their sum. No call's error cancels the others or arrives wrapped in an
