@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+import anyio
 import httpx
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 
+from server.background import refresh_forever
 from server.runtime import open_deps
 from server.settings import Settings
 from server.status import sources_status
@@ -67,12 +69,19 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Deps]) -> AsyncIterator[Deps]:
-        async with open_deps(settings, transport=transport, store=store, clock=clock, sleep=sleep) as deps:
+        async with (
+            open_deps(settings, transport=transport, store=store, clock=clock, sleep=sleep) as deps,
+            anyio.create_task_group() as background,
+        ):
+            refreshing = [spec for spec in tool_specs() if spec.refresh is not None]
+            if settings.refresh_every_s > 0 and refreshing:
+                background.start_soon(refresh_forever, deps, refreshing, settings.refresh_every_s)
             live.append(deps)
             try:
                 yield deps
             finally:
                 live.remove(deps)
+                background.cancel_scope.cancel()
 
     mcp: MCPServer[Deps] = MCPServer(
         "windvane", title="windvane", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan

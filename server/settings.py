@@ -55,6 +55,7 @@ DEFAULT_LIQUIDATION_STREAM_S = 120.0
 # came back. The assessment waits for its sub-tools' deadlines, then scores: it gets a little longer.
 DEFAULT_TOOL_DEADLINE_S = 15.0
 ASSESS_EXTRA_DEADLINE_S = 5.0
+DEFAULT_REFRESH_EVERY_S = 300.0
 
 
 class SettingsError(ValueError):
@@ -86,6 +87,8 @@ class Settings:
     address_book_path: Path | None = None
     liquidation_stream_s: float = DEFAULT_LIQUIDATION_STREAM_S
     tool_deadline_s: float = DEFAULT_TOOL_DEADLINE_S
+    # `windvane serve` refreshes in the background what a call would page through sequentially; 0 turns it off.
+    refresh_every_s: float = DEFAULT_REFRESH_EVERY_S
 
     def base_url(self, source: str) -> str:
         try:
@@ -158,6 +161,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         address_book_path=Path(book).expanduser() if (book := env.get("WINDVANE_ADDRESS_BOOK", "").strip()) else None,
         liquidation_stream_s=_float(env, "WINDVANE_LIQUIDATION_STREAM_SECONDS", DEFAULT_LIQUIDATION_STREAM_S),
         tool_deadline_s=_deadline(env),
+        refresh_every_s=_float(env, "WINDVANE_REFRESH_EVERY_S", DEFAULT_REFRESH_EVERY_S),
     )
 
 

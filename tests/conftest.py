@@ -30,6 +30,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "base_urls": base_urls(list(DEFAULT_BASE_URLS)),
         "db_path": tmp_path / "windvane.sqlite3",
         "retry_base_delay_s": 0.0,
+        # No background requests in tests unless one asks for them: they would change request counts.
+        "refresh_every_s": 0.0,
     }
     values.update(overrides)
     return Settings(**values)

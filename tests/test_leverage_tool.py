@@ -301,7 +301,10 @@ async def test_collect_records_depth_then_past_query_reads_it(
     await store.close()
     # Book: 4 mids + bands (coinbase 3, kraken 3, okx 1: its book stops inside ±1%, binance 3) + round levels
     # (coinbase 2, kraken 1, binance 1). Open interest: the last 24h of hourly rows (25 readings) from 3 venues.
-    assert written == 4 + 10 + 4 + 3 * 25
+    # OKX liquidations: every BTC order of the last 7 days, one row each (the fake serves no ETH swap).
+    week_start_ms = (FROZEN_NOW - timedelta(days=7)).timestamp() * 1000
+    okx_orders = sum(1 for o in okx_fake.liquidation_orders() if int(o["ts"]) >= week_start_ms)
+    assert written == 4 + 10 + 4 + 3 * 25 + okx_orders
     out = await call(make_client, {"as_of": "2025-11-26T13:00:00Z"}, now=FROZEN_NOW + timedelta(hours=2))
     book = out["order_book"]
     assert book["depth_1pct_usd"] == pytest.approx(

@@ -45,6 +45,9 @@ class ToolSpec(Generic[ArgsT, OutT]):
     collect: Callable[[Deps], Awaitable[int]] | None = None
     # Fills the history store from historical endpoints for [since, until] (`windvane backfill`).
     backfill: Callable[[Deps, date, date], Awaitable[int]] | None = None
+    # Keeps the store current for what the tool would otherwise page through in a call (OKX's liquidation cursor):
+    # `windvane serve` runs it in the background, `windvane collect` on each round.
+    refresh: Callable[[Deps], Awaitable[int]] | None = None
     # True for a tool that waits on other tools' deadlines (the assessment): it gets a little longer.
     composite: bool = False
 

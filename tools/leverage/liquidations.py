@@ -10,12 +10,17 @@ from datetime import datetime, timedelta
 from fetchers import coinglass_derivatives, okx
 from fetchers.concurrency import gather
 from fetchers.errors import UpstreamError
+from fetchers.http import Fetched
+from schemas.derivatives import Instrument, Liquidation
 from schemas.leverage import Liquidations
 from tools.deps import Deps
 from tools.leverage.calc import last_complete_day_end, liquidation_totals
+from tools.leverage.okx_liquidations import MS, Order, Recorded, page_back, recorded
 from tools.provenance import Provenance
 
 # Paging stops here even if the week is not covered (100 orders a page); the 7d total is then null.
+# (label -> USD, or None when the window is not covered)
+Totals = dict[str, float | None]
 LIQUIDATION_MAX_PAGES = 60
 
 
@@ -59,59 +64,107 @@ async def _coinglass_liquidations(deps: Deps, prov: Provenance, asset: str, cuto
     )
 
 
-async def _okx_liquidations(deps: Deps, prov: Provenance, asset: str, at: datetime) -> Liquidations:
-    coverage = f"OKX {okx.swap_id(asset)} only (keyless); set WINDVANE_COINGLASS_API_KEY for all venues"
-    week_start = at - timedelta(days=7)
-    orders: list[tuple[datetime, bool, float, float]] = []
-    cursor = at + timedelta(milliseconds=1)
-    # ctVal is needed only to price the orders: fetch it alongside the first page (one round trip saved). The later
-    # pages follow a cursor (the oldest order seen), so they stay sequential.
-    instrument, first_page = await gather(
-        lambda: okx.fetch_swap_instrument(deps.http, asset),
-        lambda: okx.fetch_liquidation_page(deps.http, asset, cursor),
-    )
-    prov.add(instrument)
-    exhausted = False
-    for i in range(LIQUIDATION_MAX_PAGES):
-        page = first_page if i == 0 else await okx.fetch_liquidation_page(deps.http, asset, cursor)
-        prov.add(page)
-        rows = [r for r in page.value if r[0] <= at]
-        if not rows:
-            exhausted = True
-            break
-        orders.extend(rows)
-        oldest = min(r[0] for r in rows)
-        if oldest <= week_start:
-            break
-        if oldest >= cursor:
-            break  # the endpoint ignored the cursor; stop rather than loop
-        cursor = oldest
-    else:
-        prov.warn(f"okx liquidations: stopped after {LIQUIDATION_MAX_PAGES} pages")
-    liqs = okx.liquidations_usd(orders, instrument.value.contract_value)
-    reach = min((r.time for r in liqs), default=None)
-    out: dict[str, float | None] = {}
-    for label, start in (("24h", at - timedelta(hours=24)), ("7d", week_start)):
+def _okx_windows(prov: Provenance, liqs: list[Liquidation], reach: datetime | None, why: str, at: datetime) -> Totals:
+    """24h and 7d totals ending at `at`, from orders known back to `reach`; a window not reached is null."""
+    out: Totals = {}
+    for label, start in (("24h", at - timedelta(hours=24)), ("7d", at - timedelta(days=7))):
         if reach is None:
             prov.warn(
                 f"okx returned no liquidations at or before as_of (its public history is short); "
                 f"the {label} totals are unavailable"
             )
             out[f"long_{label}"] = out[f"short_{label}"] = None
-            continue
-        if reach > start:
-            why = "its history ended" if exhausted else "the page limit was reached"
+        elif reach > start:
             since = reach.strftime("%Y-%m-%dT%H:%MZ")
             prov.warn(f"okx liquidations reach back only to {since} ({why}); the {label} totals are unavailable")
             out[f"long_{label}"] = out[f"short_{label}"] = None
-            continue
-        long_usd, short_usd = liquidation_totals(liqs, start, at)
-        out[f"long_{label}"], out[f"short_{label}"] = round(long_usd, 2), round(short_usd, 2)
+        else:
+            long_usd, short_usd = liquidation_totals(liqs, start, at)
+            out[f"long_{label}"], out[f"short_{label}"] = round(long_usd, 2), round(short_usd, 2)
+    return out
+
+
+async def _okx_liquidations(deps: Deps, prov: Provenance, asset: str, at: datetime) -> Liquidations:
+    coverage = f"OKX {okx.swap_id(asset)} only (keyless); set WINDVANE_COINGLASS_API_KEY for all venues"
+    week_start = at - timedelta(days=7)
+
+    async def newest() -> tuple[Fetched[Instrument], Fetched[list[Order]]]:
+        # ctVal is needed only to price the orders: fetched alongside the first page (one round trip saved).
+        return await gather(
+            lambda: okx.fetch_swap_instrument(deps.http, asset),
+            lambda: okx.fetch_liquidation_page(deps.http, asset, at + MS),
+        )
+
+    # Asked while the record is read: an answer needs the newest page unless the record already covers `at` (a past
+    # date inside it), and waiting for the store first would put the whole cursor chain a step later.
+    record, (instrument, first_page) = await gather(lambda: recorded(deps.store, asset, week_start, at), newest)
+    prov.add(instrument)
+    if record is not None and record.fetched_at is not None:
+        endpoint = f"windvane-store:{okx.SOURCE}/liquidations/{asset}"
+        prov.add(Fetched.stored(None, okx.SOURCE, endpoint, record.fetched_at, now=deps.clock()))
+    known = _Known(instrument.value.contract_value, prov)
+    if record is None:
+        await known.page(deps, asset, at, week_start, first_page)
+    else:
+        known.add_record(record)
+        if record.end < at:
+            await known.page(deps, asset, at, record.end, first_page, joins=True)
+        if known.reach is not None and known.reach > week_start and known.contiguous:
+            await known.page(deps, asset, known.reach - MS, week_start, None, joins=True, older=True)
+    return _okx_result(_okx_windows(prov, known.liquidations, known.reach, known.why, at), coverage, at)
+
+
+class _Known:
+    """The orders known so far, complete from `reach` on: the record and the pages around it."""
+
+    def __init__(self, contract_value: float, prov: Provenance) -> None:
+        self.contract_value, self.prov = contract_value, prov
+        self.liquidations: list[Liquidation] = []
+        self.reach: datetime | None = None
+        self.contiguous = True  # the pages joined the record with no gap
+        self.pages_left = LIQUIDATION_MAX_PAGES
+        self.why = "the record starts there"
+
+    def add_record(self, record: Recorded) -> None:
+        self.liquidations = list(record.liquidations)
+        self.reach = record.start
+
+    async def page(
+        self,
+        deps: Deps,
+        asset: str,
+        until: datetime,
+        stop_at: datetime,
+        first_page: Fetched[list[Order]] | None,
+        *,
+        joins: bool = False,
+        older: bool = False,
+    ) -> None:
+        """Page from `until` back to `stop_at`; `joins` when it continues the record (newer or older than it)."""
+        paged = await page_back(deps.http, asset, until, stop_at, self.pages_left, first_page)
+        self.pages_left -= len(paged.fetches)
+        self.prov.add(paged.fetches)
+        if paged.page_limit_hit:
+            self.prov.warn(f"okx liquidations: stopped after {LIQUIDATION_MAX_PAGES} pages")
+        new = okx.liquidations_usd(paged.orders, self.contract_value)
+        self.why = "its history ended" if paged.exhausted else "the page limit was reached"
+        if not joins:
+            self.liquidations, self.reach = new, paged.oldest
+        elif older:
+            self.liquidations += [liq for liq in new if self.reach is None or liq.time < self.reach]
+            self.reach = stop_at if paged.reached else paged.oldest or self.reach
+        elif paged.reached:  # newer than the record, and reaching it
+            self.liquidations += [liq for liq in new if liq.time > stop_at]
+        else:  # newer, with a gap before the record: only the pages stand
+            self.liquidations, self.reach, self.contiguous = new, paged.oldest, False
+
+
+def _okx_result(totals: Totals, coverage: str, at: datetime) -> Liquidations:
     return Liquidations(
-        long_usd_24h=out["long_24h"],
-        short_usd_24h=out["short_24h"],
-        long_usd_7d=out["long_7d"],
-        short_usd_7d=out["short_7d"],
+        long_usd_24h=totals["long_24h"],
+        short_usd_24h=totals["short_24h"],
+        long_usd_7d=totals["long_7d"],
+        short_usd_7d=totals["short_7d"],
         coverage=coverage,
         source="okx",
         window_end=at,

@@ -5,10 +5,13 @@ Each section degrades on its own: a venue that fails is left out (never summed a
 
 from __future__ import annotations
 
+import logging
 from datetime import date
+from functools import partial
 from statistics import fmean
 
-from fetchers.concurrency import gather
+from fetchers.concurrency import gather, gather_all
+from fetchers.errors import UpstreamError
 from schemas.leverage import LeverageState
 from tools.args import AsOfArg, AssetArg
 from tools.deps import Deps
@@ -19,12 +22,15 @@ from tools.leverage.funding import funding
 from tools.leverage.liquidations import liquidations
 from tools.leverage.oi_history import backfill as backfill_history
 from tools.leverage.oi_history import collect_open_interest
+from tools.leverage.okx_liquidations import record as record_okx_liquidations
 from tools.leverage.open_interest import open_interest
 from tools.leverage.streams import collect_streams, coverage_note, stream_liquidations
 from tools.numbers import rounded
 from tools.point_in_time import PointInTime
 from tools.provenance import Provenance
 from tools.registry import ToolArgs, ToolSpec
+
+log = logging.getLogger("windvane.leverage")
 
 DESCRIPTION = """Leverage in the perpetual-futures market and how fragile spot books are. liquidations: long/short USD
 force-closed over 24h and 7d (all venues via CoinGlass when keyed, else OKX only; see coverage; `streams` adds
@@ -105,11 +111,26 @@ async def collect(deps: Deps) -> int:
     async def snapshots() -> int:
         return await collect_books(deps) + await collect_open_interest(deps)
 
-    streams, books_and_oi = await gather(
+    streams, books_and_oi, liquidation_orders = await gather(
         lambda: collect_streams(deps, deps.config.liquidation_stream_s),
         snapshots,
+        lambda: refresh(deps),
     )
-    return streams + books_and_oi
+    return streams + books_and_oi + liquidation_orders
+
+
+async def refresh(deps: Deps) -> int:
+    """Page OKX's liquidations back to where the store's record ends, for each asset; returns rows written."""
+    now = deps.clock()
+
+    async def one(asset: str) -> int:
+        try:
+            return await record_okx_liquidations(deps.store, deps.http, asset, now)
+        except UpstreamError as exc:  # one asset's venue failing must not cost the other's record
+            log.warning("okx %s liquidations not recorded: %s (%s)", asset, exc.kind, exc.message)
+            return 0
+
+    return sum(await gather_all(partial(one, asset) for asset in ("BTC", "ETH")))
 
 
 async def backfill(deps: Deps, since: date, until: date) -> int:
@@ -136,4 +157,5 @@ SPEC = ToolSpec(
     run=run,
     collect=collect,
     backfill=backfill,
+    refresh=refresh,
 )
