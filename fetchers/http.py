@@ -355,6 +355,99 @@ class Http:
             return UnavailableError(source, f"HTTP {code} from upstream")
         return NotRetried(source, f"HTTP {code} from upstream")
 
+    # -- streamed bodies (a separate path: `get` and `_fetch` above are unchanged) --------------------------------
+
+    async def get_streamed(
+        self,
+        source: str,
+        path: str,
+        parse: Callable[[httpx.Response], Awaitable[T]],
+        *,
+        params: Params | None = None,
+        ttl_s: float = 60.0,
+    ) -> Fetched[T]:
+        """`get` for a body too large to hold in memory (DefiLlama's CEX pages are tens of MB).
+
+        `parse` receives the response with its body unread and consumes `response.aiter_bytes()` itself; it may
+        stop early, and the rest of the body is then never downloaded. The parsed value gets the same cache,
+        single-flight, retries and stale-on-error as `get`. Error responses (non-2xx) are read whole to classify.
+        """
+        key = self._cache_key(source, "GET", path, params, None) + " +stream"
+        status = self._status(source)
+        entry = self.cache.get_fresh(key)
+        if entry is not None:
+            status.cache_hits += 1
+            return self._fetched(source, entry, stale=False)
+        endpoint = self.base_url(source) + path
+        try:
+            entry = await self._single_flight(key, lambda: self._fetch_streamed(source, endpoint, parse, params))
+        except UpstreamError as exc:
+            status.last_error_at = _now()
+            status.last_error = f"{exc.kind}: {exc.message}"
+            last = self.cache.get_last_good(key)
+            if last is None:
+                raise
+            status.stale_served += 1
+            return self._fetched(source, last, stale=True, reason=f"{exc.kind}: {exc.message}")
+        self.cache.put(key, entry, ttl_s * self.config.ttl_scale)
+        status.last_success_at = datetime.fromtimestamp(entry.fetched_at, UTC)
+        return self._fetched(source, entry, stale=False)
+
+    async def _fetch_streamed(
+        self,
+        source: str,
+        endpoint: str,
+        parse: Callable[[httpx.Response], Awaitable[Any]],
+        params: Params | None,
+    ) -> CacheEntry:
+        last_error: UpstreamError | None = None
+        status = self._status(source)
+        for attempt in range(max(0, self.config.retries) + 1):
+            if attempt:
+                delay = self._backoff(attempt, last_error)
+                if delay is None:
+                    break
+                await self._sleep(delay)
+            headers = {"User-Agent": self.config.user_agent, "Accept": "*/*"}
+            status.upstream_requests += 1
+            try:
+                async with self.client.stream(
+                    "GET",
+                    endpoint,
+                    params=dict(params) if params else None,
+                    headers=headers,
+                    timeout=self.config.timeout_s,
+                ) as response:
+                    if not 200 <= response.status_code < 300:
+                        await response.aread()  # a small error body, classified as `get` classifies it
+                    error = self._classify(source, response)
+                    if error is None:
+                        fetched_at = self._clock()
+                        value = await _parse_body(source, parse, response)
+                        return CacheEntry(value=value, fetched_at=fetched_at, endpoint=endpoint)
+            except httpx.TimeoutException:
+                last_error = UnavailableError(source, f"timed out after {self.config.timeout_s:g}s")
+                continue
+            except httpx.RequestError as exc:
+                last_error = UnavailableError(source, f"request failed ({type(exc).__name__})")
+                continue
+            assert error is not None
+            if not self._retryable(error):
+                raise error
+            last_error = error
+        assert last_error is not None
+        raise last_error
+
+
+async def _parse_body(source: str, parse: Callable[[httpx.Response], Awaitable[T]], response: httpx.Response) -> T:
+    """A streamed parser's value; transport errors mid-body propagate (retried), anything else is drift."""
+    try:
+        return await parse(response)
+    except (UpstreamError, httpx.RequestError):
+        raise
+    except Exception as exc:  # a parser bug or drift must never crash a tool
+        raise BadPayloadError(source, f"unexpected payload ({type(exc).__name__}: {exc})") from None
+
 
 class _RedactSecrets(logging.Filter):
     """Masks secret query values in records of the httpx logger, which prints full request URLs at INFO."""
