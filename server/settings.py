@@ -37,6 +37,7 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "mempool": "https://mempool.space",
     "blockstream": "https://blockstream.info",
     "alternative_me": "https://api.alternative.me",
+    "defillama": "https://api.llama.fi",
     # WebSocket streams (`windvane collect` only); the stream path is appended like any other path. Binance split
     # USD-M futures streams into /public, /market and /private on 2026-03-06 and retired the bare /ws paths on
     # 2026-04-23; forceOrder is regular market data, so it lives under /market.
