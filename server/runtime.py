@@ -37,6 +37,7 @@ def tool_config(settings: Settings) -> ToolConfig:
         etf_impact_pct_per_busd=settings.etf_impact_pct_per_busd,
         address_book_path=settings.address_book_path,
         liquidation_stream_s=settings.liquidation_stream_s,
+        wallet_scan_delay_s=settings.wallet_scan_delay_s,
     )
 
 

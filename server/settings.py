@@ -52,6 +52,7 @@ DEFAULT_ETF_IMPACT_PCT_PER_BUSD = 3.4
 # Seconds `windvane collect` listens to the liquidation streams each round (extended to 2 s past the next minute
 # boundary, since only whole minutes are recorded); 0 turns the streams off.
 DEFAULT_LIQUIDATION_STREAM_S = 120.0
+DEFAULT_WALLET_SCAN_DELAY_S = 0.25
 
 
 class SettingsError(ValueError):
@@ -82,6 +83,8 @@ class Settings:
     # A JSON file of extra labelled exchange wallets for exchange_reserve_trend (WINDVANE_ADDRESS_BOOK).
     address_book_path: Path | None = None
     liquidation_stream_s: float = DEFAULT_LIQUIDATION_STREAM_S
+    # Seconds `windvane collect` pauses after each labelled-wallet read (per worker; 4 at once).
+    wallet_scan_delay_s: float = DEFAULT_WALLET_SCAN_DELAY_S
 
     def base_url(self, source: str) -> str:
         try:
@@ -153,4 +156,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         etf_impact_pct_per_busd=_float(env, "WINDVANE_ETF_IMPACT_PCT_PER_BUSD", DEFAULT_ETF_IMPACT_PCT_PER_BUSD),
         address_book_path=Path(book).expanduser() if (book := env.get("WINDVANE_ADDRESS_BOOK", "").strip()) else None,
         liquidation_stream_s=_float(env, "WINDVANE_LIQUIDATION_STREAM_SECONDS", DEFAULT_LIQUIDATION_STREAM_S),
+        wallet_scan_delay_s=_float(env, "WINDVANE_WALLET_SCAN_DELAY_S", DEFAULT_WALLET_SCAN_DELAY_S),
     )

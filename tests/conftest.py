@@ -30,6 +30,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "base_urls": base_urls(list(DEFAULT_BASE_URLS)),
         "db_path": tmp_path / "windvane.sqlite3",
         "retry_base_delay_s": 0.0,
+        "wallet_scan_delay_s": 0.0,  # collect's polite pause between wallet reads
     }
     values.update(overrides)
     return Settings(**values)

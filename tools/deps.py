@@ -40,6 +40,8 @@ class ToolConfig:
     address_book_path: Path | None = None
     # Seconds `windvane collect` listens to the liquidation streams per round; 0 turns them off.
     liquidation_stream_s: float = 0.0
+    # `windvane collect` pauses this long after each labelled-wallet read (per worker): polite to Esplora.
+    wallet_scan_delay_s: float = 0.25
     # One slow sub-tool of the assessment (e.g. hundreds of on-chain wallet reads) is left out past this budget.
     assess_tool_budget_s: float = 20.0
 
