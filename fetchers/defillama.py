@@ -19,6 +19,9 @@ it was read (DefiLlama/defillama-server, public):
 - CEX slugs are those of `cexsData` (defi/src/getCexs.ts): "Binance-CEX", "okx", "bitfinex", "Bybit", ... Coinbase
   has none there, and Kraken's entry is commented out.
 
+Versions read (commit of the stored file): craftProtocolV2.ts 0bd5b872, craftProtocol.ts 053f8844, storeNewTvl2.ts
+03761aaf, api2/db/index.ts and symbols.json 03d39bfa, getCexs.ts 08e7e1d4.
+
 The Binance page is tens of MB: the body is streamed through ijson's push parser and only `chainTvls.Bitcoin.tokens`
 becomes Python objects; once that array has closed, the rest of the body is not downloaded.
 """
