@@ -53,6 +53,8 @@ log = logging.getLogger("windvane.http")
 FAILURE_MEMORY_S = 60.0
 
 ParamValue = str | int | float
+# One request attempt under the call's deadline (None outside a call): the parsed entry, or an UpstreamError.
+Attempt = Callable[["Deadline | None"], Awaitable["CacheEntry"]]
 Params = Mapping[str, ParamValue]
 
 
@@ -216,6 +218,70 @@ class Http:
         if secret_params:
             redact_in_logs(str(v) for v in secret_params.values())
             key += " +secret"  # keyed and keyless answers never share an entry; the value itself stays out
+        sent = {**(params or {}), **(secret_params or {})}
+        all_headers = {"User-Agent": self.config.user_agent, "Accept": "*/*", **(headers or {})}
+
+        async def attempt(deadline: Deadline | None) -> CacheEntry:
+            response = await self._request(source, endpoint, method, sent, all_headers, json_body, deadline)
+            error = self._classify(source, response)
+            if error is not None:
+                raise error
+            fetched_at = self._clock()
+            value = await self._parse(source, parse, response, parse_in_thread)
+            return CacheEntry(value=value, fetched_at=fetched_at, endpoint=endpoint)
+
+        return await self._cached(source, key, attempt, ttl_s, allow_stale)
+
+    async def get_streamed(
+        self,
+        source: str,
+        path: str,
+        parse: Callable[[httpx.Response], Awaitable[T]],
+        *,
+        params: Params | None = None,
+        ttl_s: float = 60.0,
+    ) -> Fetched[T]:
+        """`get` for a body too large to hold in memory (DefiLlama's CEX pages are tens of MB).
+
+        `parse` receives the response with its body unread and consumes `response.aiter_bytes()` itself; it may
+        stop early, and the rest of the body is then never downloaded. The parsed value gets the same cache,
+        single-flight, retries, circuit, deadline and stale-on-error as `get`. Error responses (non-2xx) are read
+        whole to classify.
+        """
+        endpoint = self.base_url(source) + path
+        key = self._cache_key(source, "GET", path, params, None) + " +stream"
+        headers = {"User-Agent": self.config.user_agent, "Accept": "*/*"}
+
+        async def attempt(deadline: Deadline | None) -> CacheEntry:
+            remaining = math.inf if deadline is None else deadline.remaining()
+            timeout = min(self.config.timeout_s, remaining)
+            self._status(source).upstream_requests += 1
+            # The whole body counts against the deadline, not only the first byte.
+            with anyio.move_on_after(remaining):
+                try:
+                    async with self.client.stream(
+                        "GET", endpoint, params=dict(params) if params else None, headers=headers, timeout=timeout
+                    ) as response:
+                        self._reached(source)
+                        if not 200 <= response.status_code < 300:
+                            await response.aread()  # a small error body, classified as `get` classifies it
+                        error = self._classify(source, response)
+                        if error is not None:
+                            raise error
+                        fetched_at = self._clock()
+                        value = await _parse_body(source, parse, response)
+                        return CacheEntry(value=value, fetched_at=fetched_at, endpoint=endpoint)
+                except httpx.RequestError as exc:  # before the answer, or mid-body
+                    if deadline is not None and deadline.expired():
+                        raise DeadlineExceeded(source, deadline.describe()) from None
+                    raise transport_error(source, exc, timeout) from None
+            assert deadline is not None, "only a deadline cancels the attempt"
+            raise DeadlineExceeded(source, deadline.describe())
+
+        return await self._cached(source, key, attempt, ttl_s, True)
+
+    async def _cached(self, source: str, key: str, attempt: Attempt, ttl_s: float, allow_stale: bool) -> Fetched[Any]:
+        """The fresh cached value, or one `attempt` with retries (single-flight), cached; or the failure path."""
         status = self._status(source)
         entry = self.cache.get_fresh(key)
         if entry is not None:
@@ -226,19 +292,7 @@ class Http:
             if remembered is not None:
                 error, until = remembered
                 raise error.again(f"{error.message}; not asked again for {max(0.0, until - self._clock()):.0f} s")
-            entry = await self._single_flight(
-                key,
-                lambda: self._fetch(
-                    source,
-                    endpoint,
-                    parse,
-                    {**(params or {}), **(secret_params or {})},
-                    headers,
-                    method,
-                    json_body,
-                    parse_in_thread,
-                ),
-            )
+            entry = await self._single_flight(key, lambda: self._fetch(source, attempt))
         except UpstreamError as exc:
             return self._failed(source, key, exc, min(ttl_s, FAILURE_MEMORY_S), allow_stale)
         self.cache.put(key, entry, ttl_s * self.config.ttl_scale)
@@ -313,36 +367,20 @@ class Http:
             del self._inflight[key]
             flight.done.set()
 
-    async def _fetch(
-        self,
-        source: str,
-        endpoint: str,
-        parse: Callable[[httpx.Response], Any],
-        params: Params | None,
-        headers: Mapping[str, str] | None,
-        method: str,
-        json_body: Any,
-        parse_in_thread: bool = False,
-    ) -> CacheEntry:
+    async def _fetch(self, source: str, attempt: Attempt) -> CacheEntry:
         deadline = current_deadline()
         attempts = max(0, self.config.retries) + 1
         if self.breakers.before_request(source):  # an open circuit fails here at once, with its remembered error
             attempts = 1  # the half-open probe: one attempt tells whether the source is back
         last_error: UpstreamError | None = None
-        for attempt in range(attempts):
-            if attempt:
-                delay = self._backoff(attempt, last_error)
+        for n in range(attempts):
+            if n:
+                delay = self._backoff(n, last_error)
                 if delay is None or (deadline is not None and delay >= deadline.remaining()):
                     break  # the answer would come too late to use: give the last error now
                 await self._sleep(delay)
-            all_headers = {"User-Agent": self.config.user_agent, "Accept": "*/*", **(headers or {})}
             try:
-                response = await self._request(source, endpoint, method, params, all_headers, json_body, deadline)
-                error = self._classify(source, response)
-                if error is not None:
-                    raise error
-                fetched_at = self._clock()
-                value = await self._parse(source, parse, response, parse_in_thread)
+                entry = await attempt(deadline)
             except UpstreamError as error:
                 if not self._retryable(error):
                     self.breakers.failure(source, error)
@@ -350,7 +388,7 @@ class Http:
                 last_error = error
                 continue
             self.breakers.success(source)
-            return CacheEntry(value=value, fetched_at=fetched_at, endpoint=endpoint)
+            return entry
         assert last_error is not None
         if isinstance(last_error, RateLimitedError) and self._backoff(attempts, last_error) is None:
             self.breakers.open_now(source, last_error)  # asked to wait longer than a call can: remember until then
@@ -389,12 +427,16 @@ class Http:
                 if deadline is not None and deadline.expired():
                     raise DeadlineExceeded(source, deadline.describe()) from None
                 raise transport_error(source, exc, timeout) from None
-            reachability = current_reachability()
-            if reachability is not None:
-                reachability.reached.add(source)
+            self._reached(source)
             return response
         assert deadline is not None, "only a deadline cancels the attempt"
         raise DeadlineExceeded(source, deadline.describe())
+
+    @staticmethod
+    def _reached(source: str) -> None:
+        reachability = current_reachability()
+        if reachability is not None:
+            reachability.reached.add(source)
 
     async def _parse(
         self, source: str, parse: Callable[[httpx.Response], Any], response: httpx.Response, in_thread: bool
@@ -421,6 +463,16 @@ class Http:
     def _classify(self, source: str, response: httpx.Response) -> UpstreamError | None:
         wait = retry_after_seconds(response.headers.get("Retry-After"), self._clock())
         return status_error(source, response, self.key_variable(source), wait)
+
+
+async def _parse_body(source: str, parse: Callable[[httpx.Response], Awaitable[T]], response: httpx.Response) -> T:
+    """A streamed parser's value; transport errors mid-body propagate (retried), anything else is drift."""
+    try:
+        return await parse(response)
+    except (UpstreamError, httpx.RequestError):
+        raise
+    except Exception as exc:  # a parser bug or drift must never crash a tool
+        raise BadPayloadError(source, f"unexpected payload ({type(exc).__name__}: {exc})") from None
 
 
 class _RedactSecrets(logging.Filter):

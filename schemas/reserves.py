@@ -15,13 +15,13 @@ class ExchangeReserve(BaseModel):
     change_btc: float | None = Field(description="btc minus the balance window_days earlier.")
     change_pct: float | None
     category: str | None = Field(description="institutional, retail or derivatives (null when unknown).")
-    source: str = Field(description="onchain (labelled wallets via Esplora) or coinglass.")
+    source: str = Field(description="defillama (keyless), coinglass, or onchain (collected wallet snapshots).")
     addresses_ok: int | None = Field(
-        default=None, description="On-chain: wallets whose balance was read (null when answered from snapshots)."
+        default=None, description="On-chain snapshot: wallets behind it (null for other sources)."
     )
     addresses_total: int | None = Field(default=None, description="On-chain: wallets listed in the address book.")
     snapshot_at: datetime | None = Field(
-        default=None, description="When btc is a stored `windvane collect` snapshot rather than a live read: its time."
+        default=None, description="On-chain: the time of the `windvane collect` snapshot."
     )
 
 
@@ -59,7 +59,7 @@ class CoverageExchange(BaseModel):
 
 
 class Coverage(BaseModel):
-    source: str = Field(description="Source of total_btc: cryptoquant (all exchanges), coinglass or onchain.")
+    source: str = Field(description="Source of total_btc: cryptoquant (all exchanges), coinglass or defillama.")
     exchanges: list[CoverageExchange]
     tracked_total_btc: float | None = Field(
         description="Sum of the per-exchange figures in by_exchange; null when any of them is unknown."
@@ -69,22 +69,22 @@ class Coverage(BaseModel):
     )
     not_covered: dict[str, str] = Field(description="Exchanges known to be missing, with the reason.")
     addresses_total: int = Field(description="Labelled wallets in the address book.")
-    addresses_ok: int = Field(description="Labelled wallets whose current balance was read.")
-    complete: bool = Field(description="False when any wallet or exchange could not be read.")
+    addresses_ok: int = Field(description="Labelled wallets behind the cross-checks (collected snapshots used).")
+    complete: bool = Field(description="False when any exchange's figure is unknown.")
 
 
 class CrossCheck(BaseModel):
     exchange: str
     onchain_btc: float
     keyed_btc: float
-    keyed_source: str
-    diff_pct: float = Field(description="100*(onchain/keyed - 1); labelled wallets are a subset, so usually < 0.")
+    keyed_source: str = Field(description="The per-exchange source compared: coinglass, or defillama keyless.")
+    diff_pct: float = Field(description="100*(onchain/keyed - 1); the packaged wallet list is a subset.")
 
 
 class ExchangeReserves(ToolResult):
     asset: str
     window_days: int
-    source: str = Field(description="Source of total/change: cryptoquant, coinglass or onchain.")
+    source: str = Field(description="Source of total/change: cryptoquant, coinglass or defillama.")
     total_btc: float | None = Field(description="BTC on exchanges at as_of (source's coverage, see coverage).")
     change_btc: float | None = Field(description="Change over window_days; negative = coins left exchanges.")
     change_pct: float | None

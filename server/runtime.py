@@ -39,6 +39,7 @@ def tool_config(settings: Settings) -> ToolConfig:
         liquidation_stream_s=settings.liquidation_stream_s,
         tool_deadline_s=settings.tool_deadline_s,
         assess_extra_deadline_s=ASSESS_EXTRA_DEADLINE_S,
+        wallet_scan_delay_s=settings.wallet_scan_delay_s,
     )
 
 

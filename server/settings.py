@@ -37,6 +37,7 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "mempool": "https://mempool.space",
     "blockstream": "https://blockstream.info",
     "alternative_me": "https://api.alternative.me",
+    "defillama": "https://api.llama.fi",
     # WebSocket streams (`windvane collect` only); the stream path is appended like any other path. Binance split
     # USD-M futures streams into /public, /market and /private on 2026-03-06 and retired the bare /ws paths on
     # 2026-04-23; forceOrder is regular market data, so it lives under /market.
@@ -56,6 +57,7 @@ DEFAULT_LIQUIDATION_STREAM_S = 120.0
 DEFAULT_TOOL_DEADLINE_S = 15.0
 ASSESS_EXTRA_DEADLINE_S = 5.0
 DEFAULT_REFRESH_EVERY_S = 300.0
+DEFAULT_WALLET_SCAN_DELAY_S = 0.25
 
 
 class SettingsError(ValueError):
@@ -89,6 +91,8 @@ class Settings:
     tool_deadline_s: float = DEFAULT_TOOL_DEADLINE_S
     # `windvane serve` refreshes in the background what a call would page through sequentially; 0 turns it off.
     refresh_every_s: float = DEFAULT_REFRESH_EVERY_S
+    # Seconds `windvane collect` pauses after each labelled-wallet read (per worker; 4 at once).
+    wallet_scan_delay_s: float = DEFAULT_WALLET_SCAN_DELAY_S
 
     def base_url(self, source: str) -> str:
         try:
@@ -162,6 +166,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         liquidation_stream_s=_float(env, "WINDVANE_LIQUIDATION_STREAM_SECONDS", DEFAULT_LIQUIDATION_STREAM_S),
         tool_deadline_s=_deadline(env),
         refresh_every_s=_float(env, "WINDVANE_REFRESH_EVERY_S", DEFAULT_REFRESH_EVERY_S),
+        wallet_scan_delay_s=_float(env, "WINDVANE_WALLET_SCAN_DELAY_S", DEFAULT_WALLET_SCAN_DELAY_S),
     )
 
 

@@ -32,6 +32,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "retry_base_delay_s": 0.0,
         # No background requests in tests unless one asks for them: they would change request counts.
         "refresh_every_s": 0.0,
+        "wallet_scan_delay_s": 0.0,  # collect's polite pause between wallet reads
     }
     values.update(overrides)
     return Settings(**values)

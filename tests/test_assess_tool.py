@@ -103,8 +103,12 @@ async def test_late_november_2025_reads_as_rebound_in_downtrend(make_client) -> 
 
 async def test_missing_tools_lower_coverage_and_never_fail(make_client, fake: FakeUpstream) -> None:
     fake.faults["coinbase"] = lambda request, path: httpx.Response(503, json={"message": "down"})
+    # The reserve signals missing too, as they always were on the fake before the keyless reserve tool moved to
+    # DefiLlama (its wallet scan left the change null); with them, 8 signals give a verdict (coverage 0.45).
+    fake.faults["defillama"] = lambda request, path: httpx.Response(503, text="down")
     async with make_client() as client:
         out = await assess(client, "2025-11-24")
+    assert by_name(out["signals"], "exchange_reserve_30d")["reading"] == "unavailable"
     trend = by_name(out["signals"], "price_vs_ma50")
     assert trend["reading"] == "unavailable"
     assert "coinbase" in trend["evidence"].lower()

@@ -44,6 +44,8 @@ class ToolConfig:
     tool_deadline_s: float = 15.0
     # The assessment waits out its sub-tools' deadline, then scores: it gets this much longer.
     assess_extra_deadline_s: float = 5.0
+    # `windvane collect` pauses this long after each labelled-wallet read (per worker): polite to Esplora.
+    wallet_scan_delay_s: float = 0.25
 
 
 @dataclass(frozen=True)

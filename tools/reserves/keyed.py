@@ -1,7 +1,7 @@
 """The keyed reserve sources for exchange_reserve_trend: CryptoQuant (all exchanges) and CoinGlass (per exchange).
 
-Both are optional: an unconfigured source is simply absent. Their per-exchange figures are cross-checked against the
-on-chain ones where both cover an exchange.
+Both are optional: an unconfigured source is simply absent. The per-exchange figures of the answer (CoinGlass's, or
+DefiLlama's keyless) are cross-checked against the labelled wallets' snapshots where both cover an exchange.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ KNOWN_CATEGORIES = {
 
 # Vendor spellings of the same venue, so a cross-check pairs them (names compared lower-case, alphanumerics only).
 ALIASES = {"gateio": "gate", "huobi": "htx", "okex": "okx", "binance2": "binance"}
+
+
+SOURCE_NAMES = {"coinglass": "CoinGlass", "defillama": "DefiLlama"}
 
 
 def normalise_exchange(name: str) -> str:
@@ -169,7 +172,7 @@ def cross_checks(
         )
         if abs(diff_pct) > 50:
             prov.warn(
-                f"{r.exchange}: labelled wallets hold {r.btc:,.0f} BTC vs CoinGlass {k.btc:,.0f} "
-                f"({diff_pct:+.1f}%); the public address list is partial"
+                f"{r.exchange}: labelled wallets hold {r.btc:,.0f} BTC vs {SOURCE_NAMES.get(k.source, k.source)} "
+                f"{k.btc:,.0f} ({diff_pct:+.1f}%); the public address list is partial"
             )
     return out

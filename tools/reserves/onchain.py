@@ -1,18 +1,22 @@
-"""Exchange reserves from labelled wallets on-chain: current balances, snapshots and reconstructed past balances.
+"""Exchange reserves from labelled wallets on-chain: the cross-check of the keyless DefiLlama figures.
 
-Balances come from Esplora with bounded concurrency. A past balance is read from the store's snapshots, else
-rebuilt as today's confirmed balance minus every confirmed change after the date, from bounded history paging.
-Complete rebuilds of days that ended more than a day ago are stored as snapshots, since deep history never changes.
+No tool call reads a wallet. `windvane collect` scans the address book (`scan`: at most COLLECT_WALLET_BUDGET
+wallets, CONCURRENCY at once, a polite pause after each read) and stores each exchange's total as a snapshot;
+`windvane backfill` rebuilds past month ends as today's confirmed balance minus every confirmed change after the
+date, from bounded history paging (`fill_history`). The tool reads those snapshots from the store (`snapshot_at`).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
+
+import anyio
 
 from fetchers import esplora
 from fetchers.address_book import AddressBook
@@ -24,11 +28,13 @@ from tools.deps import Deps
 from tools.history.at_or_before import as_of_value
 from tools.provenance import Provenance
 
+log = logging.getLogger("windvane.collect")
 CONCURRENCY = 4  # simultaneous Esplora requests: polite to a public API with unpublished limits
+COLLECT_WALLET_BUDGET = 600  # wallet reads per collect round (the packaged book has 441)
 MAX_PAGES_PER_ADDRESS = 4  # 100 confirmed txs back per wallet
-PAGE_BUDGET = 1000  # Esplora history pages per call, all wallets together
+PAGE_BUDGET = 1000  # Esplora history pages per backfill run, all wallets together
 SNAPSHOT_TOLERANCE = timedelta(hours=36)
-FRESH_SNAPSHOT = timedelta(hours=1)  # a `collect` snapshot this recent stands for "now"
+FRESH_SNAPSHOT = timedelta(hours=1)  # a `collect` snapshot this recent cross-checks "now"
 SNAPSHOT_METRIC = "balance_btc"
 
 
@@ -43,19 +49,9 @@ class Onchain:
     failed: dict[str, str] = field(default_factory=dict)
     # exchange -> {instant: btc or None}
     values: dict[str, dict[datetime, float | None]] = field(default_factory=dict)
-    # exchange -> (snapshot time, btc) used for "now" instead of reading its wallets
-    now_snapshots: dict[str, tuple[datetime, float]] = field(default_factory=dict)
 
     def ok(self, exchange: str) -> list[str]:
         return [e.address for e in self.book.by_exchange()[exchange] if e.address in self.balances]
-
-    def at(self, exchange: str, instant: datetime | None) -> float | None:
-        """The exchange's balance at an instant already filled in, or now (instant None)."""
-        if instant is None:
-            if exchange in self.now_snapshots:
-                return self.now_snapshots[exchange][1]
-            return self.now_btc(exchange)
-        return self.values.get(exchange, {}).get(instant)
 
     def now_btc(self, exchange: str) -> float | None:
         addresses = self.ok(exchange)
@@ -88,31 +84,23 @@ def _collapse(fetches: Sequence[Fetched[Any]]) -> list[Fetched[Any]]:
     return out
 
 
-async def use_snapshots(
-    deps: Deps, data: Onchain, instants: Sequence[datetime], now: datetime, *, live: bool
-) -> set[str]:
-    """Exchanges whose every needed figure is in the store: they need no Esplora request at all."""
-    served = set()
-    for exchange in data.book.exchanges():
-        fresh = None
-        if live:
-            row = (
-                await as_of_value(deps.store, snapshot_key(exchange), now, max_age=FRESH_SNAPSHOT, known_at=None)
-            ).observation
-            if row is None:
-                continue
-            fresh = (row.ts, row.value)
-        if all([await _snapshot(deps, exchange, instant) is not None for instant in instants]):
-            served.add(exchange)
-            if fresh is not None:
-                data.now_snapshots[exchange] = fresh
-    return served
+async def snapshot_at(
+    deps: Deps, book: AddressBook, at: datetime, max_age: timedelta
+) -> dict[str, tuple[datetime, float]]:
+    """Each exchange's stored snapshot in force at `at` (time, BTC): the store only, never Esplora."""
+    out = {}
+    for exchange in book.exchanges():
+        found = (await as_of_value(deps.store, snapshot_key(exchange), at, max_age=max_age, known_at=None)).observation
+        if found is not None:
+            out[exchange] = (found.ts, found.value)
+    return out
 
 
 async def read_balances(
-    deps: Deps, prov: Provenance, data: Onchain, *, skip: frozenset[str] | set[str] = frozenset()
+    deps: Deps, prov: Provenance, data: Onchain, *, budget: int | None = None, delay_s: float = 0.0
 ) -> None:
-    """Current balances of every wallet, except those of the `skip` exchanges."""
+    """Current balances of the book's wallets, in book order: at most `budget` of them (the rest are marked
+    unread), CONCURRENCY at once, each worker pausing `delay_s` after a read."""
 
     async def one(address: str) -> Fetched[esplora.AddressBalance] | None:
         try:
@@ -120,18 +108,24 @@ async def read_balances(
         except UpstreamError as exc:
             data.failed[address] = f"{exc.source} {exc.kind} ({exc.message})"
             return None
+        finally:
+            if delay_s > 0:
+                await anyio.sleep(delay_s)
         data.balances[address] = got.value
         return got
 
-    read = [e.address for e in data.book.entries if e.exchange not in skip]
+    entries = data.book.entries
+    read = [e.address for e in (entries if budget is None else entries[:budget])]
+    for entry in entries[len(read) :]:
+        data.failed[entry.address] = f"not read: over the budget of {budget} wallets per round"
     fetched = await gather_all((partial(one, address) for address in read), limit=CONCURRENCY)
     prov.add(_collapse([f for f in fetched if f is not None]))
-    for exchange, entries in data.book.by_exchange().items():
-        bad = [e.address for e in entries if e.address in data.failed]
+    for exchange, book_entries in data.book.by_exchange().items():
+        bad = [e.address for e in book_entries if e.address in data.failed]
         if bad:
             prov.warn(
-                f"{exchange}: {len(bad)} of {len(entries)} labelled wallets unavailable "
-                f"({data.failed[bad[0]]}); its figures cover the other {len(entries) - len(bad)}"
+                f"{exchange}: {len(bad)} of {len(book_entries)} labelled wallets unavailable "
+                f"({data.failed[bad[0]]}); its figures cover the other {len(book_entries) - len(bad)}"
             )
 
 
@@ -260,3 +254,24 @@ def _covers(hist: esplora.History, instant: datetime) -> bool:
         return True
     oldest = min((t.block_time for t in hist.txs if t.block_time is not None), default=None)
     return oldest is not None and oldest <= instant
+
+
+async def scan(deps: Deps, book: AddressBook) -> int:
+    """`windvane collect`: read the book's wallets now and store each exchange's total as a snapshot. An exchange
+    with an unread wallet is skipped: a partial total would read as coins leaving it."""
+    if deps.store is None:
+        return 0
+    prov = Provenance()
+    data = Onchain(book)
+    await read_balances(deps, prov, data, budget=COLLECT_WALLET_BUDGET, delay_s=deps.config.wallet_scan_delay_s)
+    for warning in prov.warnings:
+        log.warning("exchange wallet scan: %s", warning)
+    now = deps.clock()
+    rows = []
+    for exchange, entries in book.by_exchange().items():
+        if any(e.address in data.failed for e in entries):
+            continue
+        btc = data.now_btc(exchange)
+        if btc is not None:
+            rows.append(Observation(snapshot_key(exchange), now, btc, now))
+    return await deps.store.upsert(rows)

@@ -1,9 +1,10 @@
 """exchange_reserve_trend: BTC held on exchanges, per exchange, over time.
 
-Keyless by default: balances of labelled exchange wallets (fetchers/address_book) read from Esplora. Past balances
-come from the store's snapshots (`windvane collect`) or are reconstructed from each wallet's confirmed history.
-With keys, CryptoQuant gives the all-exchange reserve and netflow, and CoinGlass the per-exchange balances
-(including Coinbase); they are preferred for coverage and cross-checked against the on-chain figures.
+Keyless by default: DefiLlama's CEX pages (tools/reserves/defillama), one request per exchange with its whole daily
+history, kept in the store so past dates are answered from it. The labelled-wallet scan (tools/reserves/onchain)
+runs in `windvane collect`, never in a call; the call cross-checks DefiLlama against the stored snapshots. With
+keys, CryptoQuant gives the all-exchange reserve and netflow, and CoinGlass the per-exchange balances (including
+Coinbase).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from schemas.reserves import (
     CategoryShare,
     Coverage,
     CoverageExchange,
+    CrossCheck,
     ExchangeReserve,
     ExchangeReserves,
     MonthOverMonth,
 )
-from store.base import Observation
 from tools.args import AsOfArg, AssetArg
 from tools.deps import Deps
 from tools.errors import InputError
@@ -32,14 +33,24 @@ from tools.numbers import rounded
 from tools.point_in_time import PointInTime
 from tools.provenance import Provenance
 from tools.registry import ToolArgs, ToolSpec
+from tools.reserves import defillama as llama
 from tools.reserves.keyed import (
     Keyed,
+    category_for,
     chart_value,
     coinglass_rows,
     cross_checks,
     fetch_keyed,
 )
-from tools.reserves.onchain import Onchain, fill_history, read_balances, snapshot_key, use_snapshots
+from tools.reserves.onchain import (
+    FRESH_SNAPSHOT,
+    SNAPSHOT_TOLERANCE,
+    Onchain,
+    fill_history,
+    read_balances,
+    scan,
+    snapshot_at,
+)
 from tools.reserves.periods import (
     Points,
     comparison_points,
@@ -59,35 +70,39 @@ SinceArg = Annotated[
 DESCRIPTION = """BTC held on exchanges and how it changed: total_btc, change_btc/change_pct over window_days
 (negative = coins left exchanges, read as supply drying up), per exchange with its category (institutional /
 retail / derivatives), the category split, month-over-month and year-to-date changes, net_flow_positive (latest
-window's net flow is an inflow, read as selling supply returning) and coverage. Keyless: labelled exchange wallets
-on-chain (Coinbase not covered); with CryptoQuant/CoinGlass keys, all-exchange and per-exchange vendor figures."""
+window's net flow is an inflow, read as selling supply returning) and coverage. Keyless: DefiLlama's daily BTC in
+ten exchanges' labelled wallets (a floor; Coinbase not covered); with CryptoQuant/CoinGlass keys, vendor figures."""
 
 METHODOLOGY = """## Exchange reserves (`exchange_reserve_trend`)
-- Keyless (default): an address book of labelled exchange cold/reserve wallets (packaged from DefiLlama's public
-  bitcoin-book lists, each entry with source and date; extend it with `WINDVANE_ADDRESS_BOOK`). Balance of a wallet
-  = Esplora `chain_stats.funded_txo_sum - chain_stats.spent_txo_sum` (confirmed only; sats / 1e8), from
-  mempool.space, falling back to blockstream.info; at most 4 requests at once. An exchange = sum of its wallets.
-  Coinbase's wallets are not in any public list: it is only covered with a CoinGlass key.
-- Store first: an exchange whose every needed figure is in the store (a `windvane collect` snapshot under 1 h old
-  for "now", and past snapshots) is answered without reading its wallets; `snapshot_at` says so.
-- Past balances: the store's snapshots (`windvane collect` records each exchange's total) within 36 h before the
-  date; otherwise reconstructed as `balance_now - sum(confirmed tx effects after the date)` from `/txs/chain`
-  pages (25 per page, at most 4 pages per wallet and 1000 per call; unused wallets are not paged). A history that
-  ends with fewer txs than `chain_stats.tx_count` is not trusted. A wallet whose history does not reach the
-  date makes its exchange's past figure null, with a warning. Complete reconstructions are stored as snapshots;
-  `windvane backfill` reconstructs every month end in its range the same way.
-- A wallet that cannot be read is left out of its exchange at both ends of every comparison, and reported
-  (`addresses_ok` < `addresses_total`, coverage.complete=false).
+- Keyless (default): DefiLlama's CEX pages, `GET api.llama.fi/protocol/<slug>`, `chainTvls.Bitcoin.tokens[].tokens.BTC`
+  (BTC held on the Bitcoin chain by the exchange's labelled wallets; wrapped BTC on other chains is not counted).
+  Ten exchanges: binance, okx, bybit, bitfinex, robinhood, gemini, gate, htx, crypto_com, bitget (the ten most active
+  DefiLlama CEX pages); one request each gives the whole daily history. `coverage.not_covered` lists the rest:
+  Coinbase (no DefiLlama page), Kraken (not in DefiLlama's CEX list), and DefiLlama pages not read.
+- Days: DefiLlama's row dated D+1 00:00 UTC is its first reading of that day (taken within its first hour) and is
+  read as the reserve at the end of D; a missing row falls back to the previous one (at most 36 h, with a warning).
+  Live ("now") is its latest hourly reading.
+- History store: each page is stored (`defillama/reserve_btc/BTC/<exchange>`), so a past date is answered from the
+  store and a repeat call does not refetch within an hour; when DefiLlama fails, the stored series is served stale.
+  `windvane collect` and `windvane backfill` refresh it.
+- Cross-check: `windvane collect` reads the packaged address book of labelled cold/reserve wallets (from DefiLlama's
+  public bitcoin-book lists; extend it with `WINDVANE_ADDRESS_BOOK`) on Esplora (mempool.space, blockstream.info
+  fallback; at most 600 wallets per round, 4 at once, a pause after each read) and stores each exchange's total;
+  `backfill` reconstructs month ends from bounded history paging. The call reads only those snapshots (no wallet
+  request) and compares them with the per-exchange figure (`cross_checks[].diff_pct`); a snapshot stands for "now"
+  when under 1 h old, for a past day when within 36 h before its end.
 - Keyed: CryptoQuant `exchange-flows/reserve` and `/netflow` (all_exchange, day) give total_btc, the changes and
-  the net flow; CoinGlass `exchange/balance/list|chart` gives per-exchange balances (including Coinbase). The
-  on-chain figure of an exchange is cross-checked against CoinGlass's (`diff_pct`; the wallets are a subset).
+  the net flow; CoinGlass `exchange/balance/list|chart` gives per-exchange balances (including Coinbase) and then
+  replaces DefiLlama's rows.
 - Changes: `change = R(end) - R(start)`, `change_pct = 100*change/R(start)`, R = end-of-UTC-day reserve. Window:
   start = end - window_days. Month over month: this month = R(as_of) - R(end of previous month), previous month
-  = R(end of previous month) - R(end of the month before). Year to date: since the end of the previous year.
+  = R(end of previous month) - R(end of the month before). Year to date: since the end of the previous year. A
+  total with one exchange unknown at either end is null, never a partial sum (Gemini's DefiLlama series starts
+  2025-07-25).
 - `net_flow_positive`: CryptoQuant netflow summed over the window's days > 0; keyless, the change of the tracked
-  wallets over the window > 0 (a transfer between two tracked wallets nets to zero).
-- Caveats: block times can be off by up to ~2 h, so a transfer near midnight UTC may fall on the adjacent day; the
-  address lists are partial and rotate, so on-chain totals are a floor for each exchange, not its reserve.
+  exchanges' total over the window > 0.
+- Caveats: DefiLlama tracks labelled wallets only, so its figures are a floor for each exchange, not its reserve;
+  address lists are partial and rotate (a step in a series can be a list change, not a flow).
 - Categories (windvane's reading of each venue): institutional = Coinbase, Kraken, Bitfinex, Gemini, Bitstamp;
   derivatives = Bybit, Deribit, BitMEX; retail = the rest (Binance, OKX, Bitget, HTX, Gate, MEXC, Crypto.com, ...).
 """
@@ -127,14 +142,11 @@ def _book(deps: Deps, prov: Provenance) -> AddressBook:
         return address_book.load(None)
 
 
-def _onchain_rows(
-    book: AddressBook, onchain: Onchain, end: datetime | None, start: datetime, served: set[str]
-) -> list[ExchangeReserve]:
-    by_ex = book.by_exchange()
+def _defillama_rows(book: AddressBook, readings: llama.Readings, points: Points) -> list[ExchangeReserve]:
     rows = []
-    for exchange in book.exchanges():
-        end_v = onchain.at(exchange, end)
-        start_v = onchain.at(exchange, start)
+    for exchange in sorted(llama.EXCHANGES):
+        end_v = readings.btc(exchange, points.end_day)
+        start_v = readings.btc(exchange, points.window_start)
         change = difference(end_v, start_v)
         rows.append(
             ExchangeReserve(
@@ -142,16 +154,32 @@ def _onchain_rows(
                 btc=end_v,
                 change_btc=change,
                 change_pct=pct_change(change, start_v),
-                category=book.category_of(exchange),
-                source="onchain",
-                addresses_ok=None if exchange in served else len(onchain.ok(exchange)),
-                addresses_total=len(by_ex[exchange]),
-                snapshot_at=onchain.now_snapshots[exchange][0]
-                if end is None and exchange in onchain.now_snapshots
-                else None,
+                category=category_for(book, exchange),
+                source="defillama",
             )
         )
     return rows
+
+
+async def _snapshot_rows(deps: Deps, book: AddressBook, points: Points, now: datetime) -> list[ExchangeReserve]:
+    """The labelled wallets' totals `windvane collect` stored, at the answer's end: the cross-check (store only)."""
+    at, max_age = (now, FRESH_SNAPSHOT) if points.live else (end_of_day(points.end_day), SNAPSHOT_TOLERANCE)
+    found = await snapshot_at(deps, book, at, max_age)
+    by_ex = book.by_exchange()
+    return [
+        ExchangeReserve(
+            exchange=exchange,
+            btc=btc,
+            change_btc=None,
+            change_pct=None,
+            category=book.category_of(exchange),
+            source="onchain",
+            addresses_ok=len(by_ex[exchange]),
+            addresses_total=len(by_ex[exchange]),
+            snapshot_at=when,
+        )
+        for exchange, (when, btc) in sorted(found.items())
+    ]
 
 
 def _sum_or_none(values: Sequence[float | None]) -> float | None:
@@ -162,7 +190,11 @@ def _sum_or_none(values: Sequence[float | None]) -> float | None:
 
 
 def _totals(
-    prov: Provenance, keyed: Keyed, points: Points, onchain: Onchain, rows: Sequence[ExchangeReserve]
+    prov: Provenance,
+    keyed: Keyed,
+    points: Points,
+    readings: llama.Readings,
+    rows: Sequence[ExchangeReserve],
 ) -> tuple[str, Callable[[date], float | None]]:
     """The source of the total reserve and the reserve at the end of each day the answer compares."""
     if keyed.cq_reserve is not None:
@@ -184,9 +216,9 @@ def _totals(
                 r.btc if live_end or chart is None else chart_value(chart, r.exchange, end_of_day(day)) for r in rows
             ]
         else:
-            values = [onchain.at(r.exchange, None if live_end else end_of_day(day)) for r in rows]
+            values = [readings.btc(r.exchange, day) for r in rows]
         by_day[day] = _sum_or_none(values)
-    return ("coinglass" if keyed.per_exchange else "onchain"), by_day.get
+    return ("coinglass" if keyed.per_exchange else "defillama"), by_day.get
 
 
 def _net_flow(
@@ -207,7 +239,7 @@ def _coverage(
     source: str,
     rows: Sequence[ExchangeReserve],
     book: AddressBook,
-    onchain: Onchain,
+    checks: Sequence[CrossCheck],
     total_end: float | None,
     *,
     keyed_per_exchange: bool,
@@ -230,35 +262,11 @@ def _coverage(
             if source == "cryptoquant" and tracked is not None and total_end
             else None
         ),
-        not_covered={} if keyed_per_exchange else dict(book.not_covered),
+        not_covered={} if keyed_per_exchange else dict(llama.NOT_COVERED),
         addresses_total=len(book.entries),
-        addresses_ok=len(onchain.balances),
-        complete=not onchain.failed and all(r.btc is not None for r in rows),
+        addresses_ok=sum(len(book.by_exchange().get(c.exchange, [])) for c in checks),
+        complete=bool(rows) and all(r.btc is not None for r in rows),
     )
-
-
-async def _read_onchain(
-    deps: Deps, prov: Provenance, book: AddressBook, keyed: Keyed, points: Points, now: datetime
-) -> tuple[Onchain, set[str]]:
-    """The labelled wallets at every instant the answer compares: from snapshots where the store has them, else
-    read and reconstructed. Returns them with the exchanges the store answered alone."""
-    onchain = Onchain(book)
-    if keyed.per_exchange:
-        # CoinGlass answers per exchange; the wallets only cross-check its end figure.
-        instants = [] if points.live else [end_of_day(points.end_day)]
-    else:
-        instants = [end_of_day(d) for d in points.days() if d != points.end_day or not points.live]
-    served = await use_snapshots(deps, onchain, instants, now, live=points.live)
-    if served:
-        when = min((t for t, _ in onchain.now_snapshots.values()), default=None)
-        prov.warn(
-            f"{len(served)} of {len(book.exchanges())} exchanges answered from the store's snapshots"
-            + (f" (oldest current one {when.isoformat()})" if when else "")
-            + "; their wallets were not read"
-        )
-    await read_balances(deps, prov, onchain, skip=served)
-    await fill_history(deps, prov, onchain, instants, now)
-    return onchain, served
 
 
 def _month_over_month(
@@ -285,6 +293,18 @@ def _month_over_month(
     )
 
 
+async def _per_exchange(
+    deps: Deps, prov: Provenance, book: AddressBook, keyed: Keyed, points: Points, now: datetime
+) -> tuple[list[ExchangeReserve], llama.Readings]:
+    """CoinGlass's rows when it answers; else DefiLlama's (keyless), read from the store where it has them."""
+    window_days = (points.end_day - points.window_start).days
+    if keyed.per_exchange:
+        return coinglass_rows(book, keyed, points, window_days), llama.Readings({}, points, now)
+    series = await llama.load_all(deps, prov, llama.instants(points, now), live=points.live)
+    readings = llama.Readings(series, points, now)
+    return _defillama_rows(book, readings, points), readings
+
+
 async def compute_reserves(
     deps: Deps, asset: str, window_days: int, pit: PointInTime, since_raw: str | None = None
 ) -> ExchangeReserves:
@@ -297,31 +317,29 @@ async def compute_reserves(
     prov = Provenance()
     book = _book(deps, prov)
 
-    # Keyed sources first (one request each), then the labelled wallets.
     keyed = await fetch_keyed(deps, prov, points, now.date())
-    onchain, served = await _read_onchain(deps, prov, book, keyed, points, now)
+    rows, readings = await _per_exchange(deps, prov, book, keyed, points, now)
+    snapshots = await _snapshot_rows(deps, book, points, now)
+    checks = cross_checks(prov, rows, snapshots)
+    if not keyed.per_exchange:
+        prov.warn("Coinbase is not covered keyless (it has no DefiLlama page); set a CoinGlass key")
 
-    end_at = None if points.live else end_of_day(points.end_day)
-    onchain_rows = _onchain_rows(book, onchain, end_at, end_of_day(points.window_start), served)
-    if keyed.per_exchange:
-        rows = coinglass_rows(book, keyed, points, window_days)
-        checks = cross_checks(prov, rows, onchain_rows)
-    else:
-        rows, checks = onchain_rows, []
-        if "coinbase" in book.not_covered:
-            prov.warn("Coinbase is not covered keyless (its wallets are not in public lists); set a CoinGlass key")
-
-    source, total_at = _totals(prov, keyed, points, onchain, rows)
+    source, total_at = _totals(prov, keyed, points, readings, rows)
     total_end = total_at(points.end_day)
     start_total = total_at(points.window_start)
     change_btc = difference(total_end, start_total)
+    since = points.since
+    mom = _month_over_month(points, total_at, total_end)
+    ytd_start = total_at(points.year_start)
+    since_start = None if since is None else total_at(since)
+    for warning in readings.warnings():
+        prov.warn(warning)
     if total_end is None:
         prov.warn("total_btc unavailable: no source gave the reserve at the end of the window")
     elif change_btc is None:
         prov.warn(f"change unavailable: no reserve for the window start {points.window_start.isoformat()}")
     net_flow = _net_flow(prov, keyed, points, window_days, change_btc)
 
-    since = points.since
     return ExchangeReserves(
         as_of=pit.at,
         asset="BTC",
@@ -336,18 +354,14 @@ async def compute_reserves(
         net_flow_positive=None if net_flow is None else net_flow > 0,
         by_exchange=rows,
         categories=_categories(rows),
-        month_over_month=_month_over_month(points, total_at, total_end),
+        month_over_month=mom,
         year_to_date=period_change(
-            f"since {points.year_start.isoformat()}",
-            points.year_start,
-            points.end_day,
-            total_at(points.year_start),
-            total_end,
+            f"since {points.year_start.isoformat()}", points.year_start, points.end_day, ytd_start, total_end
         ),
         since=None
         if since is None
-        else period_change(f"since {since.isoformat()}", since, points.end_day, total_at(since), total_end),
-        coverage=_coverage(source, rows, book, onchain, total_end, keyed_per_exchange=keyed.per_exchange),
+        else period_change(f"since {since.isoformat()}", since, points.end_day, since_start, total_end),
+        coverage=_coverage(source, rows, book, checks, total_end, keyed_per_exchange=keyed.per_exchange),
         cross_checks=checks,
         sources=prov.sources,
         warnings=prov.warnings,
@@ -355,28 +369,20 @@ async def compute_reserves(
 
 
 async def collect(deps: Deps) -> int:
-    """Snapshot each exchange's labelled-wallet total now; exchanges with an unreadable wallet are skipped."""
+    """Each collect round: DefiLlama's pages the store does not hold fresh, then the labelled-wallet scan
+    (bounded and rate-limited; never inside a tool call), stored as each exchange's snapshot."""
     if deps.store is None:
         return 0
-    prov = Provenance()
-    book = _book(deps, prov)
-    data = Onchain(book)
-    await read_balances(deps, prov, data)
-    now = deps.clock()
-    rows = []
-    for exchange, entries in book.by_exchange().items():
-        if any(e.address in data.failed for e in entries):
-            continue  # a partial total would read as coins leaving the exchange
-        btc = data.now_btc(exchange)
-        if btc is not None:
-            rows.append(Observation(snapshot_key(exchange), now, btc, now))
-    return await deps.store.upsert(rows)
+    written = await llama.refresh(deps)
+    return written + await scan(deps, _book(deps, Provenance()))
 
 
 async def backfill(deps: Deps, since: date, until: date) -> int:
-    """Reconstruct each exchange's labelled-wallet total at every month end in [since, until] and at `until`."""
+    """DefiLlama's daily history of every covered exchange (one page each holds all of it), then the labelled
+    wallets' totals reconstructed at every month end in [since, until] and at `until`."""
     if deps.store is None or since > until:
         return 0
+    written = await llama.refresh(deps)
     prov = Provenance()
     book = _book(deps, prov)
     days = {until}
@@ -386,8 +392,8 @@ async def backfill(deps: Deps, since: date, until: date) -> int:
             days.add(month_end)
         month_end = month_end_before(month_end + timedelta(days=32))
     data = Onchain(book)
-    await read_balances(deps, prov, data)
-    return await fill_history(deps, prov, data, [end_of_day(d) for d in sorted(days)], deps.clock())
+    await read_balances(deps, prov, data, delay_s=deps.config.wallet_scan_delay_s)
+    return written + await fill_history(deps, prov, data, [end_of_day(d) for d in sorted(days)], deps.clock())
 
 
 class ReservesArgs(ToolArgs):
