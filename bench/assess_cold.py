@@ -8,12 +8,16 @@ assess time <= 1.3 x one upstream call: the tools run concurrently, so the call 
 requests. Three configurations:
 
 - cold: every tool, an empty store. The worst case: the keyless reserve tool reads hundreds of wallets at a polite
-  concurrency, so the assessment is cut at its per-tool budget (ToolConfig.assess_tool_budget_s).
+  concurrency, so the assessment is cut at its per-tool budget (the call deadline, WINDVANE_TOOL_DEADLINE_S).
 - collected: every tool, on a store that `windvane collect` has been filling (the intended deployment): a round at
   each day end the assessment reads (the last 40 days, and every month end back to the previous year end, for the
   reserve tool's monthly and year-to-date changes) and one 10 minutes before "now", recorded through the delay-free
   fake. Each run starts from a copy of that store, with an empty cache.
-- no-reserves: without the reserve tool (as if not installed), an empty store.
+- no-reserves: without the reserve tool, an empty store.
+- cold-process: every tool, an empty store, the fake upstream in a process of its own on loopback (its CPU no longer
+  runs in the measured event loop, as a real upstream's does not), every answer delayed DELAY_S there.
+- served: as cold-process, on the store one background refresh round leaves (what `windvane serve` runs at start-up
+  and every 5 minutes: OKX's liquidation cursor, DefiLlama's pages), with an empty cache: a served first call.
 
 `BENCH_DELAY_S=0` shows the pure CPU cost.
 """
@@ -24,10 +28,13 @@ import argparse
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from statistics import median
@@ -43,7 +50,7 @@ from tests.fakes import FakeUpstream, default_fake
 
 DELAY_S = float(os.environ.get("BENCH_DELAY_S", "0.2"))
 AS_OFS = (None, "2025-11-24")
-CONFIGS = ("cold", "collected", "no-reserves")
+CONFIGS = ("cold", "collected", "no-reserves", "cold-process", "served")
 COLLECT_DAYS = 40  # day ends with a collect round: covers the 30-day reserve window ending at either as_of
 DB_NAME = "windvane.sqlite3"
 
@@ -64,6 +71,89 @@ async def one_upstream_call(settings: Any) -> float:
         start = time.perf_counter()
         await coinbase.fetch_ticker(deps.http, "BTC-USD")
         return time.perf_counter() - start
+
+
+@contextmanager
+def fake_process() -> Iterator[str]:
+    """The fake upstream in its own process on 127.0.0.1, each answer delayed DELAY_S: its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.serve", "--port", "0", "--delay-ms", str(DELAY_S * 1000)],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def process_settings(tmp: str, base: str, template: Path | None = None) -> Any:
+    from tests.fakes.serve import env_for
+
+    settings = fresh_settings(tmp, template)
+    urls = {k.removeprefix("WINDVANE_").removesuffix("_BASE_URL").lower(): v for k, v in env_for(base).items()}
+    return replace(settings, base_urls={**settings.base_urls, **urls})
+
+
+async def one_loopback_call(settings: Any) -> float:
+    from fetchers import coinbase
+    from server.runtime import open_deps
+
+    async with open_deps(settings) as deps:
+        start = time.perf_counter()
+        await coinbase.fetch_ticker(deps.http, "BTC-USD")
+        return time.perf_counter() - start
+
+
+async def served_store(settings: Any) -> None:
+    """One background refresh round, as `windvane serve` runs it at start-up."""
+    from server.background import refresh_once
+    from server.runtime import open_deps
+    from tools.registry import tool_specs
+
+    async with open_deps(settings, clock=lambda: FROZEN_NOW) as deps:
+        await refresh_once(deps, [s for s in tool_specs() if s.refresh is not None])
+
+
+async def cold_assess_loopback(settings: Any, as_of: str | None) -> tuple[float, int, int]:
+    from server.runtime import open_deps
+    from tools.assess.tool import SPEC, AssessArgs
+    from tools.point_in_time import PointInTime
+
+    async with open_deps(settings, clock=lambda: FROZEN_NOW) as deps:
+        start = time.perf_counter()
+        out = await SPEC.run_within_deadline(deps, AssessArgs(as_of=as_of), PointInTime.parse(as_of, deps.clock()))
+        elapsed = time.perf_counter() - start
+        requests = sum(s.upstream_requests for s in deps.http.status.values())
+    available = sum(1 for s in out.signals if s.reading != "unavailable")
+    return elapsed, requests, available
+
+
+async def process_configs(tmp: str, configs: list[str], runs: int) -> None:
+    with fake_process() as base:
+        await cold_assess_loopback(process_settings(tmp, base), None)  # warm the fake's lazily built data
+        one = median([await one_loopback_call(process_settings(tmp, base)) for _ in range(runs)])
+        print(f"one loopback upstream call: median {one * 1000:.0f} ms over {runs} runs")
+        template = None
+        if "served" in configs:
+            seed = process_settings(tmp, base)
+            await served_store(seed)
+            template = seed.resolved_db_path()
+        for config in [c for c in configs if c in ("cold-process", "served")]:
+            for as_of in AS_OFS:
+                seed_path = template if config == "served" else None
+                got = [await cold_assess_loopback(process_settings(tmp, base, seed_path), as_of) for _ in range(runs)]
+                t = median(r[0] for r in got)
+                label = "now" if as_of is None else f"as_of={as_of}"
+                print(
+                    f"{config:<12} assessment ({label}): median {t * 1000:.0f} ms "
+                    f"({min(r[0] for r in got):.2f}-{max(r[0] for r in got):.2f} s), "
+                    f"{median(r[1] for r in got):.0f} upstream requests, {median(r[2] for r in got):.0f} signals "
+                    f"available -> ratio {t / one:.2f}x"
+                )
 
 
 def _frozen(moment: datetime) -> Callable[[], datetime]:
@@ -170,7 +260,8 @@ async def main() -> None:
             template = seed_dir / DB_NAME
             print(f"seeded a collected store: {rows} rows in {time.perf_counter() - start:.1f} s")
         hows = [("compute_assessment", cold_assess_tool)] + ([("MCP client", cold_assess_mcp)] if args.mcp else [])
-        for config in configs:
+        await process_configs(tmp, configs, args.runs)
+        for config in [c for c in configs if c not in ("cold-process", "served")]:
             full = without_reserves() if config == "no-reserves" else None
             try:
                 for how, run in hows:

@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,7 +33,7 @@ def env_for(base: str, sources: list[str] | None = None) -> dict[str, str]:
     return {f"WINDVANE_{s.upper()}_BASE_URL": f"{base}/{s}" for s in sources or list(DEFAULT_BASE_URLS)}
 
 
-def make_handler(fake: FakeUpstream) -> type[BaseHTTPRequestHandler]:
+def make_handler(fake: FakeUpstream, delay_s: float = 0.0) -> type[BaseHTTPRequestHandler]:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -52,6 +53,8 @@ def make_handler(fake: FakeUpstream) -> type[BaseHTTPRequestHandler]:
                 headers=dict(self.headers),
                 content=body,
             )
+            if delay_s:
+                time.sleep(delay_s)  # a distant upstream: each request waits, in its own thread
             with lock:  # handlers and the request log are shared state
                 response = fake.handle(request)
             self._reply(response.status_code, response.headers, response.read())
@@ -94,8 +97,9 @@ def start(port: int = 0, fake: FakeUpstream | None = None) -> ThreadingHTTPServe
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="wait this long before each answer")
     args = parser.parse_args()
-    server = QuietServer(("127.0.0.1", args.port), make_handler(default_fake()))
+    server = QuietServer(("127.0.0.1", args.port), make_handler(default_fake(), args.delay_ms / 1000))
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

@@ -417,4 +417,5 @@ SPEC = ToolSpec(
     run=run,
     collect=collect,
     backfill=backfill,
+    refresh=llama.refresh,
 )
