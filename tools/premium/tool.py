@@ -166,6 +166,8 @@ async def compute_premium(deps: Deps, asset: str, days: int, interval: str, pit:
     )
     cb_rows = _rows(prov, cb_daily)
     usdt_rows = _rows(prov, usdt_daily)
+    if cb_daily is not None and not cb_rows:
+        prov.warn(f"coinbase returned no {product} daily candles for the window")
     if usdt_daily is not None and not usdt_rows:
         prov.warn("Coinbase USDT-USD has no candles for this window; the USDT-adjusted premium is unavailable")
     daily, skipped = _aligned(cb_rows, ref_rows, usdt_rows or None)
