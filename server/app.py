@@ -15,6 +15,7 @@ from server.runtime import open_deps
 from server.settings import Settings
 from server.status import sources_status
 from server.tool_handlers import mcp_handler
+from server.version import version
 from store.base import Store
 from tools.assess.prompt import market_brief
 from tools.deps import Deps
@@ -75,7 +76,7 @@ def build_server(
                 live.remove(deps)
 
     mcp: MCPServer[Deps] = MCPServer(
-        "windvane", title="windvane", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan
+        "windvane", title="windvane", instructions=INSTRUCTIONS, version=version(), lifespan=lifespan
     )
     for spec in tool_specs():
         mcp.add_tool(
