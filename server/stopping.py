@@ -19,7 +19,7 @@ from types import FrameType
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # How long uvicorn lets requests in flight finish after a stop signal before it cancels them.
-GRACE_S = 1.0
+GRACE_S = 1
 
 
 def _flush() -> None:
