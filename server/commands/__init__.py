@@ -14,6 +14,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "server.commands.import_csv",
     "server.commands.brief",
     "server.commands.backtest",
+    "server.commands.doctor",
 )
 
 
