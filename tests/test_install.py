@@ -223,6 +223,7 @@ def test_a_clean_install_starts_without_notes(wheels: Wheels, venv: Venv, tmp_pa
     venv.install(wheels.windvane)
     record = next(venv.site_packages().glob("windvane-*.dist-info")) / "RECORD"
     assert "windvane.py," in record.read_text()  # the launcher module ships in the wheel
+    assert "server/assets/tool.svg," in record.read_text()  # and the icons
 
     done = run(venv.windvane, "--version", cwd=tmp_path, env=clean_env())
     probe = run(venv.python, "-c", "import json, tools; print(json.dumps(tools.__file__))", cwd=tmp_path,
