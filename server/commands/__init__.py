@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "server.commands.brief",
     "server.commands.backtest",
     "server.commands.doctor",
+    "server.commands.mcp_config",
 )
 
 
