@@ -131,6 +131,8 @@ def _installed_record(root: Path) -> list[RecordedFile] | None:
         dist = metadata.distribution(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         return None
+    if dist.read_text("RECORD") is None:  # an .egg-info in a source tree: its file list is SOURCES.txt, not an install
+        return None
     files = dist.files or []
     launcher = next((f for f in files if f.as_posix() == "windvane.py"), None)
     if launcher is None or Path(str(dist.locate_file(launcher))).resolve().parent != root:
