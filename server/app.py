@@ -13,10 +13,12 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 
 from server.background import refresh_forever
+from server.icons import server_icons, tool_icons
 from server.runtime import open_deps
 from server.settings import Settings
 from server.status import sources_status
 from server.tool_handlers import mcp_handler
+from server.version import version
 from store.base import Store
 from tools.assess.prompt import market_brief
 from tools.deps import Deps
@@ -24,17 +26,21 @@ from tools.registry import tool_specs
 
 log = logging.getLogger("windvane.server")
 
-READ_ONLY = {
-    "read_only_hint": True,
-    "idempotent_hint": True,
-    "open_world_hint": True,
-    "destructive_hint": False,
-}
+# Every tool only reads, and reads upstreams outside windvane's control (open world). Left out on purpose:
+# - idempotentHint: a call without as_of answers with the latest data, so the same arguments give a new answer
+#   later; the hint is one value per tool and no tool requires as_of, so no tool claims it (a past as_of is
+#   repeatable: the as_of argument's description says only data known by then is used);
+# - destructiveHint: the spec reads it only when readOnlyHint is false;
+# - annotations.title: the tool's own `title` already says it, and tools/list is paid for on every turn.
+ANNOTATIONS = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 
+WEBSITE = "https://github.com/windvane/windvane"
 INSTRUCTIONS = (
     "windvane answers questions about crypto market structure after a sharp move: is a bounce a rebound inside a "
     "downtrend or a real reversal? Every figure carries its source, as-of time and staleness; a figure that could "
-    "not be obtained is null with a reason in `warnings`, never 0. Pass `as_of` (UTC date) for a past point in time."
+    "not be obtained is null with a reason in `warnings`, never 0. Pass `as_of` (UTC date) for a past point in time. "
+    "Every result has `as_of` (the UTC point in time it describes), `sources` (name, endpoint, fetched_at, stale, "
+    "age_seconds) and `warnings` (what was missing, degraded, stale or cross-checked; empty when all is well)."
 )
 
 
@@ -84,7 +90,13 @@ def build_server(
                 background.cancel_scope.cancel()
 
     mcp: MCPServer[Deps] = MCPServer(
-        "windvane", title="windvane", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan
+        "windvane",
+        title="windvane",
+        instructions=INSTRUCTIONS,
+        version=version(),
+        icons=list(server_icons()),
+        website_url=WEBSITE,
+        lifespan=lifespan,
     )
     for spec in tool_specs():
         mcp.add_tool(
@@ -92,7 +104,8 @@ def build_server(
             name=spec.name,
             title=spec.title,
             description=spec.description,
-            annotations=ToolAnnotations(title=spec.title, **READ_ONLY),
+            annotations=ANNOTATIONS,
+            icons=list(tool_icons()),
         )
     mcp.prompt(
         name="market_brief",

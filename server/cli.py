@@ -11,7 +11,10 @@ from server.commands import COMMAND_MODULES
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+    from server.version import version
+
     parser = argparse.ArgumentParser(prog="windvane", description="Crypto market-structure MCP server.")
+    parser.add_argument("--version", action="version", version=f"windvane {version()}")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub = parser.add_subparsers(dest="command", required=True)
     commands: dict[str, object] = {}

@@ -204,8 +204,16 @@ def run_http(mcp: MCPServer[Any], settings: Settings, live: Sequence[Deps], *, h
     check_bind(settings, host)
     import uvicorn
 
+    from server.stopping import GRACE_S, banner
+    from server.version import version
+
     app = build_http_app(mcp, settings, live, host=host)
-    log.info("serving MCP on http://%s:%d%s (auth %s)", host, port, MCP_PATH, "on" if settings.http_token else "off")
+    auth = "on" if settings.http_token else "off"
+    log.info("serving MCP on http://%s:%d%s (auth %s)", host, port, MCP_PATH, auth)
+    banner(
+        f"windvane {version()}: MCP on http://{host}:{port}{MCP_PATH} (token {auth}), health {HEALTH_PATH}, "
+        f"store {settings.resolved_db_path()}."
+    )
     # log_config=None keeps our stderr handler; our RequestLog replaces uvicorn's access log (which logs queries).
     # Keep-alive beyond common load-balancer idle timeouts (60 s): a server closing an idle connection first races
     # the balancer's or client's next request on it, which then fails with a dropped connection.
@@ -217,4 +225,5 @@ def run_http(mcp: MCPServer[Any], settings: Settings, live: Sequence[Deps], *, h
         access_log=False,
         server_header=False,
         timeout_keep_alive=KEEP_ALIVE_S,
+        timeout_graceful_shutdown=GRACE_S,  # one Ctrl-C or SIGTERM stops at once, not when the last client leaves
     )

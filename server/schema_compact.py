@@ -31,6 +31,11 @@ def compact_schema(schema: Any) -> Any:
     return out
 
 
+# Fields every result has (schemas.common.ToolResult): the server instructions, sent once at initialize, say what
+# they hold, so the compact schemas give only their types instead of repeating it in all six tools.
+SHARED_RESULT_FIELDS = ("as_of", "sources", "warnings")
+
+
 def shallow_output_schema(schema: JsonSchema) -> JsonSchema:
     """Top-level fields with their types and descriptions; nested objects and arrays keep only their JSON type.
 
@@ -52,7 +57,7 @@ def shallow_output_schema(schema: JsonSchema) -> JsonSchema:
     for name, sub in schema.get("properties", {}).items():
         types = json_types(sub)
         entry: JsonSchema = {"type": types[0]} if len(types) == 1 else {"anyOf": [{"type": t} for t in types]}
-        if "description" in sub:
+        if "description" in sub and name not in SHARED_RESULT_FIELDS:
             entry["description"] = sub["description"]
         if "enum" in sub:
             entry["enum"] = sub["enum"]

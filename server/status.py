@@ -1,6 +1,8 @@
 """What the server says about its upstreams: the `windvane://sources` resource and the `GET /healthz` body.
 
-Both read the HTTP layer's per-source status; neither ever carries a key (only whether one is configured).
+Both read the HTTP layer's per-source status; neither ever carries a key (only whether one is configured). The
+resource adds what the last `windvane doctor` found on this host (saved beside the store): each source's `probe`
+(reachable / blocked with its HTTP code / unreachable / not_configured / skipped) and whether the store is writable.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from server.doctor import ProbeResult, StoreCheck, check_store, load_report
 from server.settings import KEYED_SOURCES, Settings
 from tools.deps import Deps
 
@@ -31,14 +34,19 @@ class SourceState(BaseModel):
     remembered_failures: int  # calls answered from a remembered failure or an open circuit
     circuit: Literal["closed", "open", "half_open"]
     next_probe_at: str | None  # while open: when one request will be let through to see if it is back
+    probe: ProbeResult | None = None  # the last `windvane doctor` result for this source; null before the first run
 
 
 class SourcesStatus(BaseModel):
     sources: dict[str, SourceState]
     cache: dict[str, int]
+    store: StoreCheck
+    doctor_checked_at: str | None  # when `windvane doctor` last ran against this store; null if never
 
 
 def sources_status(deps: Deps, settings: Settings) -> SourcesStatus:
+    doctor = load_report(settings)
+    probes = doctor.sources if doctor else {}
     states = {}
     for source, base in settings.base_urls.items():
         seen = deps.http.status.get(source)
@@ -55,8 +63,14 @@ def sources_status(deps: Deps, settings: Settings) -> SourcesStatus:
             remembered_failures=seen.remembered_failures if seen else 0,
             circuit=circuit.state,
             next_probe_at=_iso(circuit.next_probe_at()),
+            probe=probes.get(source),
         )
-    return SourcesStatus(sources=states, cache=deps.http.cache.stats())
+    return SourcesStatus(
+        sources=states,
+        cache=deps.http.cache.stats(),
+        store=check_store(settings.resolved_db_path()),
+        doctor_checked_at=doctor.checked_at if doctor else None,
+    )
 
 
 class UpstreamHealth(BaseModel):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 
 from server.settings import Settings
+from server.stopping import banner, stop_http_on_signals, stop_stdio_on_signals
+from server.version import version
 
 
 def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
@@ -13,10 +15,17 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
     # Whatever logs what, a configured key or token never reaches the log stream.
     add_secrets([*settings.api_keys.values(), settings.http_token or ""])
     if transport == "stdio":
+        stop_stdio_on_signals()
         from server.app import build_server
 
-        build_server(settings).run("stdio")
+        mcp = build_server(settings)
+        banner(
+            f"windvane {version()}: MCP server on stdio, store {settings.resolved_db_path()}. MCP clients start "
+            "windvane themselves (`windvane mcp-config` prints their config)."
+        )
+        mcp.run("stdio")
         return 0
+    stop_http_on_signals()
     from server.app import build_server
     from server.http_app import BindRefused, check_bind, run_http
     from tools.deps import Deps

@@ -1,8 +1,15 @@
-"""Shared fixtures: a fake upstream, a server built on it with a frozen clock, and an in-memory MCP client."""
+"""Shared fixtures: a fake upstream, a server built on it with a frozen clock, and an in-memory MCP client.
+
+On a fresh clone without ../shared, the real-data tests skip (one reason, one summary line saying where the data
+comes from) and the rest run. A real-data test is one that uses the `fake` fixture (the fakes serve ../shared), or
+whose module or body fails on opening a file under ../shared. With WINDVANE_REQUIRE_SHARED=1 (CI), nothing skips
+for that reason: a missing ../shared stops the run at once, and any such test fails.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Generator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +18,7 @@ import pytest
 
 from server.settings import DEFAULT_BASE_URLS, Settings
 from tests.fakes import FakeUpstream, base_urls, default_fake
+from tests.fakes.data import REQUIRE_SHARED_ENV, SHARED, SHARED_MISSING, shared_present
 
 FROZEN_NOW = datetime(2025, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -20,8 +28,64 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+def shared_required() -> bool:
+    return os.environ.get(REQUIRE_SHARED_ENV, "").strip() not in ("", "0")
+
+
+def require_shared() -> None:
+    """Skip the calling test when ../shared is absent (fail instead where it is required)."""
+    if not shared_present():
+        if shared_required():
+            pytest.fail(f"{REQUIRE_SHARED_ENV}=1: {SHARED_MISSING}")
+        pytest.skip(SHARED_MISSING)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if shared_required() and not shared_present():
+        pytest.exit(f"{REQUIRE_SHARED_ENV}=1 but {SHARED_MISSING}", returncode=1)
+
+
+def _opened_shared_file(excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:
+    if excinfo is None or not excinfo.errisinstance(FileNotFoundError):
+        return False
+    return str(getattr(excinfo.value, "filename", "")).startswith(str(SHARED))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    if report.failed and not shared_present() and not shared_required() and _opened_shared_file(call.excinfo):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {SHARED_MISSING}")
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, Any]:
+    # A module that reads ../shared at import time: the whole module is a real-data one.
+    report = yield
+    text = str(report.longrepr) if report.failed else ""
+    if "FileNotFoundError" in text and str(SHARED) in text and not shared_present() and not shared_required():
+        report.outcome = "skipped"
+        report.longrepr = (str(collector.path), 0, f"Skipped: {SHARED_MISSING}")
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if SHARED_MISSING in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} skipped, {SHARED_MISSING}")
+
+
+@pytest.fixture
+def shared_data() -> None:
+    """For a test that hands files from ../shared to windvane itself (e.g. `windvane import <file>`)."""
+    require_shared()
+
+
 @pytest.fixture
 def fake() -> FakeUpstream:
+    require_shared()
     return default_fake()
 
 

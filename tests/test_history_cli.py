@@ -70,6 +70,7 @@ async def counts(path: Path) -> dict[SeriesKey, int]:
         await store.close()
 
 
+@pytest.mark.usefixtures("shared_data")  # imports the real files in ../shared
 async def test_etf_flow_import_matches_the_file_and_never_stores_empty_as_zero(db_env: Path, capsys) -> None:
     assert await cli(["import", "--etf-flows", str(ETF_FILE)]) == 0
     rows = file_rows(ETF_FILE)
@@ -101,6 +102,7 @@ async def test_etf_flow_import_matches_the_file_and_never_stores_empty_as_zero(d
     await store.close()
 
 
+@pytest.mark.usefixtures("shared_data")  # imports the real files in ../shared
 async def test_candle_imports_match_the_files(db_env: Path) -> None:
     assert await cli(["import", "--candles", str(COINBASE_FILE), "--venue", "coinbase"]) == 0
     assert await cli(["import", "--candles", str(BINANCE_FILE), "--venue", "binance"]) == 0
@@ -119,6 +121,7 @@ async def test_candle_imports_match_the_files(db_env: Path) -> None:
     await store.close()
 
 
+@pytest.mark.usefixtures("shared_data")  # imports the real files in ../shared
 async def test_keep_last_keeps_every_row(db_env: Path) -> None:
     assert await cli(["import", "--candles", str(COINBASE_FILE), "--venue", "coinbase", "--keep-last"]) == 0
     assert (await counts(db_env))[SeriesKey("coinbase", "close", "BTC-USD", "1d")] == 3883
@@ -147,6 +150,7 @@ async def test_imported_candles_answer_the_premium_with_no_upstream_request(
     assert out["streak"]["days"] == 26  # same answer as from the live endpoints (test_premium_tool)
 
 
+@pytest.mark.usefixtures("shared_data")  # imports the real files in ../shared
 async def test_history_lists_series_with_counts_and_filters(db_env: Path, capsys) -> None:
     await cli(["import", "--candles", str(BINANCE_FILE), "--venue", "binance"])
     await cli(["import", "--etf-flows", str(ETF_FILE)])

@@ -14,6 +14,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "server.commands.import_csv",
     "server.commands.brief",
     "server.commands.backtest",
+    "server.commands.doctor",
+    "server.commands.mcp_config",
 )
 
 

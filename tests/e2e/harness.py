@@ -26,12 +26,12 @@ def free_port() -> int:
 
 
 def windvane_command() -> list[str]:
-    """The installed console script beside this interpreter (what users run), else `python -m server`."""
+    """The installed console script beside this interpreter (what users run), else `python -m windvane`."""
     script = Path(sys.executable).parent / "windvane"
     if script.exists():
         return [str(script)]
     found = shutil.which("windvane")
-    return [found] if found else [sys.executable, "-m", "server"]
+    return [found] if found else [sys.executable, "-m", "windvane"]
 
 
 @contextmanager

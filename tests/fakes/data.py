@@ -10,6 +10,16 @@ from pathlib import Path
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 DATA = SHARED / "data"
 PAYLOADS = SHARED / "payloads"
+# CI sets it: there ../shared must be present, and a real-data test that would skip fails instead.
+REQUIRE_SHARED_ENV = "WINDVANE_REQUIRE_SHARED"
+SHARED_MISSING = (
+    f"real-data test: it replays ../shared (the real market history and captured API responses gathered for "
+    f"windvane, kept beside the checkout, never in it), not found at {SHARED}"
+)
+
+
+def shared_present() -> bool:
+    return DATA.is_dir() and PAYLOADS.is_dir()
 
 
 @cache
