@@ -30,7 +30,7 @@ _INTEGER = re.compile(r"-?\d+")
 # No market data is older than the genesis block; a time past 2100 is a unit mistake (ms read as s: year 55000).
 EARLIEST = datetime(2009, 1, 3, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-_FORM_NAME = {"json": "a number (not a string)", "text": "a numeric string", "any": "a number"}
+_FORM_NAME = {"json": "a number (not a string)", "text": "a number in a string", "any": "a number"}
 _NOT_FINITE = {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 
 
@@ -182,7 +182,7 @@ def field(source: str, obj: Mapping[str, Any], key: str, what: str, check: Check
     """obj[key], checked; a missing key (a renamed field) is an error naming it."""
     value = obj.get(key, _MISSING)
     if value is _MISSING:
-        raise BadPayloadError(source, f"{what}: missing key {key!r}")
+        raise BadPayloadError(source, f"{what}.{key}: missing key {key!r} (renamed or dropped?)")
     return value if check is None else check(source, value, f"{what}.{key}")
 
 
@@ -190,7 +190,7 @@ def require(source: str, obj: Mapping[str, Any], keys: Sequence[str], what: str)
     """Every key present, checked before any value so a renamed key is reported as such."""
     for key in keys:
         if key not in obj:
-            raise BadPayloadError(source, f"{what}: missing key {key!r}")
+            raise BadPayloadError(source, f"{what}.{key}: missing key {key!r} (renamed or dropped?)")
 
 
 def nullable(check: Callable[[str, Any, str], T]) -> Callable[[str, Any, str], T | None]:
