@@ -17,7 +17,7 @@ import httpx
 from fetchers.coinglass import envelope
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http
-from fetchers.parsing import expect_dict, expect_list, field, ms_json, nullable, num_json, optional, text
+from fetchers.parsing import expect_dict, expect_list, field, ms_json, nullable, num_json, text
 
 SOURCE = "coinglass"
 
@@ -50,9 +50,9 @@ def parse_balance_list(response: httpx.Response) -> list[ExchangeBalance]:
             ExchangeBalance(
                 exchange=field(SOURCE, row, "exchange_name", where, text).strip().lower(),
                 btc=field(SOURCE, row, "total_balance", where, num_json),
-                change_1d=optional(SOURCE, row, "balance_change_1d", where, num_json),
-                change_7d=optional(SOURCE, row, "balance_change_7d", where, num_json),
-                change_30d=optional(SOURCE, row, "balance_change_30d", where, num_json),
+                change_1d=field(SOURCE, row, "balance_change_1d", where, _BALANCE),
+                change_7d=field(SOURCE, row, "balance_change_7d", where, _BALANCE),
+                change_30d=field(SOURCE, row, "balance_change_30d", where, _BALANCE),
             )
         )
     return out

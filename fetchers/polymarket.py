@@ -82,9 +82,7 @@ class PolyEvent:
 
 
 def _json_list(value: Any, what: str) -> list[Any]:
-    """A list that Gamma sends JSON-encoded inside a string (or, defensively, already decoded)."""
-    if isinstance(value, list):
-        return value
+    """A list that Gamma sends JSON-encoded inside a string (an already decoded list is a changed format)."""
     if not isinstance(value, str):
         raise BadPayloadError(SOURCE, f"{what}: expected a JSON-encoded list string, got {type(value).__name__}")
     try:
@@ -103,6 +101,12 @@ def _time(source: str, value: Any, what: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _present(raw: dict[str, Any], key: str) -> Any:
+    """An optional JSON-encoded list: absent or null is no list ("[]"); anything else must decode."""
+    value = raw.get(key)
+    return "[]" if value is None else value
+
+
 def _strings(values: list[Any], what: str) -> tuple[str, ...]:
     return tuple(text(SOURCE, v, f"{what}[{i}]") for i, v in enumerate(values))
 
@@ -111,9 +115,9 @@ def _market(raw: dict[str, Any], where: str) -> PolyMarket:
     slug = field(SOURCE, raw, "slug", where, text)
     outcomes = _strings(_json_list(field(SOURCE, raw, "outcomes", slug), f"{slug} outcomes"), f"{slug} outcomes")
     # A market not yet deployed (active false) comes without outcomePrices and clobTokenIds: it is unpriced.
-    raw_prices = _json_list(raw.get("outcomePrices") or "[]", f"{slug} outcomePrices")
+    raw_prices = _json_list(_present(raw, "outcomePrices"), f"{slug} outcomePrices")
     prices = tuple(num_text(SOURCE, p, f"{slug} outcomePrices[{i}]") for i, p in enumerate(raw_prices))
-    tokens = _strings(_json_list(raw.get("clobTokenIds") or "[]", f"{slug} clobTokenIds"), f"{slug} clobTokenIds")
+    tokens = _strings(_json_list(_present(raw, "clobTokenIds"), f"{slug} clobTokenIds"), f"{slug} clobTokenIds")
     if (prices and len(prices) != len(outcomes)) or (tokens and len(tokens) != len(outcomes)):
         raise BadPayloadError(
             SOURCE, f"{slug}: {len(outcomes)} outcomes, {len(prices)} prices, {len(tokens)} token ids do not line up"
