@@ -61,9 +61,7 @@ def parse_fredgraph_csv(series_id: str, text: str, *, through: date | None = Non
     rows: dict[date, float] = {}
     last: date | None = None
     for line_no, row in enumerate(reader, start=2):
-        if not row:
-            continue
-        if len(row) != 2:
+        if len(row) != 2:  # FRED writes no blank lines: an empty one is a field dropped, too
             raise BadPayloadError(SOURCE, f"line {line_no}: expected 2 fields, got {len(row)}")
         try:
             day = date.fromisoformat(row[0].strip())
