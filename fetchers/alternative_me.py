@@ -7,11 +7,13 @@ every field a string. An error is reported in `metadata.error` inside an HTTP 20
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
 
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num, ts_seconds
+from fetchers.parsing import expect_dict, expect_list, field, int_text, s_text, upstream_message
 from schemas.macro_rows import FearGreedReading
 
 SOURCE = "alternative_me"
@@ -22,18 +24,25 @@ def parse_fng(response: httpx.Response) -> list[FearGreedReading]:
     body = expect_dict(SOURCE, decode_json(response, SOURCE), "fng response")
     metadata = body.get("metadata")
     if isinstance(metadata, dict) and metadata.get("error"):
-        raise BadPayloadError(SOURCE, f"API error: {str(metadata['error'])[:120]}")
-    readings: dict[object, FearGreedReading] = {}
-    for i, row in enumerate(expect_list(SOURCE, body.get("data"), "data")):
-        row = expect_dict(SOURCE, row, f"data {i}")
-        value = num(SOURCE, row.get("value"), f"data {i} value")
-        if not 0 <= value <= 100 or value != int(value):
+        raise BadPayloadError(SOURCE, f"API error: {upstream_message(metadata['error'])}")
+    readings: dict[date, FearGreedReading] = {}
+    for i, raw in enumerate(field(SOURCE, body, "data", "response", expect_list)):
+        where = f"data {i}"
+        row = expect_dict(SOURCE, raw, where)
+        value = field(SOURCE, row, "value", where, int_text)
+        if not 0 <= value <= 100:
             raise BadPayloadError(SOURCE, f"data {i}: value {value} is not an integer 0-100")
         label = row.get("value_classification")
         if not isinstance(label, str) or not label:
             raise BadPayloadError(SOURCE, f"data {i}: missing value_classification")
-        day = ts_seconds(SOURCE, row.get("timestamp"), f"data {i} timestamp").date()
-        readings[day] = FearGreedReading(day=day, value=int(value), classification=label)
+        stamp = field(SOURCE, row, "timestamp", where, s_text)
+        if stamp.timestamp() % 86400:
+            # One reading per UTC day, stamped 00:00 UTC; another time would move readings to the wrong day.
+            raise BadPayloadError(SOURCE, f"{where}: timestamp {row['timestamp']} is not at 00:00 UTC")
+        day = stamp.date()
+        if day in readings:
+            raise BadPayloadError(SOURCE, f"{where}: a second reading for {day}")
+        readings[day] = FearGreedReading(day=day, value=value, classification=label)
     return sorted(readings.values(), key=lambda r: r.day)
 
 

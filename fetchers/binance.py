@@ -18,7 +18,17 @@ from fetchers.books import order_book
 from fetchers.candles import RowLayout, candle_row, window_bars
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num, ts_millis
+from fetchers.parsing import (
+    expect_dict,
+    expect_list,
+    field,
+    int_json,
+    ms_json,
+    num_text,
+    string,
+    text,
+    upstream_message,
+)
 from schemas.derivatives import OrderBook
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
@@ -33,11 +43,31 @@ def symbol(asset: str) -> str:
 def _body(response: httpx.Response) -> object:
     body = decode_json(response, SOURCE)
     if isinstance(body, dict) and "code" in body and "msg" in body:
-        raise BadPayloadError(SOURCE, f"error body: {str(body.get('msg'))[:120]}")
+        raise BadPayloadError(SOURCE, f"error body: {upstream_message(body.get('msg'))}")
     return body
 
 
-ROW = RowLayout("kline", 12, 7, "open time", ts_millis)
+# Binance documents exactly these 12 columns (the last one "Unused field, ignore"): times are JSON integers (ms),
+# prices and volumes strings, the trade count an integer. Binance has never appended a kline column; if it does,
+# the venue answers bad_payload (and the premium falls back to the next venue) until this layout is updated,
+# rather than risk reading a column in the wrong place.
+ROW = RowLayout(
+    "kline",
+    (
+        ("open time", ms_json),
+        ("open", num_text),
+        ("high", num_text),
+        ("low", num_text),
+        ("close", num_text),
+        ("volume", num_text),
+        ("close time", ms_json),
+        ("quote volume", num_text),
+        ("trades", int_json),
+        ("taker buy base volume", num_text),
+        ("taker buy quote volume", num_text),
+        ("ignore", string),
+    ),
+)
 
 
 def parse_klines(response: httpx.Response) -> list[Candle]:
@@ -47,7 +77,8 @@ def parse_klines(response: httpx.Response) -> list[Candle]:
 
 def parse_ticker_price(response: httpx.Response) -> Quote:
     body = expect_dict(SOURCE, _body(response), "ticker")
-    return Quote(price=num(SOURCE, body.get("price"), "price"), time=None)
+    field(SOURCE, body, "symbol", "ticker", text)
+    return Quote(price=field(SOURCE, body, "price", "ticker", num_text), time=None)
 
 
 async def fetch_candles(
@@ -85,11 +116,13 @@ async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:
 
 
 DEPTH_LIMIT = 5000
+DEPTH_LEVEL = (("price", num_text), ("quantity", num_text))
 
 
 def parse_depth(response: httpx.Response, limit: int = DEPTH_LIMIT) -> OrderBook:
     body = expect_dict(SOURCE, _body(response), "depth")
-    return order_book(SOURCE, body, expected_fields=2, time=None, limit=limit)
+    field(SOURCE, body, "lastUpdateId", "depth", int_json)
+    return order_book(SOURCE, body, columns=DEPTH_LEVEL, time=None, limit=limit)
 
 
 async def fetch_depth(http: Http, asset: str) -> Fetched[OrderBook]:

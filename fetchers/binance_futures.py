@@ -18,7 +18,17 @@ import httpx
 
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num, ts_millis
+from fetchers.parsing import (
+    checked,
+    expect_dict,
+    expect_list,
+    field,
+    ms_json,
+    num_text,
+    text,
+    ts_millis,
+    upstream_message,
+)
 from schemas.derivatives import FundingPoint, OpenInterestPoint
 
 SOURCE = "binance_futures"
@@ -39,51 +49,63 @@ class PremiumIndex:
 def _body(response: httpx.Response) -> object:
     body = decode_json(response, SOURCE)
     if isinstance(body, dict) and "code" in body and "msg" in body:
-        raise BadPayloadError(SOURCE, f"error body: {str(body.get('msg'))[:120]}")
+        raise BadPayloadError(SOURCE, f"error body: {upstream_message(body.get('msg'))}")
     return body
 
 
 def parse_funding_rates(response: httpx.Response) -> list[FundingPoint]:
     points = []
     for i, raw in enumerate(expect_list(SOURCE, _body(response), "fundingRate")):
-        item = expect_dict(SOURCE, raw, f"funding {i}")
+        where = f"funding {i}"
+        item = expect_dict(SOURCE, raw, where)
+        field(SOURCE, item, "symbol", where, text)
         points.append(
             FundingPoint(
-                time=ts_millis(SOURCE, item.get("fundingTime"), "fundingTime"),
-                rate=num(SOURCE, item.get("fundingRate"), "fundingRate"),
+                time=field(SOURCE, item, "fundingTime", where, ms_json),
+                rate=field(SOURCE, item, "fundingRate", where, num_text),
             )
         )
     return sorted(points, key=lambda p: p.time)
 
 
 def parse_premium_index(response: httpx.Response) -> PremiumIndex:
-    item = expect_dict(SOURCE, _body(response), "premiumIndex")
+    where = "premiumIndex"
+    item = expect_dict(SOURCE, _body(response), where)
     return PremiumIndex(
-        mark_price=num(SOURCE, item.get("markPrice"), "markPrice"),
-        last_funding_rate=num(SOURCE, item.get("lastFundingRate"), "lastFundingRate"),
-        next_funding_time=ts_millis(SOURCE, item.get("nextFundingTime"), "nextFundingTime"),
-        time=ts_millis(SOURCE, item.get("time"), "time"),
+        mark_price=field(SOURCE, item, "markPrice", where, num_text),
+        last_funding_rate=field(SOURCE, item, "lastFundingRate", where, num_text),
+        next_funding_time=field(SOURCE, item, "nextFundingTime", where, ms_json),
+        time=field(SOURCE, item, "time", where, ms_json),
     )
 
 
 def parse_open_interest(response: httpx.Response) -> OpenInterestPoint:
-    item = expect_dict(SOURCE, _body(response), "openInterest")
+    where = "openInterest"
+    item = expect_dict(SOURCE, _body(response), where)
+    field(SOURCE, item, "symbol", where, text)
     return OpenInterestPoint(
-        time=ts_millis(SOURCE, item.get("time"), "time"),
+        time=field(SOURCE, item, "time", where, ms_json),
         usd=None,  # base units only: the caller prices it with the mark price
-        base=num(SOURCE, item.get("openInterest"), "openInterest"),
+        base=field(SOURCE, item, "openInterest", where, num_text),
     )
+
+
+# openInterestHist's `timestamp` is a string in Binance's own example but a JSON number in answers and public
+# client code: both forms are read (the value is the same either way; only its encoding is undecided).
+_HIST_TIMESTAMP = checked(ts_millis, form="any")
 
 
 def parse_open_interest_hist(response: httpx.Response) -> list[OpenInterestPoint]:
     points = []
     for i, raw in enumerate(expect_list(SOURCE, _body(response), "openInterestHist")):
-        item = expect_dict(SOURCE, raw, f"open interest {i}")
+        where = f"open interest {i}"
+        item = expect_dict(SOURCE, raw, where)
+        field(SOURCE, item, "symbol", where, text)
         points.append(
             OpenInterestPoint(
-                time=ts_millis(SOURCE, item.get("timestamp"), "timestamp"),
-                usd=num(SOURCE, item.get("sumOpenInterestValue"), "sumOpenInterestValue"),
-                base=num(SOURCE, item.get("sumOpenInterest"), "sumOpenInterest"),
+                time=field(SOURCE, item, "timestamp", where, _HIST_TIMESTAMP),
+                usd=field(SOURCE, item, "sumOpenInterestValue", where, num_text),
+                base=field(SOURCE, item, "sumOpenInterest", where, num_text),
             )
         )
     return sorted(points, key=lambda p: p.time)

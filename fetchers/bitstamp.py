@@ -14,7 +14,7 @@ import httpx
 from fetchers.candles import window_bars
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num, ts_seconds
+from fetchers.parsing import expect_dict, expect_list, field, num_text, s_text, text, upstream_message
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
 SOURCE = "bitstamp"
@@ -28,19 +28,21 @@ def market(asset: str) -> str:
 def parse_ohlc(response: httpx.Response) -> list[Candle]:
     body = expect_dict(SOURCE, decode_json(response, SOURCE), "response")
     if "errors" in body or body.get("status") == "error":
-        raise BadPayloadError(SOURCE, f"error body: {str(body)[:120]}")
-    data = expect_dict(SOURCE, body.get("data"), "data")
+        raise BadPayloadError(SOURCE, f"error body: {upstream_message(body.get('errors') or body.get('reason'))}")
+    data = field(SOURCE, body, "data", "response", expect_dict)
+    field(SOURCE, data, "pair", "data", text)
     candles = []
-    for i, row in enumerate(expect_list(SOURCE, data.get("ohlc"), "ohlc")):
-        row = expect_dict(SOURCE, row, f"ohlc {i}")
+    for i, raw in enumerate(field(SOURCE, data, "ohlc", "data", expect_list)):
+        where = f"ohlc {i}"
+        item = expect_dict(SOURCE, raw, where)
         candles.append(
             Candle(
-                open_time=ts_seconds(SOURCE, row.get("timestamp"), "timestamp"),
-                open=num(SOURCE, row.get("open"), "open"),
-                high=num(SOURCE, row.get("high"), "high"),
-                low=num(SOURCE, row.get("low"), "low"),
-                close=num(SOURCE, row.get("close"), "close"),
-                volume=num(SOURCE, row.get("volume"), "volume"),
+                open_time=field(SOURCE, item, "timestamp", where, s_text),
+                open=field(SOURCE, item, "open", where, num_text),
+                high=field(SOURCE, item, "high", where, num_text),
+                low=field(SOURCE, item, "low", where, num_text),
+                close=field(SOURCE, item, "close", where, num_text),
+                volume=field(SOURCE, item, "volume", where, num_text),
             )
         )
     return candles
@@ -49,8 +51,8 @@ def parse_ohlc(response: httpx.Response) -> list[Candle]:
 def parse_ticker(response: httpx.Response) -> Quote:
     body = expect_dict(SOURCE, decode_json(response, SOURCE), "ticker")
     return Quote(
-        price=num(SOURCE, body.get("last"), "last"),
-        time=ts_seconds(SOURCE, body.get("timestamp"), "timestamp"),
+        price=field(SOURCE, body, "last", "ticker", num_text),
+        time=field(SOURCE, body, "timestamp", "ticker", s_text),
     )
 
 

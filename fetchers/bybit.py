@@ -20,7 +20,7 @@ import httpx
 from fetchers.concurrency import gather
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num, ts_millis
+from fetchers.parsing import expect_dict, expect_list, field, ms_text, num_text, row, text, upstream_message
 from schemas.derivatives import FundingPoint, OpenInterestPoint
 
 SOURCE = "bybit"
@@ -33,21 +33,23 @@ def symbol(asset: str) -> str:
 
 def _list(response: httpx.Response) -> list[object]:
     body = expect_dict(SOURCE, decode_json(response, SOURCE), "response")
-    if body.get("retCode") != 0:
-        raise BadPayloadError(SOURCE, f"retCode {body.get('retCode')}: {str(body.get('retMsg'))[:120]}")
-    result = expect_dict(SOURCE, body.get("result"), "result")
-    return expect_list(SOURCE, result.get("list"), "result.list")
+    code = field(SOURCE, body, "retCode", "response")
+    if code != 0 or isinstance(code, bool):
+        raise BadPayloadError(SOURCE, f"retCode {str(code)[:12]}: {upstream_message(body.get('retMsg'))}")
+    result = field(SOURCE, body, "result", "response", expect_dict)
+    return field(SOURCE, result, "list", "result", expect_list)
 
 
 def parse_open_interest(response: httpx.Response) -> list[OpenInterestPoint]:
     points = []
     for i, raw in enumerate(_list(response)):
-        item = expect_dict(SOURCE, raw, f"open interest {i}")
+        where = f"open interest {i}"
+        item = expect_dict(SOURCE, raw, where)
         points.append(
             OpenInterestPoint(
-                time=ts_millis(SOURCE, item.get("timestamp"), "timestamp"),
+                time=field(SOURCE, item, "timestamp", where, ms_text),
                 usd=None,
-                base=num(SOURCE, item.get("openInterest"), "openInterest"),
+                base=field(SOURCE, item, "openInterest", where, num_text),
             )
         )
     return sorted(points, key=lambda p: p.time)
@@ -56,24 +58,36 @@ def parse_open_interest(response: httpx.Response) -> list[OpenInterestPoint]:
 def parse_funding_history(response: httpx.Response) -> list[FundingPoint]:
     points = []
     for i, raw in enumerate(_list(response)):
-        item = expect_dict(SOURCE, raw, f"funding {i}")
+        where = f"funding {i}"
+        item = expect_dict(SOURCE, raw, where)
+        field(SOURCE, item, "symbol", where, text)
         points.append(
             FundingPoint(
-                time=ts_millis(SOURCE, item.get("fundingRateTimestamp"), "fundingRateTimestamp"),
-                rate=num(SOURCE, item.get("fundingRate"), "fundingRate"),
+                time=field(SOURCE, item, "fundingRateTimestamp", where, ms_text),
+                rate=field(SOURCE, item, "fundingRate", where, num_text),
             )
         )
     return sorted(points, key=lambda p: p.time)
+
+
+# Kline rows are exactly [startTime, open, high, low, close, volume, turnover], all strings.
+KLINE_ROW = (
+    ("start", ms_text),
+    ("open", num_text),
+    ("high", num_text),
+    ("low", num_text),
+    ("close", num_text),
+    ("volume", num_text),
+    ("turnover", num_text),
+)
 
 
 def parse_kline_opens(response: httpx.Response) -> dict[datetime, float]:
     """Bar start -> open price."""
     opens: dict[datetime, float] = {}
     for i, raw in enumerate(_list(response)):
-        row = expect_list(SOURCE, raw, f"kline {i}")
-        if len(row) < 5:
-            raise BadPayloadError(SOURCE, f"kline {i} has {len(row)} fields, expected 7")
-        opens[ts_millis(SOURCE, row[0], "start")] = num(SOURCE, row[1], "open")
+        values = row(SOURCE, raw, f"kline {i}", KLINE_ROW)
+        opens[values[0]] = values[1]
     return opens
 
 

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from fetchers.errors import BadPayloadError
-from fetchers.parsing import expect_list, num
+from fetchers.parsing import Check, row
 from schemas.market import Candle
 
 
 @dataclass(frozen=True)
 class RowLayout:
-    """Where a venue puts each value in its candle array, and how it stamps time."""
+    """Every column a venue documents for its candle array, in order, and where the OHLCV values sit.
 
-    label: str  # names the row in errors: "candle 3 has 2 fields, expected 6"
-    expected_fields: int
-    min_fields: int
-    time_field: str
-    timestamp: Callable[[str, Any, str], datetime]  # fetchers.parsing.ts_seconds or ts_millis
+    Column 0 is the bar's open time; its check (ts_seconds or ts_millis in the venue's form) returns a datetime.
+    A row must have exactly these columns: see fetchers.parsing.row.
+    """
+
+    label: str  # names the row in errors: "candle 3 has 5 fields, expected 6 (...)"
+    columns: tuple[tuple[str, Check], ...]
     open: int = 1
     high: int = 2
     low: int = 3
@@ -28,19 +28,23 @@ class RowLayout:
     volume: int = 5
 
 
+def candle_values(source: str, raw: Any, index: int, layout: RowLayout) -> list[Any]:
+    """The checked values of one candle row (for venues that read more than OHLCV from it)."""
+    return row(source, raw, f"{layout.label} {index}", layout.columns)
+
+
 def candle_row(source: str, raw: Any, index: int, layout: RowLayout, *, closed: bool = True) -> Candle:
-    row = expect_list(source, raw, f"{layout.label} {index}")
-    if len(row) < layout.min_fields:
-        raise BadPayloadError(
-            source, f"{layout.label} {index} has {len(row)} fields, expected {layout.expected_fields}"
-        )
+    return candle_from(candle_values(source, raw, index, layout), layout, closed=closed)
+
+
+def candle_from(values: list[Any], layout: RowLayout, *, closed: bool = True) -> Candle:
     return Candle(
-        open_time=layout.timestamp(source, row[0], layout.time_field),
-        open=num(source, row[layout.open], "open"),
-        high=num(source, row[layout.high], "high"),
-        low=num(source, row[layout.low], "low"),
-        close=num(source, row[layout.close], "close"),
-        volume=num(source, row[layout.volume], "volume"),
+        open_time=values[0],
+        open=values[layout.open],
+        high=values[layout.high],
+        low=values[layout.low],
+        close=values[layout.close],
+        volume=values[layout.volume],
         closed=closed,
     )
 

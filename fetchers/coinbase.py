@@ -20,7 +20,18 @@ from fetchers.candles import RowLayout, candle_row, window_bars
 from fetchers.concurrency import gather_all
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, iso_z, num, ts_seconds
+from fetchers.parsing import (
+    expect_dict,
+    expect_list,
+    field,
+    int_json,
+    iso_z,
+    num_json,
+    num_text,
+    s_json,
+    text,
+    upstream_message,
+)
 from schemas.derivatives import OrderBook
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
@@ -30,24 +41,45 @@ GRANULARITY = {"1h": 3600, "1d": 86400}
 PAGES_AT_ONCE = 4
 
 
-# Rows are [time_s, low, high, open, close, volume].
-ROW = RowLayout("candle", 6, 6, "time", ts_seconds, open=3, high=2, low=1, close=4, volume=5)
+# Rows are exactly [time_s, low, high, open, close, volume], all JSON numbers (the docs' candle schema).
+ROW = RowLayout(
+    "candle",
+    (
+        ("time", s_json),
+        ("low", num_json),
+        ("high", num_json),
+        ("open", num_json),
+        ("close", num_json),
+        ("volume", num_json),
+    ),
+    open=3,
+    high=2,
+    low=1,
+    close=4,
+    volume=5,
+)
+
+
+def _body(response: httpx.Response, what: str, expected: str) -> object:
+    body = decode_json(response, SOURCE)
+    # Errors come as {"message": "..."} (with a 4xx, but a proxy may pass them on as a 200).
+    if isinstance(body, dict) and set(body) == {"message"}:
+        raise BadPayloadError(
+            SOURCE, f"{what}: expected {expected}, got the error {upstream_message(body['message'])!r}"
+        )
+    return body
 
 
 def parse_candles(response: httpx.Response) -> list[Candle]:
-    rows = expect_list(SOURCE, decode_json(response, SOURCE), "candles")
+    rows = expect_list(SOURCE, _body(response, "candles", "a list"), "candles")
     return [candle_row(SOURCE, row, i, ROW) for i, row in enumerate(rows)]
 
 
 def parse_ticker(response: httpx.Response) -> Quote:
-    body = expect_dict(SOURCE, decode_json(response, SOURCE), "ticker")
-    time_raw = body.get("time")
-    when = None
-    if isinstance(time_raw, str):
-        # Coinbase sends up to 9 fractional digits; Python parses at most 6.
-        head, _, frac = time_raw.rstrip("Z").partition(".")
-        when = datetime.fromisoformat(head + ("." + frac[:6] if frac else "")).replace(tzinfo=UTC)
-    return Quote(price=num(SOURCE, body.get("price"), "price"), time=when)
+    body = expect_dict(SOURCE, _body(response, "ticker", "an object"), "ticker")
+    return Quote(
+        price=field(SOURCE, body, "price", "ticker", num_text), time=field(SOURCE, body, "time", "ticker", iso_time)
+    )
 
 
 def _pages(start: datetime, end: datetime, step_s: int) -> list[tuple[datetime, datetime]]:
@@ -93,20 +125,30 @@ async def fetch_ticker(http: Http, product: str) -> Fetched[Quote]:
 # -- order book (level 2: the full book, aggregated per price) -------------------------------------------------
 
 
+# Rows are [price, size, num-orders]; "size should not be multiplied by num-orders" (it is already the total).
+BOOK_LEVEL = (("price", num_text), ("size", num_text), ("num-orders", int_json))
+
+
 def parse_book(response: httpx.Response) -> OrderBook:
-    body = expect_dict(SOURCE, decode_json(response, SOURCE), "book")
-    if "message" in body and "bids" not in body:
-        raise BadPayloadError(SOURCE, f"error: {str(body.get('message'))[:120]}")
-    # Rows are [price, size, num-orders]; "size should not be multiplied by num-orders" (it is already the total).
+    body = expect_dict(SOURCE, _body(response, "book", "an object"), "book")
+    field(SOURCE, body, "sequence", "book", int_json)
     # Level 2 is the whole aggregated book, so it is never truncated.
-    return order_book(SOURCE, body, expected_fields=3, time=_parse_time(body.get("time")), limit=None)
+    return order_book(SOURCE, body, columns=BOOK_LEVEL, time=field(SOURCE, body, "time", "book", iso_time), limit=None)
 
 
-def _parse_time(raw: object) -> datetime | None:
-    if not isinstance(raw, str):
-        return None
-    head, _, frac = raw.rstrip("Z").partition(".")
-    return datetime.fromisoformat(head + ("." + frac[:6] if frac else "")).replace(tzinfo=UTC)
+def iso_time(source: str, raw: object, what: str) -> datetime:
+    """Coinbase's ISO-8601 UTC time with up to 9 fractional digits (Python parses at most 6)."""
+    value = text(source, raw, what)
+    head, dot, frac = value.removesuffix("Z").partition(".")
+    try:
+        if dot and not frac.isdigit():
+            raise ValueError(value)
+        parsed = datetime.fromisoformat(head + (dot + frac[:6]))
+    except ValueError:
+        raise BadPayloadError(source, f"{what}: {value[:40]!r} is not an ISO-8601 UTC time") from None
+    if parsed.tzinfo is not None and parsed.utcoffset():
+        raise BadPayloadError(source, f"{what}: {value[:40]!r} is not in UTC")
+    return parsed.replace(tzinfo=UTC)
 
 
 async def fetch_book(http: Http, product: str) -> Fetched[OrderBook]:

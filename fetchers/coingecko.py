@@ -12,7 +12,7 @@ import httpx
 
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, num, ts_seconds
+from fetchers.parsing import expect_dict, field, num_json, s_json, upstream_message
 from schemas.macro_rows import MarketCapSnapshot
 
 SOURCE = "coingecko"
@@ -21,31 +21,34 @@ PAPRIKA_SOURCE = "coinpaprika"
 
 def parse_global(response: httpx.Response) -> MarketCapSnapshot:
     body = expect_dict(SOURCE, decode_json(response, SOURCE), "global response")
-    data = expect_dict(SOURCE, body.get("data"), "data")
-    total = num(SOURCE, expect_dict(SOURCE, data.get("total_market_cap"), "total_market_cap").get("usd"), "usd")
+    status = body.get("status")
+    if isinstance(status, dict) and status.get("error_message"):
+        # CoinGecko's error shape: {"status": {"error_code": 429, "error_message": "..."}}.
+        raise BadPayloadError(SOURCE, f"error: {upstream_message(status['error_message'])}")
+    data = field(SOURCE, body, "data", "response", expect_dict)
+    caps = field(SOURCE, data, "total_market_cap", "data", expect_dict)
+    total = field(SOURCE, caps, "usd", "data.total_market_cap", num_json)
     if total <= 0:
         raise BadPayloadError(SOURCE, "total_market_cap.usd is not positive")
-    share = data.get("market_cap_percentage", {})
-    btc = share.get("btc") if isinstance(share, dict) else None
-    updated = data.get("updated_at")
+    share = field(SOURCE, data, "market_cap_percentage", "data", expect_dict)
     return MarketCapSnapshot(
         total_usd=total,
-        updated_at=None if updated is None else ts_seconds(SOURCE, updated, "updated_at"),
-        btc_dominance_pct=None if btc is None else num(SOURCE, btc, "market_cap_percentage.btc"),
+        updated_at=field(SOURCE, data, "updated_at", "data", s_json),
+        btc_dominance_pct=field(SOURCE, share, "btc", "data.market_cap_percentage", num_json),
     )
 
 
 def parse_paprika_global(response: httpx.Response) -> MarketCapSnapshot:
     body = expect_dict(PAPRIKA_SOURCE, decode_json(response, PAPRIKA_SOURCE), "global response")
-    total = num(PAPRIKA_SOURCE, body.get("market_cap_usd"), "market_cap_usd")
+    if "error" in body and "market_cap_usd" not in body:
+        raise BadPayloadError(PAPRIKA_SOURCE, f"error: {upstream_message(body['error'])}")
+    total = field(PAPRIKA_SOURCE, body, "market_cap_usd", "global", num_json)
     if total <= 0:
         raise BadPayloadError(PAPRIKA_SOURCE, "market_cap_usd is not positive")
-    btc = body.get("bitcoin_dominance_percentage")
-    updated = body.get("last_updated")
     return MarketCapSnapshot(
         total_usd=total,
-        updated_at=None if updated is None else ts_seconds(PAPRIKA_SOURCE, updated, "last_updated"),
-        btc_dominance_pct=None if btc is None else num(PAPRIKA_SOURCE, btc, "bitcoin_dominance_percentage"),
+        updated_at=field(PAPRIKA_SOURCE, body, "last_updated", "global", s_json),
+        btc_dominance_pct=field(PAPRIKA_SOURCE, body, "bitcoin_dominance_percentage", "global", num_json),
     )
 
 

@@ -15,7 +15,17 @@ import httpx
 
 from fetchers.errors import BadPayloadError, UnavailableError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num, ts_millis
+from fetchers.parsing import (
+    expect_dict,
+    expect_list,
+    field,
+    ms_json,
+    nullable,
+    num_json,
+    optional,
+    text,
+    upstream_message,
+)
 from schemas.etf_flows import FlowRow, FlowTable
 
 SOURCE = "coinglass"
@@ -23,37 +33,44 @@ ETF_FLOW_PATHS = {"BTC": "/api/etf/bitcoin/flow-history", "ETH": "/api/etf/ether
 ETF_TTL_S = 1800.0
 
 
-def _data(response: httpx.Response) -> Any:
+def envelope(response: httpx.Response) -> Any:
+    """The `data` of a CoinGlass v4 body: `code` "0" is success; otherwise `msg` says what went wrong."""
     body = expect_dict(SOURCE, decode_json(response, SOURCE), "response")
-    code = str(body.get("code"))
+    code = field(SOURCE, body, "code", "response")
     if code != "0":
-        message = str(body.get("msg") or "")[:160]
+        message = upstream_message(body.get("msg"), 160)
         if "key" in message.lower():
-            raise UnavailableError(SOURCE, f"the API key was rejected (code {code}: {message})")
-        raise BadPayloadError(SOURCE, f"error code {code}: {message}")
-    return body.get("data")
+            raise UnavailableError(SOURCE, f"the API key was rejected (code {str(code)[:12]}: {message})")
+        raise BadPayloadError(SOURCE, f"error code {str(code)[:12]}: {message}")
+    return field(SOURCE, body, "data", "response")
+
+
+_FLOW = nullable(num_json)  # a null flow is "no figure" (kept as None), never read as zero
+DAY_MS = 86_400_000
 
 
 def parse_etf_flow_history(response: httpx.Response) -> FlowTable:
     rows: dict[date, FlowRow] = {}
     tickers: list[str] = []
-    for i, item in enumerate(expect_list(SOURCE, _data(response), "data")):
-        item = expect_dict(SOURCE, item, f"row {i}")
-        day = ts_millis(SOURCE, item.get("timestamp"), f"row {i} timestamp").date()
-        total = item.get("flow_usd")
+    for i, raw in enumerate(expect_list(SOURCE, envelope(response), "data")):
+        where = f"row {i}"
+        item = expect_dict(SOURCE, raw, where)
+        stamp = field(SOURCE, item, "timestamp", where, ms_json)
+        if item["timestamp"] % DAY_MS:
+            # Documented as 00:00 UTC of the US trade date; another hour would move rows to the wrong day.
+            raise BadPayloadError(SOURCE, f"{where}: timestamp {item['timestamp']} is not at 00:00 UTC")
+        day = stamp.date()
+        total = field(SOURCE, item, "flow_usd", where, _FLOW)
         funds: dict[str, float | None] = {}
-        for j, fund in enumerate(expect_list(SOURCE, item.get("etf_flows") or [], f"{day} etf_flows")):
-            fund = expect_dict(SOURCE, fund, f"{day} etf_flows[{j}]")
-            ticker = str(fund.get("etf_ticker") or "").strip().upper()
-            if not ticker:
-                raise BadPayloadError(SOURCE, f"{day} etf_flows[{j}] has no etf_ticker")
-            flow = fund.get("flow_usd")
-            funds[ticker] = None if flow is None else num(SOURCE, flow, f"{day} {ticker} flow_usd")
+        # etf_flows is in the docs' example but absent from a real capture: optional, and then no per-fund figures.
+        for j, fund_raw in enumerate(optional(SOURCE, item, "etf_flows", where, expect_list) or []):
+            fund_where = f"{day} etf_flows[{j}]"
+            fund = expect_dict(SOURCE, fund_raw, fund_where)
+            ticker = field(SOURCE, fund, "etf_ticker", fund_where, text).strip().upper()
+            funds[ticker] = field(SOURCE, fund, "flow_usd", fund_where, _FLOW)
             if ticker not in tickers:
                 tickers.append(ticker)
-        rows[day] = FlowRow(
-            day=day, funds=funds, total_usd=None if total is None else num(SOURCE, total, f"{day} flow_usd")
-        )
+        rows[day] = FlowRow(day=day, funds=funds, total_usd=total)
     return FlowTable(tickers=tuple(tickers), rows=[rows[d] for d in sorted(rows)], since_launch=True)
 
 

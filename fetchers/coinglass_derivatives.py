@@ -17,7 +17,7 @@ import httpx
 
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num, ts_millis
+from fetchers.parsing import checked, expect_dict, expect_list, field, ms_json, num, num_json, require, upstream_message
 from schemas.derivatives import LiquidationBucket, OpenInterestPoint
 
 SOURCE = "coinglass"
@@ -27,32 +27,46 @@ EXCHANGES = "Binance,OKX,Bybit,Bitget,Gate,KuCoin,BingX,Bitmex,Kraken,CoinEx,dYd
 
 def _data(response: httpx.Response) -> list[object]:
     body = expect_dict(SOURCE, decode_json(response, SOURCE), "response")
-    if str(body.get("code")) != "0":
-        raise BadPayloadError(SOURCE, f"error code {body.get('code')}: {str(body.get('msg'))[:120]}")
-    return expect_list(SOURCE, body.get("data"), "data")
+    code = field(SOURCE, body, "code", "response")
+    if code != "0":
+        raise BadPayloadError(SOURCE, f"error code {str(code)[:12]}: {upstream_message(body.get('msg'))}")
+    return field(SOURCE, body, "data", "response", expect_list)
+
+
+LONG, SHORT = "aggregated_long_liquidation_usd", "aggregated_short_liquidation_usd"
 
 
 def parse_liquidation_history(response: httpx.Response) -> list[LiquidationBucket]:
     rows = []
     for i, raw in enumerate(_data(response)):
-        item = expect_dict(SOURCE, raw, f"liquidation {i}")
+        where = f"liquidation {i}"
+        item = expect_dict(SOURCE, raw, where)
+        require(SOURCE, item, ("time", LONG, SHORT), where)
         rows.append(
             LiquidationBucket(
-                time=ts_millis(SOURCE, item.get("time"), "time"),
-                long_usd=num(SOURCE, item.get("aggregated_long_liquidation_usd"), "aggregated_long_liquidation_usd"),
-                short_usd=num(SOURCE, item.get("aggregated_short_liquidation_usd"), "aggregated_short_liquidation_usd"),
+                time=field(SOURCE, item, "time", where, ms_json),
+                long_usd=field(SOURCE, item, LONG, where, num_json),
+                short_usd=field(SOURCE, item, SHORT, where, num_json),
             )
         )
     return sorted(rows, key=lambda r: r.time)
 
 
+# The OI bars' OHLC values: strings in every answer seen, but the docs give no example, so both forms are read.
+_OI_VALUE = checked(num, form="any")
+
+
 def parse_open_interest_history(response: httpx.Response) -> list[OpenInterestPoint]:
     rows = []
     for i, raw in enumerate(_data(response)):
-        item = expect_dict(SOURCE, raw, f"open interest {i}")
+        where = f"open interest {i}"
+        item = expect_dict(SOURCE, raw, where)
+        require(SOURCE, item, ("time", "open", "high", "low", "close"), where)
+        for key in ("open", "high", "low"):
+            field(SOURCE, item, key, where, _OI_VALUE)
         rows.append(
             OpenInterestPoint(
-                time=ts_millis(SOURCE, item.get("time"), "time"), usd=num(SOURCE, item.get("close"), "close")
+                time=field(SOURCE, item, "time", where, ms_json), usd=field(SOURCE, item, "close", where, _OI_VALUE)
             )
         )
     return sorted(rows, key=lambda r: r.time)

@@ -14,9 +14,10 @@ from datetime import datetime
 
 import httpx
 
-from fetchers.errors import BadPayloadError, UnavailableError
-from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num, ts_millis
+from fetchers.coinglass import envelope
+from fetchers.errors import BadPayloadError
+from fetchers.http import Fetched, Http
+from fetchers.parsing import expect_dict, expect_list, field, ms_json, nullable, num_json, text
 
 SOURCE = "coinglass"
 
@@ -36,51 +37,44 @@ class BalanceChart:
     by_exchange: dict[str, list[float | None]]
 
 
-def _data(response: httpx.Response) -> object:
-    body = expect_dict(SOURCE, decode_json(response, SOURCE), "body")
-    if str(body.get("code")) != "0":
-        raise UnavailableError(SOURCE, f"API error code {body.get('code')!r}: {str(body.get('msg'))[:80]}")
-    return body.get("data")
-
-
-def _opt(value: object, what: str) -> float | None:
-    return None if value is None else num(SOURCE, value, what)
+_BALANCE = nullable(num_json)  # a null change or chart point is "no figure", kept as None
 
 
 def parse_balance_list(response: httpx.Response) -> list[ExchangeBalance]:
-    rows = expect_list(SOURCE, _data(response), "data")
+    rows = expect_list(SOURCE, envelope(response), "data")
     out = []
-    for i, row in enumerate(rows):
-        row = expect_dict(SOURCE, row, f"data[{i}]")
-        name = row.get("exchange_name")
-        if not isinstance(name, str):
-            raise BadPayloadError(SOURCE, f"data[{i}]: missing exchange_name")
+    for i, raw in enumerate(rows):
+        where = f"data[{i}]"
+        row = expect_dict(SOURCE, raw, where)
         out.append(
             ExchangeBalance(
-                exchange=name.strip().lower(),
-                btc=num(SOURCE, row.get("total_balance"), f"data[{i}].total_balance"),
-                change_1d=_opt(row.get("balance_change_1d"), "balance_change_1d"),
-                change_7d=_opt(row.get("balance_change_7d"), "balance_change_7d"),
-                change_30d=_opt(row.get("balance_change_30d"), "balance_change_30d"),
+                exchange=field(SOURCE, row, "exchange_name", where, text).strip().lower(),
+                btc=field(SOURCE, row, "total_balance", where, num_json),
+                change_1d=field(SOURCE, row, "balance_change_1d", where, _BALANCE),
+                change_7d=field(SOURCE, row, "balance_change_7d", where, _BALANCE),
+                change_30d=field(SOURCE, row, "balance_change_30d", where, _BALANCE),
             )
         )
     return out
 
 
 def parse_balance_chart(response: httpx.Response) -> BalanceChart:
-    raw = _data(response)
+    raw = envelope(response)
     if isinstance(raw, list):
         if len(raw) != 1:
             raise BadPayloadError(SOURCE, f"data: expected one chart object, got {len(raw)}")
         raw = raw[0]
     data = expect_dict(SOURCE, raw, "data")
-    times = [ts_millis(SOURCE, t, "time_list") for t in expect_list(SOURCE, data.get("time_list"), "time_list")]
+    stamps = field(SOURCE, data, "time_list", "data", expect_list)
+    times = [ms_json(SOURCE, t, f"time_list[{i}]") for i, t in enumerate(stamps)]
     by_exchange: dict[str, list[float | None]] = {}
-    for name, values in expect_dict(SOURCE, data.get("data_map"), "data_map").items():
+    for name, values in field(SOURCE, data, "data_map", "data", expect_dict).items():
         series = expect_list(SOURCE, values, f"data_map.{name}")
         if len(series) != len(times):
             raise BadPayloadError(SOURCE, f"data_map.{name} has {len(series)} values for {len(times)} times")
-        by_exchange[str(name).strip().lower()] = [_opt(v, f"data_map.{name}") for v in series]
+        by_exchange[str(name).strip().lower()] = [
+            _BALANCE(SOURCE, v, f"data_map.{name}[{j}]") for j, v in enumerate(series)
+        ]
     return BalanceChart(times, by_exchange)
 
 

@@ -17,7 +17,7 @@ import httpx
 
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num
+from fetchers.parsing import expect_dict, expect_list, field, num_json, require, text, upstream_message
 
 SOURCE = "cryptoquant"
 RESERVE_PATH = "/v1/btc/exchange-flows/reserve"
@@ -33,31 +33,36 @@ class DailyValue:
     value: float
 
 
-def daily_parser(field: str) -> Callable[[httpx.Response], list[DailyValue]]:
+def daily_parser(metric: str) -> Callable[[httpx.Response], list[DailyValue]]:
     def parse(response: httpx.Response) -> list[DailyValue]:
         body = expect_dict(SOURCE, decode_json(response, SOURCE), "body")
-        result = expect_dict(SOURCE, body.get("result"), "result")
-        rows = expect_list(SOURCE, result.get("data"), "result.data")
+        status = body.get("status")
+        if "result" not in body and isinstance(status, dict) and status.get("message"):
+            # CryptoQuant's error shape: {"status": {"code": 4xx, "message": "..."}}.
+            raise BadPayloadError(SOURCE, f"error: {upstream_message(status['message'])}")
+        result = field(SOURCE, body, "result", "body", expect_dict)
+        rows = field(SOURCE, result, "data", "result", expect_list)
         out: dict[date, float] = {}
-        for i, row in enumerate(rows):
-            row = expect_dict(SOURCE, row, f"result.data[{i}]")
-            raw_day = row.get("date")
-            if not isinstance(raw_day, str):
-                raise BadPayloadError(SOURCE, f"result.data[{i}]: missing 'date'")
+        for i, raw in enumerate(rows):
+            where = f"result.data[{i}]"
+            row = expect_dict(SOURCE, raw, where)
+            require(SOURCE, row, ("date", metric), where)
+            raw_day = field(SOURCE, row, "date", where, text)
             try:
                 day = date.fromisoformat(raw_day[:10])
             except ValueError:
-                raise BadPayloadError(SOURCE, f"result.data[{i}]: date {raw_day[:20]!r} is not YYYY-MM-DD") from None
-            if field not in row:
-                raise BadPayloadError(SOURCE, f"result.data[{i}]: missing field {field!r}")
-            out[day] = num(SOURCE, row[field], f"result.data[{i}].{field}")
+                raise BadPayloadError(SOURCE, f"{where}: date {raw_day[:20]!r} is not YYYY-MM-DD") from None
+            if day in out:
+                raise BadPayloadError(SOURCE, f"{where}: a second row for {day}")
+            # A JSON number per the API's public client code (sources.md marks the shape unverified).
+            out[day] = field(SOURCE, row, metric, where, num_json)
         return [DailyValue(d, v) for d, v in sorted(out.items())]
 
     return parse
 
 
 async def _daily(
-    http: Http, path: str, field: str, start: date, end: date, *, today: date
+    http: Http, path: str, metric: str, start: date, end: date, *, today: date
 ) -> Fetched[list[DailyValue]]:
     key = http.require_key(SOURCE)
     days = (end - start).days + 1
@@ -65,7 +70,7 @@ async def _daily(
     return await http.get(
         SOURCE,
         path,
-        daily_parser(field),
+        daily_parser(metric),
         params={
             "exchange": "all_exchange",
             "window": "day",

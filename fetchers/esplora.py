@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
 import httpx
 
 from fetchers.errors import BadPayloadError, UpstreamError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num
+from fetchers.parsing import expect_dict, expect_list, field, flag, integer, optional, s_json, text
 
 SOURCES: tuple[str, ...] = ("mempool", "blockstream")
 PAGE_SIZE = 25
@@ -77,66 +77,64 @@ class History:
 
 
 def _sats(source: str, value: object, what: str) -> int:
-    amount = num(source, value, what)
-    if amount != int(amount) or amount < 0:
-        raise BadPayloadError(source, f"{what}: expected a non-negative integer of satoshis, got {value!r}")
-    return int(amount)
+    """A JSON integer of satoshis (or a count), never negative."""
+    amount = integer(source, value, what)
+    if amount < 0:
+        raise BadPayloadError(source, f"{what}: expected a non-negative integer, got {amount}")
+    return amount
 
 
-def _stats(source: str, body: dict[str, object], name: str) -> dict[str, object]:
-    return expect_dict(source, body.get(name), name)
+STATS = ("funded_txo_sum", "spent_txo_sum", "tx_count")
 
 
 def address_parser(source: str) -> Callable[[httpx.Response], AddressBalance]:
     def parse(response: httpx.Response) -> AddressBalance:
         body = expect_dict(source, decode_json(response, source), "address")
-        address = body.get("address")
-        if not isinstance(address, str):
-            raise BadPayloadError(source, "address: missing the 'address' field")
-        chain = _stats(source, body, "chain_stats")
-        pool = _stats(source, body, "mempool_stats")
+        address = field(source, body, "address", "address", text)
+        chain = field(source, body, "chain_stats", "address", expect_dict)
+        pool = field(source, body, "mempool_stats", "address", expect_dict)
+        c = {key: field(source, chain, key, "chain_stats", _sats) for key in STATS}
+        p = {key: field(source, pool, key, "mempool_stats", _sats) for key in STATS}
         return AddressBalance(
             address=address,
-            funded_sats=_sats(source, chain.get("funded_txo_sum"), "chain_stats.funded_txo_sum"),
-            spent_sats=_sats(source, chain.get("spent_txo_sum"), "chain_stats.spent_txo_sum"),
-            tx_count=_sats(source, chain.get("tx_count"), "chain_stats.tx_count"),
-            mempool_funded_sats=_sats(source, pool.get("funded_txo_sum"), "mempool_stats.funded_txo_sum"),
-            mempool_spent_sats=_sats(source, pool.get("spent_txo_sum"), "mempool_stats.spent_txo_sum"),
+            funded_sats=c["funded_txo_sum"],
+            spent_sats=c["spent_txo_sum"],
+            tx_count=c["tx_count"],
+            mempool_funded_sats=p["funded_txo_sum"],
+            mempool_spent_sats=p["spent_txo_sum"],
         )
 
     return parse
 
 
+def _pays(source: str, out: dict[str, Any], address: str, what: str) -> int:
+    """The sats an output pays to `address` (0 for another address, or an OP_RETURN output that has none)."""
+    value = field(source, out, "value", what, _sats)
+    return value if optional(source, out, "scriptpubkey_address", what, text) == address else 0
+
+
 def tx_effect(source: str, address: str, raw: object, i: int) -> TxEffect:
-    tx = expect_dict(source, raw, f"tx {i}")
-    txid = tx.get("txid")
-    if not isinstance(txid, str):
-        raise BadPayloadError(source, f"tx {i}: missing txid")
+    where = f"tx {i}"
+    tx = expect_dict(source, raw, where)
+    txid = field(source, tx, "txid", where, text)
     received = 0
-    for j, out in enumerate(expect_list(source, tx.get("vout"), f"tx {i} vout")):
-        out = expect_dict(source, out, f"tx {i} vout {j}")
-        if out.get("scriptpubkey_address") == address:
-            received += _sats(source, out.get("value"), f"tx {i} vout {j} value")
+    for j, out in enumerate(field(source, tx, "vout", where, expect_list)):
+        received += _pays(source, expect_dict(source, out, f"{where} vout {j}"), address, f"{where} vout {j}")
     spent = 0
-    for j, vin in enumerate(expect_list(source, tx.get("vin"), f"tx {i} vin")):
-        vin = expect_dict(source, vin, f"tx {i} vin {j}")
-        prevout = vin.get("prevout")
+    for j, raw_vin in enumerate(field(source, tx, "vin", where, expect_list)):
+        vin = expect_dict(source, raw_vin, f"{where} vin {j}")
+        prevout = field(source, vin, "prevout", f"{where} vin {j}")
         if prevout is None:  # a coinbase input spends nothing
             continue
-        prevout = expect_dict(source, prevout, f"tx {i} vin {j} prevout")
-        if prevout.get("scriptpubkey_address") == address:
-            spent += _sats(source, prevout.get("value"), f"tx {i} vin {j} prevout value")
-    status = expect_dict(source, tx.get("status"), f"tx {i} status")
-    confirmed = status.get("confirmed") is True
-    height = status.get("block_height")
-    when = status.get("block_time")
+        what = f"{where} vin {j} prevout"
+        spent += _pays(source, expect_dict(source, prevout, what), address, what)
+    status = field(source, tx, "status", where, expect_dict)
+    confirmed = field(source, status, "confirmed", f"{where} status", flag)
     return TxEffect(
         txid=txid,
         confirmed=confirmed,
-        block_height=int(num(source, height, "block_height")) if confirmed and height is not None else None,
-        block_time=datetime.fromtimestamp(num(source, when, "block_time"), UTC)
-        if confirmed and when is not None
-        else None,
+        block_height=field(source, status, "block_height", f"{where} status", _sats) if confirmed else None,
+        block_time=field(source, status, "block_time", f"{where} status", s_json) if confirmed else None,
         delta_sats=received - spent,
     )
 

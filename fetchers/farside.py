@@ -2,9 +2,10 @@
 
 Pages: `/bitcoin-etf-flow-all-data/` and `/ethereum-etf-flow-all-data/` (every day since launch), `/btc/` and `/eth/`
 (recent weeks). Each holds one `<table class="etf">`: header row(s) with the fund tickers and `Total` (the recent
-pages add an issuer-logo row and a fee row), then one row per trading day (`06 Oct 2025`), then summary rows
-(Total / Average / Maximum / Minimum). Cells are US$m, negatives in parentheses, thousands with commas, `-` when a
-fund has no figure (not listed yet, or not reported yet). Farside sits behind Cloudflare, which answers datacenter
+pages add an issuer-logo row and a fee row), then one row per trading day (`06 Oct 2025`), oldest first, then
+summary rows (Total, and on most pages Average / Maximum / Minimum). Every row is as wide as the header. Cells
+are US$m, negatives in parentheses, thousands with commas, `-` when a fund has no figure (not listed yet, or not
+reported yet). Farside sits behind Cloudflare, which answers datacenter
 addresses with a 403 or a "Just a moment..." challenge page instead of the table.
 """
 
@@ -97,7 +98,7 @@ class _EtfTableParser(HTMLParser):
 
     def close(self) -> None:
         super().close()
-        self._close_row()  # a page cut short still yields the rows it holds
+        self._close_row()  # a page cut short keeps its partial last row; `closed` stays False
 
     def _close_cell(self) -> None:
         if self._cell is not None and self._row is not None:
@@ -141,24 +142,75 @@ def _parse_day(text: str) -> date | None:
     return None
 
 
-def _columns(header_rows: list[list[str]]) -> tuple[dict[int, str], int]:
-    """Ticker per column index, and the index of the Total column, from the header row(s)."""
+SUMMARY_LABELS = ("Total", "Average", "Maximum", "Minimum")
+_HEADER_LABELS = ("", "Date")
+
+
+def _columns(header_rows: list[list[str]], width: int) -> tuple[dict[int, str], int]:
+    """Ticker per column index and the Total column from the header row(s): label, tickers..., Total.
+
+    The ticker row (the one with most tickers) must hold a ticker in every column between the label and the last
+    one, and some header row must say Total in the last column; anything else is a changed layout.
+    """
     ticker_row = max(header_rows, key=lambda row: sum(1 for cell in row[1:] if _TICKER_RE.match(cell)))
-    tickers = {i: cell for i, cell in enumerate(ticker_row) if i > 0 and _TICKER_RE.match(cell)}
+    tickers = {i: cell for i, cell in enumerate(ticker_row) if 0 < i < width - 1 and _TICKER_RE.match(cell)}
     if len(tickers) < 2:
         raise BadPayloadError(SOURCE, "table.etf header holds no fund tickers")
-    total_col = None
-    for row in header_rows:
-        for i, cell in enumerate(row):
-            if cell.lower() == "total" and i > 0:
-                total_col = i
-    if total_col is None or total_col in tickers:
+    if len(tickers) != width - 2 or ticker_row[0] not in _HEADER_LABELS or ticker_row[-1] not in ("", "Total"):
+        raise BadPayloadError(
+            SOURCE, f"table.etf header is not 'Date, tickers..., Total': {' | '.join(ticker_row)[:120]}"
+        )
+    if not any(row[-1].lower() == "total" for row in header_rows):
         raise BadPayloadError(SOURCE, "table.etf header has no Total column")
-    return tickers, total_col
+    return tickers, width - 1
+
+
+def _split(rows: list[list[tuple[bool, str]]]) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    """The table's rows as (header rows, day rows, summary rows), in that order, or a BadPayloadError.
+
+    Header rows are the leading all-<th> rows; then one row per trading day; then the summary rows, starting with
+    Total. A row of any other kind, anywhere, means the layout changed.
+    """
+    header: list[list[str]] = []
+    days: list[list[str]] = []
+    summary: list[list[str]] = []
+    for row in rows:
+        cells = [text for _, text in row]
+        is_day = _parse_day(cells[0]) is not None
+        if not days and not summary and not is_day and all(is_header for is_header, _ in row):
+            header.append(cells)
+        elif is_day and not summary:
+            days.append(cells)
+        elif cells[0] in SUMMARY_LABELS and days:
+            summary.append(cells)
+        else:
+            where = "after the summary rows" if summary else "before the first day" if not days else "among the days"
+            raise BadPayloadError(SOURCE, f"unexpected row {cells[0][:30]!r} {where} in table.etf")
+    return header, days, summary
+
+
+def _check_summary(summary: list[list[str]], width: int) -> None:
+    """The trailing summary rows: Total, then optionally Average, Maximum, Minimum, each a full row of figures.
+
+    A page cut short loses them first, so a table without its Total row is incomplete, never a shorter table.
+    """
+    labels = [cells[0] for cells in summary]
+    if not labels or labels != list(SUMMARY_LABELS[: len(labels)]):
+        found = ", ".join(labels) or "none"
+        raise BadPayloadError(SOURCE, f"table.etf summary rows are {found}, expected Total (Average, Maximum, Minimum)")
+    for cells in summary:
+        if len(cells) != width:
+            raise BadPayloadError(SOURCE, f"summary row {cells[0]} has {len(cells)} cells, the header has {width}")
+        for i, cell in enumerate(cells[1:], start=1):
+            parse_cell(cell, f"summary row {cells[0]} column {i}")
 
 
 def parse_flow_table_html(html: str) -> FlowTable:
-    """Daily rows of the Farside table, in USD, ascending. Summary rows are skipped; a challenge page is a block."""
+    """Daily rows of the Farside table, in USD, ascending; a challenge page is a block.
+
+    The table must be complete: closed, a header of label + tickers + Total, every day row as wide as the header,
+    days ascending, and the trailing summary rows. A page cut short is an error, never a shorter table.
+    """
     parser = _EtfTableParser()
     parser.feed(html)
     parser.close()
@@ -166,33 +218,30 @@ def parse_flow_table_html(html: str) -> FlowTable:
         if is_challenge_page(html):
             raise GeoBlockedError(SOURCE, f"Cloudflare challenge page instead of the flow table; {BLOCKED_HINT}")
         raise BadPayloadError(SOURCE, "no table.etf in the page (layout changed?)")
-    header_rows: list[list[str]] = []
-    body_rows: list[tuple[date, list[str]]] = []
-    for row in parser.rows:
-        cells = [text for _, text in row]
-        day = _parse_day(cells[0]) if cells else None
-        if day is not None:
-            body_rows.append((day, cells))
-        elif not body_rows and any(is_header for is_header, _ in row):
-            header_rows.append(cells)
-        # else: a summary row (Total/Average/Maximum/Minimum), a fee or seed row: not a trading day.
+    if not parser.closed:
+        raise BadPayloadError(SOURCE, "table.etf is cut short (no </table>): the page was truncated")
+    header_rows, day_rows, summary = _split(parser.rows)
     if not header_rows:
         raise BadPayloadError(SOURCE, "table.etf has no header row")
-    tickers, total_col = _columns(header_rows)
-    width = max(max(tickers), total_col) + 1
-    if not parser.closed and body_rows and len(body_rows[-1][1]) < width:
-        body_rows.pop()  # the body ended inside this row: it is incomplete, not a layout change
-    rows: dict[date, FlowRow] = {}
-    for day, cells in body_rows:
+    width = len(header_rows[0])
+    if any(len(row) != width for row in header_rows):
+        raise BadPayloadError(SOURCE, f"table.etf header rows differ in width: {[len(r) for r in header_rows]}")
+    tickers, total_col = _columns(header_rows, width)
+    rows: list[FlowRow] = []
+    for cells in day_rows:
+        day = _parse_day(cells[0])
+        assert day is not None  # _split put only dated rows here
         where = f"row {day.isoformat()}"
-        if len(cells) < width:
+        if len(cells) != width:
             raise BadPayloadError(SOURCE, f"{where} has {len(cells)} cells, the header has {width}")
+        if rows and day <= rows[-1].day:
+            raise BadPayloadError(SOURCE, f"{where} follows {rows[-1].day.isoformat()}: days are not ascending")
         funds = {t: _usd(parse_cell(cells[i], f"{where} {t}")) for i, t in tickers.items()}
-        rows[day] = FlowRow(day=day, funds=funds, total_usd=_usd(parse_cell(cells[total_col], f"{where} Total")))
+        rows.append(FlowRow(day=day, funds=funds, total_usd=_usd(parse_cell(cells[total_col], f"{where} Total"))))
     if not rows:
         raise BadPayloadError(SOURCE, "table.etf has no dated rows (empty table)")
-    ordered = [rows[d] for d in sorted(rows)]
-    return FlowTable(tickers=tuple(tickers[i] for i in sorted(tickers)), rows=ordered)
+    _check_summary(summary, width)
+    return FlowTable(tickers=tuple(tickers[i] for i in sorted(tickers)), rows=rows)
 
 
 def _usd(millions: float | None) -> float | None:

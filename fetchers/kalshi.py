@@ -4,7 +4,9 @@ GET /trade-api/v2/markets?series_ticker=KXFEDDECISION&status=open&limit=200 retu
 outcome of a meeting, its ticker `KXFEDDECISION-25DEC-C25` ending in H0 (hold), H25 / H26 (hike 25 bp / more than
 25 bp) or C25 / C26 (cut 25 bp / more than 25 bp). Prices are dollar strings (`yes_bid_dollars` "0.1200" = 12 %);
 older payloads sent integer cents (`yes_bid` 12), which are still accepted. `previous_*` fields are the same prices
-a day earlier. GET /trade-api/v2/events?...&with_nested_markets=true carries the same markets inside `events[]`.
+a day earlier. In the dollar format every price, the event ticker, `yes_sub_title` and `close_time` are required: a
+renamed field is an error, never a missing price.
+GET /trade-api/v2/events?...&with_nested_markets=true carries the same markets inside `events[]`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,17 @@ import httpx
 
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num
+from fetchers.parsing import (
+    expect_dict,
+    expect_list,
+    field,
+    integer,
+    num_text,
+    optional,
+    string,
+    text,
+    upstream_message,
+)
 from schemas.macro_rows import FedOutcome
 
 SOURCE = "kalshi"
@@ -46,24 +58,29 @@ def event_month(event_ticker: str) -> tuple[int, int] | None:
     return 2000 + int(match.group(1)), _MONTHS.index(match.group(2)) + 1
 
 
-def _price(market: dict[str, Any], name: str, ticker: str) -> float | None:
-    """A dollar price (0..1) from `<name>_dollars`, or from legacy integer cents `<name>`; None when absent."""
-    raw = market.get(f"{name}_dollars")
-    if raw is not None and raw != "":
-        return num(SOURCE, raw, f"{ticker} {name}_dollars")
-    cents = market.get(name)
-    if cents is not None and cents != "":
-        return num(SOURCE, cents, f"{ticker} {name}") / 100
-    return None
+PRICES = ("yes_bid", "yes_ask", "last_price", "previous_yes_bid", "previous_yes_ask", "previous_price")
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
+def _dollar_price(market: dict[str, Any], name: str, ticker: str) -> float:
+    """A dollar price (0..1) from `<name>_dollars`, a string such as "0.1200"."""
+    return field(SOURCE, market, f"{name}_dollars", ticker, num_text)
+
+
+def _legacy_price(market: dict[str, Any], name: str, ticker: str) -> float | None:
+    """Legacy integer cents `<name>`; None when absent (older payloads did not always carry every price)."""
+    cents = optional(SOURCE, market, name, ticker, integer)
+    return None if cents is None else cents / 100
+
+
+def _time(source: str, value: Any, what: str) -> datetime:
+    raw = text(source, value, what)
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        return None
+        raise BadPayloadError(source, f"{what}: {raw[:40]!r} is not an ISO-8601 time") from None
+    if parsed.tzinfo is None:
+        raise BadPayloadError(source, f"{what}: {raw[:40]!r} has no time zone")
+    return parsed.astimezone(UTC)
 
 
 def _outcome(market: dict[str, Any], i: int) -> FedOutcome | None:
@@ -73,20 +90,34 @@ def _outcome(market: dict[str, Any], i: int) -> FedOutcome | None:
     bracket = bracket_of(ticker)
     if bracket is None:
         return None
-    event = market.get("event_ticker")
+    suffix = ticker.rsplit("-", 1)[-1]
+    if not any(f"{name}_dollars" in market for name in PRICES):
+        # The older integer-cents format, read as before: whatever prices it carries.
+        event = market.get("event_ticker")
+        bid, ask, last, prev_bid, prev_ask, prev = (_legacy_price(market, name, ticker) for name in PRICES)
+        event = market.get("event_ticker")
+        event = event if isinstance(event, str) and event else ticker.rsplit("-", 1)[0]
+        label = str(market.get("yes_sub_title") or market.get("subtitle") or suffix)
+        closes = None if market.get("close_time") is None else _time(SOURCE, market["close_time"], ticker)
+    else:
+        # The current format carries every price as a dollar string, the event, the label and the close time.
+        bid, ask, last, prev_bid, prev_ask, prev = (_dollar_price(market, name, ticker) for name in PRICES)
+        event = field(SOURCE, market, "event_ticker", ticker, text)
+        label = field(SOURCE, market, "yes_sub_title", ticker, string) or suffix
+        closes = field(SOURCE, market, "close_time", ticker, _time)
     return FedOutcome(
         ticker=ticker,
-        event=event if isinstance(event, str) and event else ticker.rsplit("-", 1)[0],
+        event=event,
         bracket=bracket[0],
         bp=bracket[1],
-        label=str(market.get("yes_sub_title") or market.get("subtitle") or ticker.rsplit("-", 1)[-1]),
-        yes_bid=_price(market, "yes_bid", ticker),
-        yes_ask=_price(market, "yes_ask", ticker),
-        last_price=_price(market, "last_price", ticker),
-        previous_yes_bid=_price(market, "previous_yes_bid", ticker),
-        previous_yes_ask=_price(market, "previous_yes_ask", ticker),
-        previous_price=_price(market, "previous_price", ticker),
-        close_time=_time(market.get("close_time")),
+        label=label,
+        yes_bid=bid,
+        yes_ask=ask,
+        last_price=last,
+        previous_yes_bid=prev_bid,
+        previous_yes_ask=prev_ask,
+        previous_price=prev,
+        close_time=closes,
     )
 
 
@@ -99,19 +130,29 @@ def _outcomes(markets: list[Any]) -> list[FedOutcome]:
     return rows
 
 
+def _body(response: httpx.Response, what: str) -> dict[str, Any]:
+    body = expect_dict(SOURCE, decode_json(response, SOURCE), what)
+    error = body.get("error")
+    if error:
+        # Kalshi's error shape: {"error": {"code": "...", "message": "...", "service": "..."}}.
+        described = error.get("message") or error.get("code") if isinstance(error, dict) else error
+        raise BadPayloadError(SOURCE, f"error: {upstream_message(described)}")
+    return body
+
+
 def parse_markets(response: httpx.Response) -> list[FedOutcome]:
     """Fed-decision outcomes of a /markets page; markets whose ticker has no H/C suffix are left out."""
-    body = expect_dict(SOURCE, decode_json(response, SOURCE), "markets response")
-    return _outcomes(expect_list(SOURCE, body.get("markets"), "markets"))
+    body = _body(response, "markets response")
+    return _outcomes(field(SOURCE, body, "markets", "markets response", expect_list))
 
 
 def parse_events(response: httpx.Response) -> list[FedOutcome]:
     """The same from /events?with_nested_markets=true."""
-    body = expect_dict(SOURCE, decode_json(response, SOURCE), "events response")
+    body = _body(response, "events response")
     rows: list[FedOutcome] = []
-    for i, event in enumerate(expect_list(SOURCE, body.get("events"), "events")):
-        event = expect_dict(SOURCE, event, f"event {i}")
-        rows.extend(_outcomes(expect_list(SOURCE, event.get("markets", []), f"event {i} markets")))
+    for i, raw in enumerate(field(SOURCE, body, "events", "events response", expect_list)):
+        event = expect_dict(SOURCE, raw, f"event {i}")
+        rows.extend(_outcomes(field(SOURCE, event, "markets", f"event {i}", expect_list)))
     return rows
 
 

@@ -18,7 +18,16 @@ from fetchers.books import order_book
 from fetchers.candles import RowLayout, candle_row, window_bars
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num, ts_seconds
+from fetchers.parsing import (
+    expect_dict,
+    expect_list,
+    field,
+    int_json,
+    num_text,
+    row,
+    s_json,
+    upstream_message,
+)
 from schemas.derivatives import OrderBook
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
@@ -32,10 +41,11 @@ def pair(asset: str) -> str:
 
 def _result(response: httpx.Response) -> dict[str, object]:
     body = expect_dict(SOURCE, decode_json(response, SOURCE), "response")
-    errors = body.get("error") or []
+    # Every answer carries "error": [] on success, a list of "<severity><category>:<message>" strings otherwise.
+    errors = field(SOURCE, body, "error", "response", expect_list)
     if errors:
-        raise BadPayloadError(SOURCE, f"error: {'; '.join(str(e) for e in errors)[:120]}")
-    return expect_dict(SOURCE, body.get("result"), "result")
+        raise BadPayloadError(SOURCE, f"error: {upstream_message('; '.join(str(e) for e in errors))}")
+    return field(SOURCE, body, "result", "response", expect_dict)
 
 
 def _pair_value(result: dict[str, object]) -> object:
@@ -45,22 +55,39 @@ def _pair_value(result: dict[str, object]) -> object:
     return result[keys[0]]
 
 
-# Rows are [time_s, o, h, l, c, vwap, volume, count].
-ROW = RowLayout("ohlc", 8, 7, "time", ts_seconds, volume=6)
+# Rows are exactly [int time_s, "o", "h", "l", "c", "vwap", "volume", int count] (Kraken's OHLC docs).
+ROW = RowLayout(
+    "ohlc",
+    (
+        ("time", s_json),
+        ("open", num_text),
+        ("high", num_text),
+        ("low", num_text),
+        ("close", num_text),
+        ("vwap", num_text),
+        ("volume", num_text),
+        ("count", int_json),
+    ),
+    volume=6,
+)
 
 
 def parse_ohlc(response: httpx.Response) -> list[Candle]:
-    rows = expect_list(SOURCE, _pair_value(_result(response)), "ohlc")
+    result = _result(response)
+    field(SOURCE, result, "last", "result", int_json)  # the `since` cursor for the next poll
+    rows = expect_list(SOURCE, _pair_value(result), "ohlc")
     # The last row is the bar still forming.
-    return [candle_row(SOURCE, row, i, ROW, closed=i < len(rows) - 1) for i, row in enumerate(rows)]
+    return [candle_row(SOURCE, raw, i, ROW, closed=i < len(rows) - 1) for i, raw in enumerate(rows)]
+
+
+# Ticker `c` is [last trade price, lot volume].
+LAST_TRADE = (("price", num_text), ("lot volume", num_text))
 
 
 def parse_ticker(response: httpx.Response) -> Quote:
     item = expect_dict(SOURCE, _pair_value(_result(response)), "ticker")
-    last = expect_list(SOURCE, item.get("c"), "c")
-    if not last:
-        raise BadPayloadError(SOURCE, "ticker has no last trade")
-    return Quote(price=num(SOURCE, last[0], "last trade price"), time=None)
+    price, _ = row(SOURCE, field(SOURCE, item, "c", "ticker"), "ticker c", LAST_TRADE)
+    return Quote(price=price, time=None)
 
 
 async def fetch_candles(
@@ -88,6 +115,7 @@ async def fetch_ticker(http: Http, asset: str) -> Fetched[Quote]:
 # -- order book ------------------------------------------------------------------------------------------------
 
 DEPTH_LEVELS = 500
+DEPTH_LEVEL = (("price", num_text), ("volume", num_text), ("timestamp", s_json))
 
 
 def usd_pair(asset: str) -> str:
@@ -96,7 +124,7 @@ def usd_pair(asset: str) -> str:
 
 def parse_depth(response: httpx.Response, count: int = DEPTH_LEVELS) -> OrderBook:
     book = expect_dict(SOURCE, _pair_value(_result(response)), "depth")
-    return order_book(SOURCE, book, expected_fields=3, time=None, limit=count)
+    return order_book(SOURCE, book, columns=DEPTH_LEVEL, time=None, limit=count)
 
 
 async def fetch_depth(http: Http, asset: str) -> Fetched[OrderBook]:

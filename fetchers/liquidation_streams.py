@@ -24,8 +24,9 @@ from typing import Any
 
 import anyio
 
+from fetchers import parsing
 from fetchers.errors import BadPayloadError
-from fetchers.parsing import expect_dict, expect_list, num, ts_millis
+from fetchers.parsing import expect_dict, expect_list, ms_json, num_text
 
 # A WebSocket control message (subscribe, ping): JSON, so untyped by nature.
 JsonMessage = dict[str, Any]
@@ -85,16 +86,16 @@ def parse_binance_force_order(raw: str | bytes) -> list[LiquidationEvent]:
         if "id" in msg and "result" in msg:
             return []
         raise BadPayloadError(BINANCE_SOURCE, f"unexpected event type {str(msg.get('e'))[:40]!r}")
-    order = expect_dict(BINANCE_SOURCE, msg.get("o"), "o")
+    order = parsing.field(BINANCE_SOURCE, msg, "o", "message", expect_dict)
     side = order.get("S")
     if side not in ("SELL", "BUY"):
         raise BadPayloadError(BINANCE_SOURCE, f"o.S: expected SELL or BUY, got {str(side)[:20]!r}")
     sym = order.get("s")
     if not isinstance(sym, str) or not sym:
         raise BadPayloadError(BINANCE_SOURCE, "o.s: missing symbol")
-    qty = num(BINANCE_SOURCE, order.get("q"), "o.q")
-    price = num(BINANCE_SOURCE, order.get("ap"), "o.ap")
-    when = ts_millis(BINANCE_SOURCE, order.get("T"), "o.T")
+    qty = parsing.field(BINANCE_SOURCE, order, "q", "o", num_text)
+    price = parsing.field(BINANCE_SOURCE, order, "ap", "o", num_text)
+    when = parsing.field(BINANCE_SOURCE, order, "T", "o", ms_json)
     return [LiquidationEvent("binance", sym, when, side == "SELL", qty * price)]
 
 
@@ -112,17 +113,18 @@ def parse_bybit_all_liquidation(raw: str | bytes) -> list[LiquidationEvent]:
     if not isinstance(topic, str) or not topic.startswith("allLiquidation."):
         raise BadPayloadError(BYBIT_SOURCE, f"unexpected topic {str(topic)[:60]!r}")
     events = []
-    for i, item in enumerate(expect_list(BYBIT_SOURCE, msg.get("data"), "data")):
-        row = expect_dict(BYBIT_SOURCE, item, f"data[{i}]")
+    for i, item in enumerate(parsing.field(BYBIT_SOURCE, msg, "data", "message", expect_list)):
+        where = f"data[{i}]"
+        row = expect_dict(BYBIT_SOURCE, item, where)
         side = row.get("S")
         if side not in ("Buy", "Sell"):
             raise BadPayloadError(BYBIT_SOURCE, f"data[{i}].S: expected Buy or Sell, got {str(side)[:20]!r}")
         sym = row.get("s")
         if not isinstance(sym, str) or not sym:
             raise BadPayloadError(BYBIT_SOURCE, f"data[{i}].s: missing symbol")
-        qty = num(BYBIT_SOURCE, row.get("v"), f"data[{i}].v")
-        price = num(BYBIT_SOURCE, row.get("p"), f"data[{i}].p")
-        when = ts_millis(BYBIT_SOURCE, row.get("T"), f"data[{i}].T")
+        qty = parsing.field(BYBIT_SOURCE, row, "v", where, num_text)
+        price = parsing.field(BYBIT_SOURCE, row, "p", where, num_text)
+        when = parsing.field(BYBIT_SOURCE, row, "T", where, ms_json)
         events.append(LiquidationEvent("bybit", sym, when, side == "Buy", qty * price))
     return events
 

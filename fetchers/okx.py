@@ -18,11 +18,23 @@ from functools import partial
 import httpx
 
 from fetchers.books import order_book
-from fetchers.candles import RowLayout, candle_row, window_bars
+from fetchers.candles import RowLayout, candle_from, candle_values, window_bars
 from fetchers.concurrency import gather_all
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num, ts_millis
+from fetchers.parsing import (
+    expect_dict,
+    expect_list,
+    field,
+    int_text,
+    ms_text,
+    num_text,
+    one_of,
+    row,
+    string,
+    text,
+    upstream_message,
+)
 from schemas.derivatives import FundingPoint, Instrument, Liquidation, OpenInterestPoint, OrderBook
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 
@@ -37,28 +49,44 @@ def inst_id(asset: str) -> str:
 
 def okx_data(response: httpx.Response) -> list[object]:
     body = expect_dict(SOURCE, decode_json(response, SOURCE), "response")
-    if str(body.get("code")) != "0":
-        raise BadPayloadError(SOURCE, f"error code {body.get('code')}: {str(body.get('msg'))[:120]}")
-    return expect_list(SOURCE, body.get("data"), "data")
+    code = field(SOURCE, body, "code", "response")
+    if code != "0":
+        raise BadPayloadError(SOURCE, f"error code {str(code)[:12]}: {upstream_message(body.get('msg'))}")
+    return field(SOURCE, body, "data", "response", expect_list)
 
 
-ROW = RowLayout("candle", 9, 6, "ts", ts_millis)
+# Rows are exactly [ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm], all strings; confirm "0" = still forming.
+# OKX grew this row once (volCcyQuote); a further column is refused until read, never guessed at.
+ROW = RowLayout(
+    "candle",
+    (
+        ("ts", ms_text),
+        ("open", num_text),
+        ("high", num_text),
+        ("low", num_text),
+        ("close", num_text),
+        ("vol", num_text),
+        ("volCcy", num_text),
+        ("volCcyQuote", num_text),
+        ("confirm", one_of("0", "1")),
+    ),
+)
 
 
 def parse_candles(response: httpx.Response) -> list[Candle]:
     candles = []
-    for i, row in enumerate(okx_data(response)):
-        confirmed = not isinstance(row, list) or len(row) < 9 or str(row[8]) == "1"
-        candles.append(candle_row(SOURCE, row, i, ROW, closed=confirmed))
+    for i, raw in enumerate(okx_data(response)):
+        values = candle_values(SOURCE, raw, i, ROW)
+        candles.append(candle_from(values, ROW, closed=values[8] == "1"))
     return candles
 
 
 def parse_ticker(response: httpx.Response) -> Quote:
-    data = okx_data(response)
-    if not data:
-        raise BadPayloadError(SOURCE, "empty ticker data")
-    item = expect_dict(SOURCE, data[0], "ticker")
-    return Quote(price=num(SOURCE, item.get("last"), "last"), time=ts_millis(SOURCE, item.get("ts"), "ts"))
+    item = _item(okx_data(response), "ticker")
+    field(SOURCE, item, "instId", "ticker", text)
+    return Quote(
+        price=field(SOURCE, item, "last", "ticker", num_text), time=field(SOURCE, item, "ts", "ticker", ms_text)
+    )
 
 
 async def fetch_candles(
@@ -115,13 +143,13 @@ def _item(data: list[object], what: str) -> dict[str, object]:
 
 def parse_instrument(response: httpx.Response) -> Instrument:
     item = _item(okx_data(response), "instrument")
-    ct_val = num(SOURCE, item.get("ctVal"), "ctVal")
+    ct_val = field(SOURCE, item, "ctVal", "instrument", num_text)
     if ct_val <= 0:
         raise BadPayloadError(SOURCE, f"ctVal must be positive, got {ct_val}")
     return Instrument(
-        inst_id=str(item.get("instId")),
+        inst_id=field(SOURCE, item, "instId", "instrument", text),
         contract_value=ct_val,
-        contract_value_ccy=str(item.get("ctValCcy") or ""),
+        contract_value_ccy=field(SOURCE, item, "ctValCcy", "instrument", string),
     )
 
 
@@ -134,17 +162,18 @@ def parse_liquidations(response: httpx.Response) -> list[tuple[datetime, bool, f
     rows: list[tuple[datetime, bool, float, float]] = []
     for i, raw in enumerate(okx_data(response)):
         item = expect_dict(SOURCE, raw, f"liquidation item {i}")
-        for j, raw_detail in enumerate(expect_list(SOURCE, item.get("details"), f"liquidation item {i} details")):
-            d = expect_dict(SOURCE, raw_detail, f"liquidation {i}.{j}")
-            side = str(d.get("side"))
+        for j, raw_detail in enumerate(field(SOURCE, item, "details", f"liquidation item {i}", expect_list)):
+            where = f"liquidation {i}.{j}"
+            d = expect_dict(SOURCE, raw_detail, where)
+            side = field(SOURCE, d, "side", where)
             if side not in ("buy", "sell"):
-                raise BadPayloadError(SOURCE, f"liquidation {i}.{j}: side {side!r} is neither buy nor sell")
+                raise BadPayloadError(SOURCE, f"{where}: side {str(side)[:20]!r} is neither buy nor sell")
             rows.append(
                 (
-                    ts_millis(SOURCE, d.get("ts"), "liquidation ts"),
+                    field(SOURCE, d, "ts", where, ms_text),
                     side == "sell",
-                    num(SOURCE, d.get("sz"), "liquidation sz"),
-                    num(SOURCE, d.get("bkPx"), "liquidation bkPx"),
+                    field(SOURCE, d, "sz", where, num_text),
+                    field(SOURCE, d, "bkPx", where, num_text),
                 )
             )
     return sorted(rows, key=lambda r: r[0], reverse=True)
@@ -158,26 +187,22 @@ def liquidations_usd(rows: list[tuple[datetime, bool, float, float]], contract_v
 def parse_open_interest(response: httpx.Response) -> OpenInterestPoint:
     item = _item(okx_data(response), "open interest")
     return OpenInterestPoint(
-        time=ts_millis(SOURCE, item.get("ts"), "ts"),
-        usd=num(SOURCE, item.get("oiUsd"), "oiUsd"),
-        base=num(SOURCE, item.get("oiCcy"), "oiCcy"),
+        time=field(SOURCE, item, "ts", "open interest", ms_text),
+        usd=field(SOURCE, item, "oiUsd", "open interest", num_text),
+        base=field(SOURCE, item, "oiCcy", "open interest", num_text),
     )
 
 
+# rubik rows are exactly [ts, oi (contracts), oiCcy (base), oiUsd], all strings.
+OI_HISTORY_ROW = (("ts", ms_text), ("oi", num_text), ("oiCcy", num_text), ("oiUsd", num_text))
+
+
 def parse_open_interest_history(response: httpx.Response) -> list[OpenInterestPoint]:
-    """rubik rows [ts, oi (contracts), oiCcy (base), oiUsd], newest first -> ascending points."""
+    """rubik rows, newest first -> ascending points."""
     points = []
     for i, raw in enumerate(okx_data(response)):
-        row = expect_list(SOURCE, raw, f"open interest row {i}")
-        if len(row) < 4:
-            raise BadPayloadError(SOURCE, f"open interest row {i} has {len(row)} fields, expected 4")
-        points.append(
-            OpenInterestPoint(
-                time=ts_millis(SOURCE, row[0], "ts"),
-                usd=num(SOURCE, row[3], "oiUsd"),
-                base=num(SOURCE, row[2], "oiCcy"),
-            )
-        )
+        ts, _, oi_ccy, oi_usd = row(SOURCE, raw, f"open interest row {i}", OI_HISTORY_ROW)
+        points.append(OpenInterestPoint(time=ts, usd=oi_usd, base=oi_ccy))
     return sorted(points, key=lambda p: p.time)
 
 
@@ -185,21 +210,25 @@ def parse_funding_history(response: httpx.Response) -> list[FundingPoint]:
     """Settled funding, ascending. `realizedRate` is what was paid; `fundingRate` may be the predicted one."""
     points = []
     for i, raw in enumerate(okx_data(response)):
-        item = expect_dict(SOURCE, raw, f"funding {i}")
-        rate = item.get("realizedRate")
-        if rate in (None, ""):
-            rate = item.get("fundingRate")
-        points.append(
-            FundingPoint(time=ts_millis(SOURCE, item.get("fundingTime"), "fundingTime"), rate=num(SOURCE, rate, "rate"))
-        )
+        where = f"funding {i}"
+        item = expect_dict(SOURCE, raw, where)
+        # realizedRate is "" on records settled before OKX published it; then fundingRate is the settled rate.
+        realized = field(SOURCE, item, "realizedRate", where, string)
+        rate = num_text(SOURCE, realized, f"{where}.realizedRate") if realized else None
+        if rate is None:
+            rate = field(SOURCE, item, "fundingRate", where, num_text)
+        points.append(FundingPoint(time=field(SOURCE, item, "fundingTime", where, ms_text), rate=rate))
     return sorted(points, key=lambda p: p.time)
 
 
 def parse_books(response: httpx.Response, depth: int = 400) -> OrderBook:
     """Spot book rows [price, size (base), "0" (deprecated), order count]; sizes are base units on SPOT."""
     item = _item(okx_data(response), "books")
-    when = ts_millis(SOURCE, item.get("ts"), "ts") if item.get("ts") else None
-    return order_book(SOURCE, item, expected_fields=4, time=when, limit=depth)
+    when = field(SOURCE, item, "ts", "books", ms_text)
+    return order_book(SOURCE, item, columns=BOOK_LEVEL, time=when, limit=depth)
+
+
+BOOK_LEVEL = (("price", num_text), ("size", num_text), ("deprecated", string), ("orders", int_text))
 
 
 async def fetch_swap_instrument(http: Http, asset: str) -> Fetched[Instrument]:

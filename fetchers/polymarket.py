@@ -22,7 +22,20 @@ import httpx
 
 from fetchers.errors import BadPayloadError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num
+from fetchers.parsing import (
+    expect_dict,
+    expect_list,
+    field,
+    flag,
+    num_json,
+    num_text,
+    optional,
+    require,
+    s_json,
+    string,
+    text,
+    upstream_message,
+)
 from schemas.macro_rows import FedOutcome
 
 SOURCE = "polymarket"
@@ -69,9 +82,7 @@ class PolyEvent:
 
 
 def _json_list(value: Any, what: str) -> list[Any]:
-    """A list that Gamma sends JSON-encoded inside a string (or, defensively, already decoded)."""
-    if isinstance(value, list):
-        return value
+    """A list that Gamma sends JSON-encoded inside a string (an already decoded list is a changed format)."""
     if not isinstance(value, str):
         raise BadPayloadError(SOURCE, f"{what}: expected a JSON-encoded list string, got {type(value).__name__}")
     try:
@@ -81,62 +92,76 @@ def _json_list(value: Any, what: str) -> list[Any]:
     return expect_list(SOURCE, decoded, what)
 
 
-def _opt_num(value: Any, what: str) -> float | None:
-    return None if value is None or value == "" else num(SOURCE, value, what)
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
+def _time(source: str, value: Any, what: str) -> datetime:
+    raw = text(source, value, what)
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        return None
+        raise BadPayloadError(source, f"{what}: {raw[:40]!r} is not an ISO-8601 time") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _present(raw: dict[str, Any], key: str) -> Any:
+    """An optional JSON-encoded list: absent or null is no list ("[]"); anything else must decode."""
+    value = raw.get(key)
+    return "[]" if value is None else value
+
+
+def _strings(values: list[Any], what: str) -> tuple[str, ...]:
+    return tuple(text(SOURCE, v, f"{what}[{i}]") for i, v in enumerate(values))
+
+
 def _market(raw: dict[str, Any], where: str) -> PolyMarket:
-    slug = str(raw.get("slug") or raw.get("id") or where)
-    outcomes = tuple(str(o) for o in _json_list(raw.get("outcomes"), f"{slug} outcomes"))
+    slug = field(SOURCE, raw, "slug", where, text)
+    outcomes = _strings(_json_list(field(SOURCE, raw, "outcomes", slug), f"{slug} outcomes"), f"{slug} outcomes")
     # A market not yet deployed (active false) comes without outcomePrices and clobTokenIds: it is unpriced.
-    raw_prices = _json_list(raw.get("outcomePrices") or "[]", f"{slug} outcomePrices")
-    prices = tuple(num(SOURCE, p, f"{slug} outcomePrices") for p in raw_prices)
-    tokens = tuple(str(t) for t in _json_list(raw.get("clobTokenIds") or "[]", f"{slug} clobTokenIds"))
+    raw_prices = _json_list(_present(raw, "outcomePrices"), f"{slug} outcomePrices")
+    prices = tuple(num_text(SOURCE, p, f"{slug} outcomePrices[{i}]") for i, p in enumerate(raw_prices))
+    tokens = _strings(_json_list(_present(raw, "clobTokenIds"), f"{slug} clobTokenIds"), f"{slug} clobTokenIds")
     if (prices and len(prices) != len(outcomes)) or (tokens and len(tokens) != len(outcomes)):
         raise BadPayloadError(
             SOURCE, f"{slug}: {len(outcomes)} outcomes, {len(prices)} prices, {len(tokens)} token ids do not line up"
         )
+    # Quotes are absent on markets that never traded (bestBid is often missing): None then, never zero.
     return PolyMarket(
         slug=slug,
-        question=str(raw.get("question", "")),
-        group_title=str(raw.get("groupItemTitle", "")),
+        question=field(SOURCE, raw, "question", slug, string),
+        group_title=optional(SOURCE, raw, "groupItemTitle", slug, string) or "",
         outcomes=outcomes,
         outcome_prices=prices,
         clob_token_ids=tokens,
-        best_bid=_opt_num(raw.get("bestBid"), f"{slug} bestBid"),
-        best_ask=_opt_num(raw.get("bestAsk"), f"{slug} bestAsk"),
-        last_trade_price=_opt_num(raw.get("lastTradePrice"), f"{slug} lastTradePrice"),
-        one_day_price_change=_opt_num(raw.get("oneDayPriceChange"), f"{slug} oneDayPriceChange"),
-        active=bool(raw.get("active", False)),
-        closed=bool(raw.get("closed", False)),
-        end_date=_time(raw.get("endDate")),
+        best_bid=optional(SOURCE, raw, "bestBid", slug, num_json),
+        best_ask=optional(SOURCE, raw, "bestAsk", slug, num_json),
+        last_trade_price=optional(SOURCE, raw, "lastTradePrice", slug, num_json),
+        one_day_price_change=optional(SOURCE, raw, "oneDayPriceChange", slug, num_json),
+        active=field(SOURCE, raw, "active", slug, flag),
+        closed=field(SOURCE, raw, "closed", slug, flag),
+        end_date=optional(SOURCE, raw, "endDate", slug, _time),
     )
+
+
+def _body(response: httpx.Response) -> list[Any]:
+    body = decode_json(response, SOURCE)
+    if isinstance(body, dict) and "error" in body:
+        raise BadPayloadError(SOURCE, f"error: {upstream_message(body['error'])}")
+    return expect_list(SOURCE, body, "events")
 
 
 def parse_events(response: httpx.Response) -> list[PolyEvent]:
     events = []
-    for i, raw in enumerate(expect_list(SOURCE, decode_json(response, SOURCE), "events")):
-        raw = expect_dict(SOURCE, raw, f"event {i}")
+    for i, raw_event in enumerate(_body(response)):
+        where = f"event {i}"
+        raw = expect_dict(SOURCE, raw_event, where)
         markets = tuple(
-            _market(expect_dict(SOURCE, m, f"event {i} market {j}"), f"event {i} market {j}")
-            for j, m in enumerate(expect_list(SOURCE, raw.get("markets", []), f"event {i} markets"))
+            _market(expect_dict(SOURCE, m, f"{where} market {j}"), f"{where} market {j}")
+            for j, m in enumerate(field(SOURCE, raw, "markets", where, expect_list))
         )
         events.append(
             PolyEvent(
-                slug=str(raw.get("slug", "")),
-                title=str(raw.get("title", "")),
-                end_date=_time(raw.get("endDate")),
-                closed=bool(raw.get("closed", False)),
+                slug=field(SOURCE, raw, "slug", where, text),
+                title=field(SOURCE, raw, "title", where, string),
+                end_date=optional(SOURCE, raw, "endDate", where, _time),
+                closed=field(SOURCE, raw, "closed", where, flag),
                 markets=markets,
             )
         )
@@ -199,13 +224,17 @@ async def fetch_events(http: Http, slug: str) -> Fetched[list[PolyEvent]]:
 def parse_price_history(response: httpx.Response) -> list[tuple[datetime, float]]:
     """(time, price 0..1) points, oldest first."""
     body = expect_dict(CLOB_SOURCE, decode_json(response, CLOB_SOURCE), "prices-history response")
+    if "error" in body and "history" not in body:
+        raise BadPayloadError(CLOB_SOURCE, f"error: {upstream_message(body['error'])}")
     points = []
-    for i, point in enumerate(expect_list(CLOB_SOURCE, body.get("history"), "history")):
-        point = expect_dict(CLOB_SOURCE, point, f"history {i}")
-        price = num(CLOB_SOURCE, point.get("p"), f"history {i} p")
+    for i, raw in enumerate(field(CLOB_SOURCE, body, "history", "response", expect_list)):
+        where = f"history {i}"
+        point = expect_dict(CLOB_SOURCE, raw, where)
+        require(CLOB_SOURCE, point, ("t", "p"), where)
+        price = field(CLOB_SOURCE, point, "p", where, num_json)
         if not 0 <= price <= 1:
             raise BadPayloadError(CLOB_SOURCE, f"history {i}: price {price} is outside 0..1")
-        points.append((datetime.fromtimestamp(num(CLOB_SOURCE, point.get("t"), f"history {i} t"), UTC), price))
+        points.append((field(CLOB_SOURCE, point, "t", where, s_json), price))
     return sorted(points)
 
 

@@ -15,7 +15,7 @@ import httpx
 
 from fetchers.errors import BadPayloadError, UnavailableError
 from fetchers.http import Fetched, Http, decode_json
-from fetchers.parsing import expect_dict, expect_list, num
+from fetchers.parsing import expect_dict, expect_list, field, nullable, num_json, require, text, upstream_message
 from schemas.etf_flows import FlowRow, FlowTable
 
 SOURCE = "sosovalue"
@@ -32,38 +32,45 @@ FUNDS: dict[str, tuple[str, ...]] = {
 
 def _data(response: httpx.Response) -> list[Any]:
     body = expect_dict(SOURCE, decode_json(response, SOURCE), "response")
-    code = body.get("code")
+    code = field(SOURCE, body, "code", "response")
     if code != 0 and str(code) != "0":
-        message = str(body.get("message") or body.get("msg") or "")[:160]
+        message = upstream_message(body.get("message") or body.get("msg"), 160)
         if code == INVALID_KEY_CODE or str(code) == str(INVALID_KEY_CODE):
             raise UnavailableError(SOURCE, f"the API key was rejected (code {code})")
-        raise BadPayloadError(SOURCE, f"error code {code}: {message}")
-    return expect_list(SOURCE, body.get("data"), "data")
+        raise BadPayloadError(SOURCE, f"error code {str(code)[:12]}: {message}")
+    return field(SOURCE, body, "data", "response", expect_list)
 
 
-def _day(value: Any, what: str) -> date:
+def _day(source: str, value: Any, what: str) -> date:
+    raw = text(source, value, what)
     try:
-        return date.fromisoformat(str(value)[:10])
+        return date.fromisoformat(raw[:10])
     except ValueError:
-        raise BadPayloadError(SOURCE, f"{what}: {str(value)[:30]!r} is not an ISO date") from None
+        raise BadPayloadError(source, f"{what}: {raw[:30]!r} is not an ISO date") from None
 
 
-def _optional(value: Any, what: str) -> float | None:
-    return None if value is None else num(SOURCE, value, what)
+# The day still being reported carries nulls: kept as None (skipped for flows), never read as zero.
+_USD = nullable(num_json)
 
 
 def parse_summary_history(response: httpx.Response) -> FlowTable:
     """Daily totals, ascending; `net_assets_usd["TOTAL"]` is the latest reported total net assets."""
     rows: dict[date, FlowRow] = {}
+    seen: set[date] = set()
     assets: tuple[date, float] | None = None
-    for i, item in enumerate(_data(response)):
-        item = expect_dict(SOURCE, item, f"row {i}")
-        day = _day(item.get("date"), f"row {i} date")
-        total = _optional(item.get("total_net_inflow"), f"{day} total_net_inflow")
+    for i, raw in enumerate(_data(response)):
+        where = f"row {i}"
+        item = expect_dict(SOURCE, raw, where)
+        require(SOURCE, item, ("date", "total_net_inflow", "total_net_assets"), where)
+        day = field(SOURCE, item, "date", where, _day)
+        total = field(SOURCE, item, "total_net_inflow", str(day), _USD)
+        net_assets = field(SOURCE, item, "total_net_assets", str(day), _USD)
+        if day in seen:
+            raise BadPayloadError(SOURCE, f"{where}: a second row for {day}")
+        seen.add(day)
         if total is None:
             continue  # the day still being reported
         rows[day] = FlowRow(day=day, funds={}, total_usd=total)
-        net_assets = _optional(item.get("total_net_assets"), f"{day} total_net_assets")
         if net_assets is not None and (assets is None or day > assets[0]):
             assets = (day, net_assets)
     return FlowTable(
@@ -77,13 +84,15 @@ def parse_fund_history(response: httpx.Response) -> tuple[dict[date, float], flo
     """One fund's daily net inflow (USD) by day, and its latest net assets (USD)."""
     flows: dict[date, float] = {}
     latest: tuple[date, float] | None = None
-    for i, item in enumerate(_data(response)):
-        item = expect_dict(SOURCE, item, f"row {i}")
-        day = _day(item.get("date"), f"row {i} date")
-        flow = _optional(item.get("net_inflow"), f"{day} net_inflow")
+    for i, raw in enumerate(_data(response)):
+        where = f"row {i}"
+        item = expect_dict(SOURCE, raw, where)
+        require(SOURCE, item, ("date", "net_inflow", "net_assets"), where)
+        day = field(SOURCE, item, "date", where, _day)
+        flow = field(SOURCE, item, "net_inflow", str(day), _USD)
         if flow is not None:
             flows[day] = flow
-        assets = _optional(item.get("net_assets"), f"{day} net_assets")
+        assets = field(SOURCE, item, "net_assets", str(day), _USD)
         if assets is not None and (latest is None or day > latest[0]):
             latest = (day, assets)
     return flows, None if latest is None else latest[1]

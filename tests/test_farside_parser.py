@@ -100,12 +100,26 @@ def test_eth_table_partially_reported_latest_day() -> None:
     assert table.rows[0].total_usd == 143.7 * M
 
 
-def test_truncated_pages_keep_their_complete_rows() -> None:
-    cut_in_row = parse_flow_table_html(page("btc_page_prefix65k_direct_2026-07-04.html"))
-    assert cut_in_row.rows[-1].day == date(2026, 6, 30)  # the 01 Jul row was cut mid-way and is dropped
-    cut_in_summary = parse_flow_table_html(page("btc_page_prefix70k_archiveorg_2026-07-04.html"))
-    assert cut_in_summary.rows[-1].day == date(2026, 7, 2)
-    assert cut_in_summary.rows[-1].total_usd == 223.5 * M
+@pytest.mark.parametrize(
+    "name",
+    [
+        "btc_page_prefix65k_direct_2026-07-04.html",  # ends inside the 01 Jul row: its Total cell reads '2'
+        "btc_page_prefix70k_archiveorg_2026-07-04.html",  # ends inside the Minimum summary row
+    ],
+)
+def test_truncated_pages_are_bad_payloads_not_shorter_tables(name: str) -> None:
+    with pytest.raises(BadPayloadError) as info:
+        parse_flow_table_html(page(name))
+    assert info.value.source == "farside"
+    assert "truncated" in info.value.message
+
+
+def test_a_table_without_its_summary_rows_is_incomplete() -> None:
+    html = page("btc_table_extract_2026-07-23.html")
+    start = html.index('<span class="tabletext">Total</span>', html.index("<tbody>"))
+    cut = html[: html.rindex("<tr", 0, start)] + "</tbody></table></body></html>"
+    with pytest.raises(BadPayloadError, match="summary rows are none"):
+        parse_flow_table_html(cut)
 
 
 def test_cloudflare_challenge_is_geo_blocked_with_hint() -> None:

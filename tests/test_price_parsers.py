@@ -106,7 +106,11 @@ def test_bitstamp_ohlc_strings() -> None:
         (coinbase.parse_candles, [[1786320000, "x", 1, 1, 1, 1]], "expected a number"),
         (coinbase.parse_candles, [[1786320000, 1, 1]], "3 fields"),
         (coinbase.parse_ticker, {"price": None}, "price"),
-        (binance.parse_klines, [[1, "NaN", "1", "1", "1", "1", 2]], "finite"),
+        (
+            binance.parse_klines,
+            [[1634943780000, "NaN", "1", "1", "1", "1", 1634943839999, "1", 1, "1", "1", "0"]],
+            "finite",
+        ),
         (okx.parse_ticker, {"code": "0", "msg": "", "data": []}, "empty ticker"),
     ],
 )
