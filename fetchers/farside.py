@@ -118,10 +118,16 @@ def is_challenge_page(html: str) -> bool:
 
 
 def parse_cell(text: str, where: str) -> float | None:
-    """A US$m cell: '1,190.1' -> 1190.1, '(95.1)' -> -95.1, '-' or '' -> None. Anything else is drift."""
+    """A US$m cell: '1,190.1' -> 1190.1, '(95.1)' -> -95.1, '-' -> None. Anything else is drift.
+
+    Farside writes '-' where it has no figure; every real capture fills every cell, so an empty one means the
+    page changed (or lost its figures), never "no data".
+    """
     raw = text.strip()
-    if raw in ("", "-", "–", "—"):
+    if raw in ("-", "–", "—"):
         return None
+    if not raw:
+        raise BadPayloadError(SOURCE, f"{where}: empty cell (Farside writes '-' where it has no figure)")
     negative = raw.startswith("(") and raw.endswith(")")
     body = raw[1:-1].strip() if negative else raw
     if body.startswith("-"):

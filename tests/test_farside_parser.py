@@ -145,10 +145,20 @@ def test_cells(text: str, value: float | None) -> None:
     assert parse_cell(text, "t") == value
 
 
-@pytest.mark.parametrize("text", ["n/a", "12.3%", "(1.2", "1.2.3"])
+@pytest.mark.parametrize("text", ["n/a", "12.3%", "(1.2", "1.2.3", "", "  "])
 def test_garbage_cell_is_drift(text: str) -> None:
     with pytest.raises(BadPayloadError):
         parse_cell(text, "t")
+
+
+def test_a_real_page_whose_figures_were_emptied_is_drift_not_unreported_days() -> None:
+    # Every real capture writes '-' where it has no figure; a page whose cells lost their figures would
+    # otherwise read as a table of days not reported yet.
+    html = page("btc_table_extract_2026-07-23.html")
+    emptied = re.sub(r'(?<=<span class="tabletext">)(\(?[\d,.]+\)?)(?=<)', "", html, count=1)
+    assert emptied != html
+    with pytest.raises(BadPayloadError, match="empty cell"):
+        parse_flow_table_html(emptied)
 
 
 @given(st.decimals(min_value=-99999, max_value=99999, places=1, allow_nan=False, allow_infinity=False))
