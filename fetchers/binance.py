@@ -127,5 +127,10 @@ def parse_depth(response: httpx.Response, limit: int = DEPTH_LIMIT) -> OrderBook
 
 async def fetch_depth(http: Http, asset: str) -> Fetched[OrderBook]:
     return await http.get(
-        SOURCE, "/api/v3/depth", parse_depth, params={"symbol": symbol(asset), "limit": DEPTH_LIMIT}, ttl_s=10.0
+        SOURCE,
+        "/api/v3/depth",
+        parse_depth,
+        params={"symbol": symbol(asset), "limit": DEPTH_LIMIT},
+        ttl_s=10.0,
+        parse_in_thread=True,  # 5,000 levels a side: off the event loop, as the other tools wait on it
     )

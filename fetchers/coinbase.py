@@ -152,4 +152,7 @@ def iso_time(source: str, raw: object, what: str) -> datetime:
 
 
 async def fetch_book(http: Http, product: str) -> Fetched[OrderBook]:
-    return await http.get(SOURCE, f"/products/{product}/book", parse_book, params={"level": 2}, ttl_s=10.0)
+    # The full level-2 book is tens of thousands of levels: parsed off the event loop, as the other tools wait on it.
+    return await http.get(
+        SOURCE, f"/products/{product}/book", parse_book, params={"level": 2}, ttl_s=10.0, parse_in_thread=True
+    )
