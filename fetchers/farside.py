@@ -12,8 +12,8 @@ addresses with a 403 or a "Just a moment..." challenge page instead of the table
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
-from html.parser import HTMLParser
 
 import httpx
 
@@ -42,74 +42,60 @@ _CHALLENGE_MARKERS = (
 BLOCKED_HINT = "set WINDVANE_SOSOVALUE_API_KEY (or WINDVANE_COINGLASS_API_KEY) to use an alternative ETF flow source"
 
 
-class _EtfTableParser(HTMLParser):
-    """Collects the rows of the first `table.etf` as lists of (is_header, cell text)."""
+_TABLE_TAG_RE = re.compile(r"<(/?)table\b([^>]*)>", re.IGNORECASE)
+_CLASS_RE = re.compile(r"""\bclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found = False
-        self.closed = False  # saw </table>: False for a page cut short
-        self.rows: list[list[tuple[bool, str]]] = []
-        self._depth = 0  # nesting depth of <table> while inside table.etf
-        self._done = False
-        self._row: list[tuple[bool, str]] | None = None
-        self._cell: list[str] | None = None
-        self._cell_is_header = False
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._done:
-            return
-        if tag == "table":
-            if self._depth:
-                self._depth += 1
-            elif "etf" in (dict(attrs).get("class") or "").split():
-                self.found = True
-                self._depth = 1
-            return
-        if not self._depth:
-            return
-        if tag == "tr":
-            self._close_row()  # Farside leaves a stray unclosed <tr> after <tbody>
-            self._row = []
-        elif tag in ("td", "th"):
-            self._close_cell()
-            if self._row is None:
-                self._row = []
-            self._cell = []
-            self._cell_is_header = tag == "th"
+def _closed(html: str) -> bool:
+    """Whether the first `table.etf` in the raw text has its closing tag: a parser repairs a page cut short, so
+    completeness is read from the text itself."""
+    depth = 0
+    for tag in _TABLE_TAG_RE.finditer(html):
+        closing, attrs = tag.group(1), tag.group(2)
+        if depth == 0:
+            found = _CLASS_RE.search(attrs) if not closing else None
+            if found is not None and "etf" in "".join(g or "" for g in found.groups()).split():
+                depth = 1
+        elif closing:
+            depth -= 1
+            if depth == 0:
+                return True
+        else:
+            depth += 1
+    return False
 
-    def handle_endtag(self, tag: str) -> None:
-        if not self._depth or self._done:
-            return
-        if tag in ("td", "th"):
-            self._close_cell()
-        elif tag == "tr":
-            self._close_row()
-        elif tag == "table":
-            self._depth -= 1
-            if not self._depth:
-                self._close_row()
-                self._done = True
-                self.closed = True
 
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
+@dataclass(frozen=True)
+class _EtfTable:
+    found: bool
+    closed: bool  # saw the table's </table>: False for a page cut short
+    rows: list[list[tuple[bool, str]]]  # each row's cells as (is_header, text with blanks collapsed)
 
-    def close(self) -> None:
-        super().close()
-        self._close_row()  # a page cut short keeps its partial last row; `closed` stays False
 
-    def _close_cell(self) -> None:
-        if self._cell is not None and self._row is not None:
-            self._row.append((self._cell_is_header, " ".join("".join(self._cell).split())))
-        self._cell = None
+def _etf_table(html: str) -> _EtfTable:
+    """The rows of the first `table.etf`, read with lxml's HTML parser (libxml2: the all-data page is ~0.8 MB,
+    four times faster than the standard library's parser), imported on first use."""
+    import lxml.etree
+    import lxml.html
 
-    def _close_row(self) -> None:
-        self._close_cell()
-        if self._row:
-            self.rows.append(self._row)
-        self._row = None
+    try:
+        document = lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError):  # an empty body, or one lxml cannot read as HTML
+        return _EtfTable(found=False, closed=False, rows=[])
+    table = next((t for t in document.iter("table") if "etf" in (t.get("class") or "").split()), None)
+    if table is None:
+        return _EtfTable(found=False, closed=False, rows=[])
+    rows = []
+    for tr in table.iter("tr"):
+        # Farside leaves a stray unclosed <tr> after <tbody>: an empty row, dropped.
+        cells = [
+            (cell.tag == "th", " ".join(cell.text_content().split()))
+            for cell in tr
+            if isinstance(cell, lxml.html.HtmlElement) and cell.tag in ("td", "th")
+        ]
+        if cells:
+            rows.append(cells)
+    return _EtfTable(found=True, closed=_closed(html), rows=rows)
 
 
 def is_challenge_page(html: str) -> bool:
@@ -217,16 +203,14 @@ def parse_flow_table_html(html: str) -> FlowTable:
     The table must be complete: closed, a header of label + tickers + Total, every day row as wide as the header,
     days ascending, and the trailing summary rows. A page cut short is an error, never a shorter table.
     """
-    parser = _EtfTableParser()
-    parser.feed(html)
-    parser.close()
-    if not parser.found:
+    etf = _etf_table(html)
+    if not etf.found:
         if is_challenge_page(html):
             raise GeoBlockedError(SOURCE, f"Cloudflare challenge page instead of the flow table; {BLOCKED_HINT}")
         raise BadPayloadError(SOURCE, "no table.etf in the page (layout changed?)")
-    if not parser.closed:
+    if not etf.closed:
         raise BadPayloadError(SOURCE, "table.etf is cut short (no </table>): the page was truncated")
-    header_rows, day_rows, summary = _split(parser.rows)
+    header_rows, day_rows, summary = _split(etf.rows)
     if not header_rows:
         raise BadPayloadError(SOURCE, "table.etf has no header row")
     width = len(header_rows[0])
