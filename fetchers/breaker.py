@@ -94,6 +94,12 @@ class Breakers:
         if c.state == "half_open" or immediate or c.failures >= FAILURES_TO_OPEN:
             self._open(c, error)
 
+    def adopt(self, source: str, error: UpstreamError, until: float) -> None:
+        """Another replica of the fleet opened this circuit: fail fast here too until its next probe."""
+        c = self.circuit(source)
+        if c.state == "closed" or (c.state == "open" and (c.open_until or 0.0) < until):
+            c.state, c.failures, c.probing, c.last_error, c.open_until = "open", 0, False, error, until
+
     def open_now(self, source: str, error: UpstreamError) -> None:
         """Open at once: the HTTP layer will not wait out what the source asked for (a long Retry-After)."""
         c = self.circuit(source)

@@ -1,7 +1,7 @@
 """The response cache behind the HTTP layer: fresh entries with a per-entry TTL, plus the last good value per key.
 
-Only validated, parsed values are cached (never raw bodies that failed to parse). `Cache` is the seam where a shared
-backend (Redis) can replace the in-process default without touching fetchers or tools.
+Only validated, parsed values are cached (never raw bodies that failed to parse). Each process keeps this cache
+in front; a fleet's shared tier (fetchers/shared/, Redis) sits behind it, consulted only on a local miss.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ class CacheEntry:
     value: Any
     fetched_at: float  # unix seconds
     endpoint: str
+    # Set on an entry read from the fleet's shared tier: it is fresh until then (unix seconds), whoever fetched it.
+    fresh_until: float | None = None
 
 
 class Cache(Protocol):

@@ -7,7 +7,9 @@ One `httpx.AsyncClient` (opened in the server lifespan, or a MockTransport in te
   never past the call's deadline (fetchers/deadline.py), which also bounds each attempt's timeout;
 - a circuit breaker per source (fetchers/breaker.py), and a short memory of each failed request, so a failing
   upstream is not asked again on every call;
-- stale-on-error: when the upstream fails, the last good parsed value is served, flagged stale with its age.
+- stale-on-error: when the upstream fails, the last good parsed value is served, flagged stale with its age;
+- in a fleet (WINDVANE_REDIS_URL, fetchers/shared/), behind this process's cache: the fleet's cache, a fleet-wide
+  single-flight lock per key, shared rate budgets and shared circuits. Without one, none of that path runs.
 
 Fetchers give a `parse` function that turns the response into validated rows; anything it raises becomes a
 BadPayloadError, which is not retried (a malformed body will not fix itself in 200 ms).
@@ -45,6 +47,7 @@ from fetchers.errors import (
     UpstreamError,
 )
 from fetchers.failures import status_error, transport_error
+from fetchers.shared.tier import BudgetSpentError, Fleet, SharedOpen, local_fleet
 
 T = TypeVar("T")
 log = logging.getLogger("windvane.http")
@@ -102,6 +105,14 @@ class SourceStatus:
     remembered_failures: int = 0  # calls answered from a remembered failure or an open circuit, not re-asked
 
 
+@dataclass(frozen=True, slots=True)
+class Costed:
+    """What a request costs against a rate budget is decided by its path and query."""
+
+    path: str
+    params: Params | None
+
+
 class _Flight:
     def __init__(self) -> None:
         self.done = anyio.Event()
@@ -151,9 +162,11 @@ class Http:
         *,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         clock: Callable[[], float] = time.time,
+        fleet: Fleet | None = None,
     ) -> None:
         self.client = client
         self.config = config
+        self.fleet = fleet if fleet is not None else local_fleet()
         self.cache: Cache = cache if cache is not None else MemoryCache(clock=clock)
         self._sleep = sleep
         self._clock = clock
@@ -223,6 +236,7 @@ class Http:
 
         async def attempt(deadline: Deadline | None) -> CacheEntry:
             response = await self._request(source, endpoint, method, sent, all_headers, json_body, deadline)
+            await self._observe(source, response)
             error = self._classify(source, response)
             if error is not None:
                 raise error
@@ -230,7 +244,7 @@ class Http:
             value = await self._parse(source, parse, response, parse_in_thread)
             return CacheEntry(value=value, fetched_at=fetched_at, endpoint=endpoint)
 
-        return await self._cached(source, key, attempt, ttl_s, allow_stale)
+        return await self._cached(source, key, attempt, ttl_s, allow_stale, Costed(path, params))
 
     async def get_streamed(
         self,
@@ -263,6 +277,7 @@ class Http:
                         "GET", endpoint, params=dict(params) if params else None, headers=headers, timeout=timeout
                     ) as response:
                         self._reached(source)
+                        await self._observe(source, response)
                         if not 200 <= response.status_code < 300:
                             await response.aread()  # a small error body, classified as `get` classifies it
                         error = self._classify(source, response)
@@ -278,9 +293,11 @@ class Http:
             assert deadline is not None, "only a deadline cancels the attempt"
             raise DeadlineExceeded(source, deadline.describe())
 
-        return await self._cached(source, key, attempt, ttl_s, True)
+        return await self._cached(source, key, attempt, ttl_s, True, Costed(path, params))
 
-    async def _cached(self, source: str, key: str, attempt: Attempt, ttl_s: float, allow_stale: bool) -> Fetched[Any]:
+    async def _cached(
+        self, source: str, key: str, attempt: Attempt, ttl_s: float, allow_stale: bool, costed: Costed
+    ) -> Fetched[Any]:
         """The fresh cached value, or one `attempt` with retries (single-flight), cached; or the failure path."""
         status = self._status(source)
         entry = self.cache.get_fresh(key)
@@ -292,10 +309,13 @@ class Http:
             if remembered is not None:
                 error, until = remembered
                 raise error.again(f"{error.message}; not asked again for {max(0.0, until - self._clock()):.0f} s")
-            entry = await self._single_flight(key, lambda: self._fetch(source, attempt))
+            entry = await self._single_flight(key, lambda: self._obtain(source, key, attempt, ttl_s, costed))
         except UpstreamError as exc:
             return self._failed(source, key, exc, min(ttl_s, FAILURE_MEMORY_S), allow_stale)
-        self.cache.put(key, entry, ttl_s * self.config.ttl_scale)
+        fresh_s = ttl_s * self.config.ttl_scale
+        if entry.fresh_until is not None:  # the fleet's value: fresh for what is left of its TTL, not a new one
+            fresh_s = entry.fresh_until - self._clock()
+        self.cache.put(key, entry, fresh_s)
         status.last_success_at = datetime.fromtimestamp(entry.fetched_at, UTC)
         return self._fetched(source, entry, stale=False)
 
@@ -311,7 +331,8 @@ class Http:
             status.last_error_at = _now()
             status.last_error = f"{exc.kind}: {exc.message}"
             memory_s *= self.config.ttl_scale
-            if not isinstance(exc, DeadlineExceeded | NotConfiguredError) and memory_s > 0:
+            # our own deadline, configuration or budget: nothing the upstream said, nothing to remember
+            if not isinstance(exc, DeadlineExceeded | NotConfiguredError | BudgetSpentError) and memory_s > 0:
                 self._failures[key] = (exc, self._clock() + memory_s)
         last = self.cache.get_last_good(key) if allow_stale else None
         if last is None:
@@ -367,9 +388,11 @@ class Http:
             del self._inflight[key]
             flight.done.set()
 
-    async def _fetch(self, source: str, attempt: Attempt) -> CacheEntry:
+    async def _fetch(self, source: str, attempt: Attempt, costed: Costed) -> CacheEntry:
         deadline = current_deadline()
         attempts = max(0, self.config.retries) + 1
+        if self.fleet.shared:
+            await self._adopt_shared_circuit(source)
         if self.breakers.before_request(source):  # an open circuit fails here at once, with its remembered error
             attempts = 1  # the half-open probe: one attempt tells whether the source is back
         last_error: UpstreamError | None = None
@@ -379,22 +402,92 @@ class Http:
                 if delay is None or (deadline is not None and delay >= deadline.remaining()):
                     break  # the answer would come too late to use: give the last error now
                 await self._sleep(delay)
+            refused = await self.fleet.budgets.spend(source, costed.path, costed.params)
+            if refused is not None:
+                self.fleet.stats.budget_refusals += 1
+                if last_error is None:
+                    raise refused  # not sent: the budget, not the upstream, said no (no circuit, no memory)
+                break
             try:
                 entry = await attempt(deadline)
             except UpstreamError as error:
                 if not self._retryable(error):
-                    self.breakers.failure(source, error)
+                    await self._failure(source, error)
                     raise
                 last_error = error
                 continue
-            self.breakers.success(source)
+            await self._success(source)
             return entry
         assert last_error is not None
         if isinstance(last_error, RateLimitedError) and self._backoff(attempts, last_error) is None:
             self.breakers.open_now(source, last_error)  # asked to wait longer than a call can: remember until then
+            await self._share_circuit(source)
         else:
-            self.breakers.failure(source, last_error)
+            await self._failure(source, last_error)
         raise last_error
+
+    async def _obtain(self, source: str, key: str, attempt: Attempt, ttl_s: float, costed: Costed) -> CacheEntry:
+        """This process's one request for `key`: on its own, or through the fleet's single-flight when shared."""
+        if not self.fleet.shared:
+            return await self._fetch(source, attempt, costed)
+        from fetchers.shared.flight import SharedRequest, obtain
+
+        deadline = current_deadline()
+        worst_s = self.config.timeout_s * (max(0, self.config.retries) + 1) + self.config.retry_after_cap_s
+        lease_s = min(worst_s, deadline.remaining()) + 1.0 if deadline is not None else worst_s
+        request = SharedRequest(
+            source=source,
+            key=self._shared_key(source, key),
+            ttl_s=ttl_s * self.config.ttl_scale,
+            memory_s=min(ttl_s, FAILURE_MEMORY_S) * self.config.ttl_scale,
+            lease_s=lease_s,
+        )
+        fetch = lambda: self._fetch(source, attempt, costed)  # noqa: E731
+        return await obtain(self.fleet, request, fetch, self._clock, lambda entry: self._keep(key, entry))
+
+    def _keep(self, key: str, entry: CacheEntry) -> None:
+        """Keep the fleet's stale value as this process's last good one, unless ours is newer."""
+        mine = self.cache.get_last_good(key)
+        if mine is None or mine.fetched_at < entry.fetched_at:
+            self.cache.put(key, entry, 0.0)  # a TTL of 0 keeps it as the last good value only
+
+    def _shared_key(self, source: str, key: str) -> str:
+        """The request key hashed with a digest of the source's API key: no secret or query in Redis, and answers
+        fetched under one key are never served under another."""
+        api_key = self.api_key(self.config.key_source.get(source, source)) or self.api_key(source) or ""
+        partition = hashlib.sha256(api_key.encode()).hexdigest()[:16] if api_key else "keyless"
+        digest = hashlib.sha256(f"{key}\n{partition}".encode()).hexdigest()
+        return f"{source}:{digest}"
+
+    async def _adopt_shared_circuit(self, source: str) -> None:
+        opened = await self.fleet.circuits.pull(source)
+        if opened is not None:
+            self.breakers.adopt(source, opened.failure.error(source, "opened by another replica"), opened.until)
+
+    async def _success(self, source: str) -> None:
+        was_closed = self.breakers.circuit(source).state == "closed"
+        self.breakers.success(source)
+        if self.fleet.shared and not was_closed:
+            await self.fleet.circuits.publish_closed(source)
+
+    async def _failure(self, source: str, error: UpstreamError) -> None:
+        self.breakers.failure(source, error)
+        await self._share_circuit(source)
+
+    async def _share_circuit(self, source: str) -> None:
+        circuit = self.breakers.circuit(source)
+        if self.fleet.shared and circuit.state == "open" and circuit.open_until and circuit.last_error:
+            from fetchers.shared.tier import SharedFailure
+
+            await self.fleet.circuits.publish_open(
+                source, SharedOpen(circuit.open_until, SharedFailure.of(circuit.last_error))
+            )
+
+    async def _observe(self, source: str, response: httpx.Response) -> None:
+        """Tell the fleet's budgets what the upstream said about our usage (used weight, Retry-After)."""
+        if self.fleet.shared:
+            wait = retry_after_seconds(response.headers.get("Retry-After"), self._clock())
+            await self.fleet.budgets.observe(source, response.status_code, response.headers, wait)
 
     async def _request(
         self,

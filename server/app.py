@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 import anyio
 import httpx
@@ -22,7 +23,7 @@ from server.version import version
 from store.base import Store
 from tools.assess.prompt import market_brief
 from tools.deps import Deps
-from tools.registry import tool_specs
+from tools.registry import ToolSpec, tool_specs
 
 log = logging.getLogger("windvane.server")
 
@@ -81,7 +82,7 @@ def build_server(
         ):
             refreshing = [spec for spec in tool_specs() if spec.refresh is not None]
             if settings.refresh_every_s > 0 and refreshing:
-                background.start_soon(refresh_forever, deps, refreshing, settings.refresh_every_s)
+                background.start_soon(refresh_in_fleet, settings, deps, refreshing)
             live.append(deps)
             try:
                 yield deps
@@ -125,6 +126,19 @@ def build_server(
 
     register_status_resource(mcp, settings, live)
     return mcp
+
+
+async def refresh_in_fleet(settings: Settings, deps: Deps, specs: list[ToolSpec[Any, Any]]) -> None:
+    """The background refresh: in a fleet, on the one replica holding the `refresh` lease (server/leader.py)."""
+    from server.leader import lease_for, run_as_leader
+
+    lease = lease_for(settings, "refresh")
+    if lease is None:
+        await refresh_forever(deps, specs, settings.refresh_every_s)
+        return
+    await run_as_leader(
+        lease, settings.lease_s, "background refresh", lambda: refresh_forever(deps, specs, settings.refresh_every_s)
+    )
 
 
 def publish_schemas(mcp: MCPServer[Deps], detail: str) -> None:

@@ -42,8 +42,8 @@ class ProbeResult(BaseModel):
 
 
 class StoreCheck(BaseModel):
-    path: str
-    writable: bool
+    path: str  # the SQLite file, or the PostgreSQL server and database (never the user or password)
+    writable: bool | None  # null: not checked (a PostgreSQL store `windvane doctor` has not looked at)
     detail: str
 
 
@@ -182,6 +182,33 @@ def check_store(path: Path) -> StoreCheck:
     return StoreCheck(path=str(path), writable=ok, detail=detail)
 
 
+async def check_database(url: str, timeout_s: float) -> StoreCheck:
+    """Connects to the PostgreSQL store: writable unless it is unreachable or a read-only standby."""
+    import asyncpg
+
+    from store.postgres import describe_url
+
+    where = describe_url(url)
+    try:
+        with anyio.fail_after(timeout_s):
+            conn = await asyncpg.connect(url, timeout=timeout_s)
+            try:
+                standby = await conn.fetchval("SELECT pg_is_in_recovery()")
+            finally:
+                await conn.close()
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:  # the message may name the user: only the kind
+        return StoreCheck(path=where, writable=False, detail=f"cannot connect ({type(exc).__name__})")
+    if standby:
+        return StoreCheck(path=where, writable=False, detail="a read-only standby (in recovery)")
+    return StoreCheck(path=where, writable=True, detail="PostgreSQL answered")
+
+
+async def check_configured_store(settings: Settings, timeout_s: float) -> StoreCheck:
+    if settings.database_url:
+        return await check_database(settings.database_url, timeout_s)
+    return check_store(settings.resolved_db_path())
+
+
 def report_path(settings: Settings) -> Path:
     """The last doctor report lives beside the store it describes."""
     db = settings.resolved_db_path()
@@ -265,7 +292,7 @@ async def run_doctor(
         windvane_version=version,
         timeout_s=timeout_s,
         sources=ordered,
-        store=check_store(settings.resolved_db_path()),
+        store=await check_configured_store(settings, timeout_s),
         keys={f"WINDVANE_{s.upper()}_API_KEY": s in settings.api_keys for s in KEYED_SOURCES},
         unreachable_defaults=[s for s in probed if results[s].state == "unreachable" and not needs_key(PROBES[s])],
     )

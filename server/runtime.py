@@ -14,6 +14,7 @@ import anyio
 import httpx
 
 from fetchers.http import Http, HttpConfig
+from fetchers.shared.tier import Fleet
 from server.settings import ASSESS_EXTRA_DEADLINE_S, Settings
 from store.base import Store
 from tools.deps import Deps, ToolConfig, utc_now
@@ -56,15 +57,18 @@ async def open_deps(
     store is left open. Tests pass a fake transport, a frozen clock and a sleep that returns at once."""
     opened: Store
     if store is None:
-        from store.sqlite import SqliteStore
+        from server.stores import open_store
 
-        opened = SqliteStore(settings.resolved_db_path())
+        opened = open_store(settings)
     else:
         opened = store
     try:
-        async with httpx.AsyncClient(transport=transport, follow_redirects=True) as client:
+        async with (
+            httpx.AsyncClient(transport=transport, follow_redirects=True) as client,
+            open_fleet(settings) as fleet,
+        ):
             yield Deps(
-                http=Http(client, http_config(settings), sleep=sleep or anyio.sleep),
+                http=Http(client, http_config(settings), sleep=sleep or anyio.sleep, fleet=fleet),
                 store=opened,
                 clock=clock or utc_now,
                 config=tool_config(settings),
@@ -72,3 +76,24 @@ async def open_deps(
     finally:
         if store is None:
             await opened.close()
+
+
+@asynccontextmanager
+async def open_fleet(settings: Settings) -> AsyncIterator[Fleet | None]:
+    """The fleet's shared tier on Redis when WINDVANE_REDIS_URL is set (with its reconnect monitor); else None."""
+    if not settings.redis_url:
+        yield None
+        return
+    from fetchers.shared.budgets import PUBLISHED, Window, with_overrides
+    from fetchers.shared.redis_link import RedisLink
+    from fetchers.shared.redis_tier import redis_fleet
+
+    overrides = {name: tuple(Window(a, s) for a, s in windows) for name, windows in settings.rate_budgets.items()}
+    link = RedisLink(settings.redis_url)
+    try:
+        async with anyio.create_task_group() as background:
+            background.start_soon(link.monitor)
+            yield redis_fleet(link, with_overrides(PUBLISHED, overrides))
+            background.cancel_scope.cancel()
+    finally:
+        await link.close()

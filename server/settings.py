@@ -58,6 +58,9 @@ DEFAULT_TOOL_DEADLINE_S = 15.0
 ASSESS_EXTRA_DEADLINE_S = 5.0
 DEFAULT_REFRESH_EVERY_S = 300.0
 DEFAULT_WALLET_SCAN_DELAY_S = 0.25
+# A fleet's leader (the collector, the background refresher) holds its lease this long without a heartbeat; a standby
+# takes over within it when the leader dies.
+DEFAULT_LEASE_S = 15.0
 
 
 class SettingsError(ValueError):
@@ -93,6 +96,18 @@ class Settings:
     refresh_every_s: float = DEFAULT_REFRESH_EVERY_S
     # Seconds `windvane collect` pauses after each labelled-wallet read (per worker; 4 at once).
     wallet_scan_delay_s: float = DEFAULT_WALLET_SCAN_DELAY_S
+    # A fleet (deploy/): Redis shares the cache, single-flight, rate budgets and circuits between replicas;
+    # PostgreSQL holds the shared history. Unset: one process, in-memory cache, SQLite (the default).
+    redis_url: str | None = None
+    database_url: str | None = None
+    lease_s: float = DEFAULT_LEASE_S
+    # WINDVANE_RATE_BUDGETS: a source (or budget name) -> its windows as (requests, seconds); () turns one off.
+    rate_budgets: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+
+    @property
+    def fleet(self) -> bool:
+        """Several processes share state: only one of them collects and refreshes in the background."""
+        return bool(self.redis_url or self.database_url)
 
     def base_url(self, source: str) -> str:
         try:
@@ -167,7 +182,57 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tool_deadline_s=_deadline(env),
         refresh_every_s=_float(env, "WINDVANE_REFRESH_EVERY_S", DEFAULT_REFRESH_EVERY_S),
         wallet_scan_delay_s=_float(env, "WINDVANE_WALLET_SCAN_DELAY_S", DEFAULT_WALLET_SCAN_DELAY_S),
+        redis_url=_url(env, "WINDVANE_REDIS_URL", ("redis://", "rediss://", "unix://")),
+        database_url=_url(env, "WINDVANE_DATABASE_URL", ("postgresql://", "postgres://")),
+        lease_s=_float(env, "WINDVANE_LEASE_S", DEFAULT_LEASE_S, minimum=2.0),
+        rate_budgets=_rate_budgets(env.get("WINDVANE_RATE_BUDGETS", "")),
     )
+
+
+_WINDOW_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _rate_budgets(raw: str) -> dict[str, tuple[tuple[int, int], ...]]:
+    """`coinbase=8/1s+400/1m,cryptoquant=50/1d,okx=off` -> {source: ((8, 1), (400, 60)), ...}."""
+    out: dict[str, tuple[tuple[int, int], ...]] = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        name, sep, spec = item.rpartition("=")
+        bad = SettingsError(
+            f"WINDVANE_RATE_BUDGETS item {item!r}: use SOURCE=REQUESTS/WINDOW[+...] with WINDOW like 1s, 2s, 1m, 5m, "
+            "1d (e.g. cryptoquant=50/1d), or SOURCE=off"
+        )
+        if not (sep and name.strip()):
+            raise bad
+        windows: list[tuple[int, int]] = []
+        for window in spec.split("+") if spec.strip().lower() != "off" else []:
+            amount, slash, per = window.strip().partition("/")
+            count, unit = per[:-1], per[-1:].lower()
+            if not (slash and amount.isdigit() and int(amount) > 0 and count.isdigit() and unit in _WINDOW_UNITS):
+                raise bad
+            windows.append((int(amount), int(count) * _WINDOW_UNITS[unit]))
+        out[name.strip()] = tuple(windows)
+    return out
+
+
+# The clients a fleet setting needs (the `fleet` extra); checked at start-up, so a missing one is a clear message.
+_FLEET_MODULES = {"WINDVANE_REDIS_URL": ("redis", "limits"), "WINDVANE_DATABASE_URL": ("asyncpg",)}
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(schemes):
+        # never echo the value: a URL may carry a password
+        raise SettingsError(f"{name} must start with {' or '.join(schemes)}")
+    import importlib.util
+
+    missing = [m for m in _FLEET_MODULES[name] if importlib.util.find_spec(m) is None]
+    if missing:
+        raise SettingsError(f"{name} needs {', '.join(missing)}: pip install 'windvane[fleet]'")
+    return raw
 
 
 def _deadline(env: Mapping[str, str]) -> float:

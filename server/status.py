@@ -13,8 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from server.doctor import ProbeResult, StoreCheck, check_store, load_report
+from server.doctor import DoctorReport, ProbeResult, StoreCheck, check_store, load_report
 from server.settings import KEYED_SOURCES, Settings
+from server.stores import store_location
 from tools.deps import Deps
 
 
@@ -65,12 +66,27 @@ def sources_status(deps: Deps, settings: Settings) -> SourcesStatus:
             next_probe_at=_iso(circuit.next_probe_at()),
             probe=probes.get(source),
         )
+    cache = deps.http.cache.stats()
+    fleet = deps.http.fleet.health()
+    if fleet is not None:  # the fleet's share of the answers, beside this replica's own cache
+        cache |= {"shared_hits": fleet.shared_hits, "peer_waits": fleet.peer_waits}
+        cache |= {"budget_refusals": fleet.budget_refusals}
     return SourcesStatus(
         sources=states,
-        cache=deps.http.cache.stats(),
-        store=check_store(settings.resolved_db_path()),
+        cache=cache,
+        store=_store(settings, doctor),
         doctor_checked_at=doctor.checked_at if doctor else None,
     )
+
+
+def _store(settings: Settings, doctor: DoctorReport | None) -> StoreCheck:
+    if settings.database_url is None:
+        return check_store(settings.resolved_db_path())
+    where = store_location(settings)
+    if doctor is not None and doctor.store.path == where:
+        return doctor.store
+    # The pool connects on first use; only `windvane doctor` connects to check it.
+    return StoreCheck(path=where, writable=None, detail="PostgreSQL; `windvane doctor` checks that it is writable")
 
 
 class UpstreamHealth(BaseModel):
@@ -85,6 +101,24 @@ class UpstreamHealth(BaseModel):
 class HealthReport(BaseModel):
     status: Literal["starting", "up", "degraded"]
     upstreams: dict[str, UpstreamHealth]
+
+
+class FleetState(BaseModel):
+    """The replica's link to the fleet's shared tier: `degraded` while Redis is gone (it then serves alone)."""
+
+    status: Literal["up", "degraded"]
+    backend: str
+    since: str | None
+    last_error: str | None
+    shared_hits: int
+    peer_waits: int
+    budget_refusals: int
+
+
+class FleetHealthReport(HealthReport):
+    """/healthz of a replica in a fleet (WINDVANE_REDIS_URL): the upstreams and the shared tier."""
+
+    fleet: FleetState
 
 
 def _later(a: datetime | None, b: datetime | None) -> bool:
@@ -112,4 +146,17 @@ def health_report(live: Sequence[Deps]) -> tuple[int, HealthReport]:
     # 200 even when degraded: the server itself answers (with nulls and warnings); a load balancer must not
     # drop every replica because one upstream is down.
     degraded = any(u.status == "degraded" for u in upstreams.values())
-    return 200, HealthReport(status="degraded" if degraded else "up", upstreams=upstreams)
+    fleet = live[-1].http.fleet.health()
+    if fleet is None:
+        return 200, HealthReport(status="degraded" if degraded else "up", upstreams=upstreams)
+    state = FleetState(
+        status=fleet.status,
+        backend=fleet.backend,
+        since=_iso(fleet.since),
+        last_error=fleet.last_error,
+        shared_hits=fleet.shared_hits,
+        peer_waits=fleet.peer_waits,
+        budget_refusals=fleet.budget_refusals,
+    )
+    degraded = degraded or fleet.status == "degraded"
+    return 200, FleetHealthReport(status="degraded" if degraded else "up", upstreams=upstreams, fleet=state)

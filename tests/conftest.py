@@ -20,6 +20,9 @@ from server.settings import DEFAULT_BASE_URLS, Settings
 from tests.fakes import FakeUpstream, base_urls, default_fake
 from tests.fakes.data import REQUIRE_SHARED_ENV, SHARED, SHARED_MISSING, shared_present
 
+# Real Redis / PostgreSQL servers on loopback for the tests that claim them (tests/services.py).
+pytest_plugins = ["tests.services"]
+
 FROZEN_NOW = datetime(2025, 11, 26, 12, 0, tzinfo=UTC)
 
 

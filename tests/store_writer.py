@@ -2,6 +2,8 @@
 
     python -m tests.store_writer DB WRITER_ID BATCHES ROWS_PER_BATCH [--wait]
 
+DB is a SQLite file, or a postgresql:// URL for the PostgreSQL store.
+
 After each committed batch it prints `committed <n>` and flushes, so the parent knows exactly what must survive.
 BATCHES=0 writes until killed. It prints `ready` once the store is open; with --wait it then waits for a line on
 stdin, so several writers start writing at the same moment.
@@ -16,7 +18,7 @@ from itertools import count
 import anyio
 import anyio.to_thread
 
-from store.base import Observation, SeriesKey
+from store.base import Observation, SeriesKey, Store
 from store.sqlite import SqliteStore
 
 BASE = datetime(2020, 1, 1, tzinfo=UTC)
@@ -27,7 +29,13 @@ def key(writer: int) -> SeriesKey:
 
 
 async def main(path: str, writer: int, batches: int, rows: int, wait: bool) -> None:
-    store = SqliteStore(path)
+    store: Store
+    if path.startswith("postgresql://"):
+        from store.postgres import PostgresStore
+
+        store = PostgresStore(path)
+    else:
+        store = SqliteStore(path)
     await store.summary()  # open and migrate before the start signal
     print("ready", flush=True)
     if wait:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from fetchers import coinbase
 from fetchers.http import Http, HttpConfig
 from server.settings import DEFAULT_BASE_URLS
-from store.base import SeriesKey, StoreError
+from store.base import CoverageStore, SeriesKey, StoreError
 from store.sqlite import SqliteStore
 from tests.fakes import FakeUpstream, base_urls
 from tests.fakes.data import coinbase_daily, day_ts
@@ -21,6 +22,7 @@ from tools.venues import COINBASE
 pytestmark = pytest.mark.anyio
 
 ARGS = {"as_of": "2025-11-24", "days": 60}
+MakeStore = Callable[[], CoverageStore]
 
 
 async def call(make_client, args: dict, **kw) -> dict:
@@ -110,8 +112,8 @@ async def test_a_failing_store_degrades_to_plain_fetches(tmp_path: Path, fake: F
     assert fetches
 
 
-async def test_a_closed_range_with_no_bars_is_remembered(tmp_path: Path, fake: FakeUpstream) -> None:
-    store = SqliteStore(tmp_path / "db.sqlite3")
+async def test_a_closed_range_with_no_bars_is_remembered(make_store: MakeStore, fake: FakeUpstream) -> None:
+    store = make_store()  # on SQLite and on PostgreSQL (tests/services.py)
     start, end = datetime(2025, 10, 1, tzinfo=UTC), datetime(2025, 10, 31, tzinfo=UTC)
     now = datetime(2025, 11, 26, tzinfo=UTC)
     for _ in range(2):
@@ -128,8 +130,8 @@ async def test_a_closed_range_with_no_bars_is_remembered(tmp_path: Path, fake: F
     await store.close()
 
 
-async def test_a_bar_answered_just_after_its_close_is_not_stored(tmp_path: Path, fake: FakeUpstream) -> None:
-    store = SqliteStore(tmp_path / "db.sqlite3")
+async def test_a_bar_answered_just_after_its_close_is_not_stored(make_store: MakeStore, fake: FakeUpstream) -> None:
+    store = make_store()  # on SQLite and on PostgreSQL (tests/services.py)
     now = datetime(2025, 11, 25, 0, 0, 30, tzinfo=UTC)  # the 11-24 bar closed 30 s ago
     start, end = datetime(2025, 11, 20, tzinfo=UTC), datetime(2025, 11, 24, tzinfo=UTC)
     async with httpx.AsyncClient(transport=fake.transport()) as client:

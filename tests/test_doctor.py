@@ -210,3 +210,19 @@ async def test_the_sources_resource_shows_the_last_doctor_report(tmp_path: Path)
         body["sources"]["coinbase"]
     )
     assert "cache" in body
+
+
+@pytest.mark.anyio
+async def test_a_postgresql_store_is_checked_by_connecting_and_reported_without_credentials(postgres_url: str) -> None:
+    from server.doctor import check_database
+
+    ok = await check_database(postgres_url, timeout_s=5)
+    assert ok.writable is True, ok.detail
+    assert ok.path.startswith("postgresql://127.0.0.1:")
+    assert "@" not in ok.path
+    closed = f"postgresql://windvane:hunter2@127.0.0.1:{free_port()}/windvane"
+    down = await check_database(closed, timeout_s=5)
+    assert down.writable is False
+    assert down.detail.startswith("cannot connect (")
+    assert "hunter2" not in down.model_dump_json()
+    assert down.path == f"postgresql://127.0.0.1:{closed.rsplit(':', 1)[1]}"

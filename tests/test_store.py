@@ -1,4 +1,8 @@
-"""The SQLite history store: round trips, point-in-time reads, migrations, coverage, and multi-process safety."""
+"""The history store: round trips, point-in-time reads, migrations, coverage, and multi-process safety.
+
+Tests taking `make_store` (tests/services.py) run on every backend, SQLite and PostgreSQL, with the same
+assertions: the semantics are the store interface's, not one engine's. The file-level ones are SQLite's own.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +19,8 @@ import pytest
 
 from store.base import CoverageStore, Observation, SeriesKey, StoreError
 from store.sqlite import MIGRATIONS, SqliteStore
+
+MakeStore = Callable[[], CoverageStore]
 
 pytestmark = pytest.mark.anyio
 
@@ -26,8 +33,8 @@ def obs(day: int, value: float, fetched_day: float, key: SeriesKey = KEY) -> Obs
     return Observation(key, T0 + timedelta(days=day), value, T0 + timedelta(days=fetched_day))
 
 
-async def test_round_trip_and_upsert_replaces(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "db.sqlite3")
+async def test_round_trip_and_upsert_replaces(make_store: MakeStore) -> None:
+    store = make_store()
     assert await store.upsert([obs(0, 1.5, 0.5), obs(1, 2.5, 1.5)]) == 2
     assert await store.upsert([obs(1, 3.5, 2.0)]) == 1
     rows = await store.read(KEY)
@@ -39,16 +46,16 @@ async def test_round_trip_and_upsert_replaces(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_millisecond_timestamps_are_exact(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "db.sqlite3")
+async def test_millisecond_timestamps_are_exact(make_store: MakeStore) -> None:
+    store = make_store()
     when = datetime(2025, 11, 20, 13, 5, 7, 123000, tzinfo=UTC)
     await store.upsert([Observation(KEY, when, 1.0, when)])
     assert (await store.read(KEY))[0].ts == when
     await store.close()
 
 
-async def test_rejects_non_finite_values_and_naive_times(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "db.sqlite3")
+async def test_rejects_non_finite_values_and_naive_times(make_store: MakeStore) -> None:
+    store = make_store()
     with pytest.raises(ValueError, match="not a finite number"):
         await store.upsert([obs(0, float("nan"), 0)])
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -57,8 +64,8 @@ async def test_rejects_non_finite_values_and_naive_times(tmp_path: Path) -> None
     await store.close()
 
 
-async def test_point_in_time_reads_never_see_later_data(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "db.sqlite3")
+async def test_point_in_time_reads_never_see_later_data(make_store: MakeStore) -> None:
+    store = make_store()
     # day 0 and day 1 recorded the same day; day 2 recorded on day 2; day 1 revised on day 5
     await store.upsert([obs(0, 10.0, 0.1), obs(2, 30.0, 2.1)])
     await store.upsert([obs(1, 21.0, 5.0)])
@@ -74,8 +81,8 @@ async def test_point_in_time_reads_never_see_later_data(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_summary_lists_each_series(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "db.sqlite3")
+async def test_summary_lists_each_series(make_store: MakeStore) -> None:
+    store = make_store()
     other = SeriesKey("farside", "net_flow_usd", "BTC", "IBIT")
     await store.upsert([obs(0, 1.0, 0), obs(3, 1.0, 3), obs(1, 5.0, 1, other)])
     summary = {s.key: s for s in await store.summary()}
@@ -104,8 +111,8 @@ async def test_schema_migrates_an_old_file_and_keeps_rows(tmp_path: Path) -> Non
     await again.close()
 
 
-async def test_coverage_merges_touching_spans(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "db.sqlite3")
+async def test_coverage_merges_touching_spans(make_store: MakeStore) -> None:
+    store = make_store()
     assert isinstance(store, CoverageStore)
     day = timedelta(days=1)
     await store.add_coverage(KEY, T0, T0 + 2 * day)

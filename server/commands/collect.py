@@ -1,7 +1,9 @@
 """`windvane collect [--every 1h] [--once]`: records the sources that only report "now", so their history accrues.
 
 Every round runs the `collect` of each tool in the registry that has one. One that fails is logged and retried
-next round; the others still record. Runs until stopped (Ctrl-C / SIGTERM); `--once` runs a single round.
+next round; the others still record. In a fleet (WINDVANE_DATABASE_URL / WINDVANE_REDIS_URL) only the holder of the
+fleet's `collect` lease records; any other collector stands by and takes over when it dies (server/leader.py).
+Runs until stopped (Ctrl-C / SIGTERM); `--once` runs a single round.
 """
 
 from __future__ import annotations
@@ -71,15 +73,32 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
     if not specs:
         log.warning("no tool has a collector; nothing to record")
         return 0
+    from server.leader import lease_for, run_as_leader
+
+    outcome = 0
     async with open_deps(settings, **deps_kwargs) as deps:
-        round_no = 0
-        while True:
-            round_no += 1
-            total, failed = await collect_round(deps, specs)
-            log.info("collect round %d: %d rows from %d tool(s), %d failed", round_no, total, len(specs), len(failed))
-            if args.once:
-                return 1 if failed else 0
-            await anyio.sleep(args.every)
+
+        async def rounds() -> None:
+            nonlocal outcome
+            round_no = 0
+            while True:
+                round_no += 1
+                total, failed = await collect_round(deps, specs)
+                log.info(
+                    "collect round %d: %d rows from %d tool(s), %d failed", round_no, total, len(specs), len(failed)
+                )
+                if args.once:
+                    outcome = 1 if failed else 0
+                    return
+                await anyio.sleep(args.every)
+
+        # In a fleet one collector records for everyone; a second one stands by and takes over if the first dies.
+        lease = lease_for(settings, "collect")
+        if lease is None:
+            await rounds()
+        else:
+            await run_as_leader(lease, settings.lease_s, "collect", rounds)
+    return outcome
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

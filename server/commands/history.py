@@ -24,9 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def execute(args: argparse.Namespace, settings: Settings, *, store: Any = None) -> str:
-    from store.sqlite import SqliteStore
+    from server.stores import open_store
 
-    opened = store if store is not None else SqliteStore(settings.resolved_db_path())
+    opened = store if store is not None else open_store(settings)
     try:
         rows = await opened.summary()
     finally:
@@ -66,7 +66,9 @@ async def execute(args: argparse.Namespace, settings: Settings, *, store: Any = 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
 
+    from server.stores import store_location
+
     if not args.json:
-        print(f"# {settings.resolved_db_path()}")
+        print(f"# {store_location(settings)}")
     print(anyio.run(execute, args, settings))
     return 0

@@ -29,13 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def execute(args: argparse.Namespace, settings: Settings, *, store: Any = None) -> tuple[int, str]:
-    from store.sqlite import SqliteStore
+    from server.stores import open_store
     from tools.history.csv_import import ImportFormatError, import_candles, import_etf_flows
 
     path: Path = args.etf_flows or args.candles
     if args.candles is not None and args.venue is None:
         return 2, "windvane: --candles needs --venue coinbase|binance"
-    opened = store if store is not None else SqliteStore(settings.resolved_db_path())
+    opened = store if store is not None else open_store(settings)
     try:
         if args.etf_flows is not None:
             result = await import_etf_flows(opened, path, args.asset)

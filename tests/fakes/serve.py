@@ -4,7 +4,8 @@
 
 Point windvane at it with WINDVANE_<SOURCE>_BASE_URL=http://127.0.0.1:<port>/<source> (see `env_for`). Requests go to
 the same handlers the in-memory tests use (`default_fake()`), so the same real payloads come back in each API's exact
-format. GET /_fake/requests returns the request count per source (benchmarks read it for single-flight checks).
+format. GET /_fake/requests returns the request count per source (benchmarks read it for single-flight checks);
+GET /_fake/requests?by=endpoint the count per endpoint (path and query, the way windvane's cache keys them).
 Loopback only: it refuses any other bind address.
 """
 
@@ -33,6 +34,12 @@ def env_for(base: str, sources: list[str] | None = None) -> dict[str, str]:
     return {f"WINDVANE_{s.upper()}_BASE_URL": f"{base}/{s}" for s in sources or list(DEFAULT_BASE_URLS)}
 
 
+def endpoint(request: httpx.Request) -> str:
+    """One endpoint: the path and its sorted query (the same request asked again is the same endpoint)."""
+    query = "&".join(f"{k}={v}" for k, v in sorted(request.url.params.multi_items()))
+    return f"{request.method} {request.url.path}?{query}"
+
+
 def make_handler(fake: FakeUpstream, delay_s: float = 0.0) -> type[BaseHTTPRequestHandler]:
     lock = threading.Lock()
 
@@ -42,9 +49,12 @@ def make_handler(fake: FakeUpstream, delay_s: float = 0.0) -> type[BaseHTTPReque
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            if self.path == COUNTS_PATH:
+            if self.path.split("?")[0] == COUNTS_PATH:
                 with lock:
-                    counts = Counter(r.url.path.split("/", 2)[1] for r in fake.requests)
+                    if self.path.endswith("by=endpoint"):
+                        counts = Counter(endpoint(r) for r in fake.requests)
+                    else:
+                        counts = Counter(r.url.path.split("/", 2)[1] for r in fake.requests)
                 self._reply(200, {"content-type": "application/json"}, json.dumps(counts).encode())
                 return
             request = httpx.Request(
