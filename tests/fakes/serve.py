@@ -89,6 +89,9 @@ def make_handler(fake: FakeUpstream, delay_s: float = 0.0) -> type[BaseHTTPReque
 
 class QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a cold assessment opens ~30 connections at once, the kernel drops
+    # the SYNs past the backlog and the client resends them only after 1 s, a stall no real upstream has.
+    request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that hung up mid-response (windvane cancelling a request it no longer needs) is not an error
