@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from fetchers import kalshi, polymarket
+from fetchers.concurrency import gather_all
 from schemas.macro import FedOdds, FedOutcomeOdds
 from schemas.macro_rows import FedOutcome
 from store.base import Observation
@@ -158,12 +159,16 @@ async def _polymarket_history_odds(c: Ctx, fed: FedOdds, meeting: Meeting) -> bo
         return False
     now_sum, prev_sum, last_t = 0.0, 0.0, c.at - SNAPSHOT_MAX_AGE
     prev_complete = True
-    for outcome in cuts:
-        assert outcome.token_id is not None
-        fetched = await c.prov.attempt(
+    # Each bracket's history is its own request: asked together, they cost one round, not one per bracket.
+    histories = await gather_all(
+        partial(
+            c.prov.attempt,
             "Fed odds history from polymarket",
-            partial(polymarket.fetch_price_history, c.deps.http, outcome.token_id),
+            partial(polymarket.fetch_price_history, c.deps.http, outcome.token_id or ""),
         )
+        for outcome in cuts
+    )
+    for outcome, fetched in zip(cuts, histories, strict=True):
         if fetched is None:
             return None
         c.prov.add(fetched)
