@@ -15,7 +15,7 @@ from schemas.derivatives import Instrument, Liquidation
 from schemas.leverage import Liquidations
 from tools.deps import Deps
 from tools.leverage.calc import last_complete_day_end, liquidation_totals
-from tools.leverage.okx_liquidations import MS, Order, Recorded, page_back, recorded
+from tools.leverage.okx_liquidations import MS, Order, PageBudget, Paged, Recorded, page_windows, recorded
 from tools.provenance import Provenance
 
 # Paging stops here even if the week is not covered (100 orders a page); the 7d total is then null.
@@ -96,21 +96,37 @@ async def _okx_liquidations(deps: Deps, prov: Provenance, asset: str, at: dateti
         )
 
     # Asked while the record is read: an answer needs the newest page unless the record already covers `at` (a past
-    # date inside it), and waiting for the store first would put the whole cursor chain a step later.
+    # date inside it). The other days' windows start once the record says which stretches are missing, a local
+    # read later, not a round trip.
     record, (instrument, first_page) = await gather(lambda: recorded(deps.store, asset, week_start, at), newest)
+    budget = PageBudget(LIQUIDATION_MAX_PAGES)
+    newer_from = week_start if record is None else record.end
+
+    async def newer() -> Paged | None:
+        if newer_from >= at:
+            return None
+        return await page_windows(deps.http, asset, at, newer_from, budget, first_page)
+
+    async def older() -> Paged | None:
+        if record is None or record.start <= week_start:
+            return None
+        return await page_windows(deps.http, asset, record.start - MS, week_start, budget)
+
+    newer_paged, older_paged = await gather(newer, older)
     prov.add(instrument)
     if record is not None and record.fetched_at is not None:
         endpoint = f"windvane-store:{okx.SOURCE}/liquidations/{asset}"
         prov.add(Fetched.stored(None, okx.SOURCE, endpoint, record.fetched_at, now=deps.clock()))
     known = _Known(instrument.value.contract_value, prov)
     if record is None:
-        await known.page(deps, asset, at, week_start, first_page)
+        assert newer_paged is not None
+        known.join(newer_paged, week_start)
     else:
         known.add_record(record)
-        if record.end < at:
-            await known.page(deps, asset, at, record.end, first_page, joins=True)
-        if known.reach is not None and known.reach > week_start and known.contiguous:
-            await known.page(deps, asset, known.reach - MS, week_start, None, joins=True, older=True)
+        if newer_paged is not None:
+            known.join(newer_paged, record.end, joins=True)
+        if older_paged is not None and known.contiguous:
+            known.join(older_paged, week_start, joins=True, older=True)
     return _okx_result(_okx_windows(prov, known.liquidations, known.reach, known.why, at), coverage, at)
 
 
@@ -122,27 +138,14 @@ class _Known:
         self.liquidations: list[Liquidation] = []
         self.reach: datetime | None = None
         self.contiguous = True  # the pages joined the record with no gap
-        self.pages_left = LIQUIDATION_MAX_PAGES
         self.why = "the record starts there"
 
     def add_record(self, record: Recorded) -> None:
         self.liquidations = list(record.liquidations)
         self.reach = record.start
 
-    async def page(
-        self,
-        deps: Deps,
-        asset: str,
-        until: datetime,
-        stop_at: datetime,
-        first_page: Fetched[list[Order]] | None,
-        *,
-        joins: bool = False,
-        older: bool = False,
-    ) -> None:
-        """Page from `until` back to `stop_at`; `joins` when it continues the record (newer or older than it)."""
-        paged = await page_back(deps.http, asset, until, stop_at, self.pages_left, first_page)
-        self.pages_left -= len(paged.fetches)
+    def join(self, paged: Paged, stop_at: datetime, *, joins: bool = False, older: bool = False) -> None:
+        """Pages back to `stop_at`; `joins` when they continue the record (newer or older than it)."""
         self.prov.add(paged.fetches)
         if paged.page_limit_hit:
             self.prov.warn(f"okx liquidations: stopped after {LIQUIDATION_MAX_PAGES} pages")

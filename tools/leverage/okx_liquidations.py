@@ -1,7 +1,8 @@
 """OKX swap liquidations, paged through its cursor and kept in the history store.
 
 OKX serves filled liquidation orders newest first, 100 a page, behind a cursor (`after` = older than the oldest
-order seen): a week can take dozens of pages, each waiting for the one before. `record` (run by the server's
+order seen): a week can take dozens of pages, each waiting for the one before, so a span is cut into day-long
+windows whose cursors page at the same time (`page_windows`). `record` (run by the server's
 background refresher and by `windvane collect`) pages from now back to where the store's record ends, and stores
 long and short USD per order millisecond with the span it covers. A call then reads the record and pages only what
 is newer than it, usually one page.
@@ -17,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from fetchers import okx
+from fetchers.concurrency import gather_all
 from fetchers.http import Fetched, Http
 from schemas.derivatives import Liquidation
 from store.base import CoverageStore, Observation, SeriesKey, Store, StoreError
@@ -29,6 +32,7 @@ SHORT_METRIC = "liquidations_short_usd"
 COVERAGE_METRIC = "liquidation_orders"
 RECORD_DAYS = 7
 RECORD_MAX_PAGES = 200  # a background run may page this far (a week of a busy market); a call pages far less
+WINDOW = timedelta(days=1)  # one cursor per day of the span, all paging at once
 
 Order = tuple[datetime, bool, float, float]  # (time, long liquidated, contracts, bankruptcy price)
 
@@ -53,21 +57,37 @@ class Paged:
     fetches: list[Fetched[list[Order]]] = field(default_factory=list)
 
 
+class PageBudget:
+    """Pages a paging run may still fetch, shared by the cursors it runs at once."""
+
+    def __init__(self, pages: int) -> None:
+        self.left = pages
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
 async def page_back(
     http: Http,
     asset: str,
     until: datetime,
     stop_at: datetime,
-    max_pages: int,
+    budget: PageBudget,
     first_page: Fetched[list[Order]] | None = None,
 ) -> Paged:
-    """Follow the cursor from `until` back until an order at or before `stop_at` (or no more, or `max_pages`)."""
+    """Follow the cursor from `until` back until an order at or before `stop_at` (or no more, or no budget).
+
+    `first_page`, when given, is the page at `until`, already fetched."""
     out = Paged()
     cursor = until + MS
-    for i in range(max_pages):
-        page = (
-            first_page if i == 0 and first_page is not None else await okx.fetch_liquidation_page(http, asset, cursor)
-        )
+    while budget.take():
+        if first_page is not None:
+            page, first_page = first_page, None
+        else:
+            page = await okx.fetch_liquidation_page(http, asset, cursor)
         out.fetches.append(page)
         rows = [r for r in page.value if r[0] <= until]
         if not rows:
@@ -83,6 +103,46 @@ async def page_back(
             return out  # the endpoint ignored the cursor; stop rather than loop
         cursor = oldest
     out.page_limit_hit = True
+    return out
+
+
+async def page_windows(
+    http: Http,
+    asset: str,
+    until: datetime,
+    stop_at: datetime,
+    budget: PageBudget,
+    first_page: Fetched[list[Order]] | None = None,
+) -> Paged:
+    """`page_back` over [stop_at, until], cut into day-long windows whose cursors run at the same time.
+
+    The cursor (`after` = older than a time) can start anywhere, so each window pages from its own end: a quiet week
+    costs one round trip instead of one per 100 orders, and a cascade's busy day pages on its own while the other
+    days are done. The windows are joined newest first for as long as each one reached the next: what lies beyond a
+    window that did not (OKX's history ended, or the page budget) is not contiguous and is left out."""
+    ends = [until]
+    while ends[-1] - WINDOW > stop_at:
+        ends.append(ends[-1] - WINDOW)
+    starts = [*ends[1:], stop_at]
+    windows = await gather_all(
+        partial(page_back, http, asset, end, start, budget, first_page if i == 0 else None)
+        for i, (end, start) in enumerate(zip(ends, starts, strict=True))
+    )
+    out = Paged()
+    for window in windows:
+        out.fetches.extend(window.fetches)
+    for i, window in enumerate(windows):
+        last = i == len(windows) - 1
+        # An order at or before a window's start belongs to the next window, which reports it itself.
+        kept = window.orders if last or not window.reached else [r for r in window.orders if r[0] > starts[i]]
+        out.orders.extend(kept)
+        if kept:
+            oldest = min(r[0] for r in kept)
+            out.oldest = oldest if out.oldest is None else min(out.oldest, oldest)
+        if not window.reached:
+            out.exhausted, out.page_limit_hit = window.exhausted, window.page_limit_hit
+            return out
+    out.reached = True
     return out
 
 
@@ -114,7 +174,7 @@ async def record(store: Store | None, http: Http, asset: str, now: datetime) -> 
     floor = now - timedelta(days=RECORD_DAYS)
     stop_at = spans[-1][1] - MS if spans and spans[-1][1] - MS > floor else floor
     instrument = await okx.fetch_swap_instrument(http, asset)
-    paged = await page_back(http, asset, now, stop_at, RECORD_MAX_PAGES)
+    paged = await page_windows(http, asset, now, stop_at, PageBudget(RECORD_MAX_PAGES))
     since = covered_from(paged, stop_at)
     if since is None:
         return 0  # OKX reported no order at all: nothing says how far back a quiet stretch would reach
