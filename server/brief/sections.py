@@ -129,14 +129,10 @@ def _etf_rows(etf: EtfFlows | None, inp: BriefInputs) -> list[Row]:
     rows.append(_largest_fund(etf, mtd))
     if etf.latest_completed_day is not None:
         day = etf.latest_completed_day
-        rows.append(
-            Row(
-                "Latest completed day",
-                usd(day.total_usd),
-                day.date,
-                "under US$100M out" if etf.outflow_below_100m else "",
-            )
-        )
+        flag = etf.outflow_below_100m
+        easing = "" if flag is None else "outflow under US$100M" if flag else "outflow over US$100M"
+        note = "an inflow day" if day.total_usd >= 0 else easing
+        rows.append(Row("Latest completed day", usd(day.total_usd), day.date, note))
     if etf.avg_5d_usd is not None:
         rows.append(Row("ETF flows, 5-day average", f"{usd(etf.avg_5d_usd)} a day", f"to {as_of}"))
     return rows

@@ -65,4 +65,4 @@ def _month_to_date(ax: Axes, out: EtfFlows, days: list[EtfFlowDay]) -> None:
         kind = "outflow" if total < 0 else "inflow"
         ax.axhline(record.total_usd / 1e6, color="#616161", linestyle="--", linewidth=1.2,
                    label=f"record {kind} month: {usd(record.total_usd)} ({record.month})")  # fmt: skip
-    ax.legend(loc="upper right" if total < 0 else "lower right", frameon=False, fontsize=9)
+    ax.legend(loc="center left", frameon=False, fontsize=9)  # the month sits at the right, the record low
