@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +134,35 @@ async def test_brief_charts_are_written_as_pngs(settings: Settings, fake: FakeUp
             width, height = image.size
             assert width >= 800, path.name
             assert height >= 450, path.name
+
+
+async def test_terminal_gets_rich_and_a_pipe_plain_text(
+    settings: Settings, fake: FakeUpstream, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from server.commands.brief import _print
+
+    inputs = await replayed(settings, fake)
+    _print(inputs, as_json=False)
+    piped = capsys.readouterr().out
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setenv("COLUMNS", "100")
+    _print(inputs, as_json=False)
+    terminal = capsys.readouterr().out
+    assert piped.startswith("windvane brief: BTC as of 2025-11-24 23:59 UTC\n")
+    assert "\x1b[" not in piped
+    assert "╭─ windvane brief: BTC as of 2025-11-24 23:59 UTC" in terminal
+    assert "Dow " in terminal
+
+
+def test_an_unwritable_charts_directory_fails_before_any_request(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from server.commands import brief
+
+    args = argparse.Namespace(asset="BTC", as_of="2025-11-24", json=False, charts=Path("/proc/windvane-charts"))
+    assert brief.run(args, settings) == 2
+    assert "cannot write charts to /proc/windvane-charts" in capsys.readouterr().err

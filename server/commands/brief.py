@@ -102,10 +102,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     from tools.errors import InputError
 
+    if args.charts is not None:
+        try:  # before any upstream is asked: a directory that cannot be written fails at once
+            args.charts.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"windvane brief: cannot write charts to {args.charts}: {exc}", file=sys.stderr)
+            return 2
     try:
         if args.json and args.charts is None:
-            print(anyio.run(brief_text, settings, args.asset, args.as_of, True))
-            return 0
+            text = anyio.run(brief_text, settings, args.asset, args.as_of, True)
+            return _emit(lambda: print(text))
         inputs = anyio.run(brief_inputs, settings, args.asset, args.as_of)
     except InputError as exc:
         print(f"windvane brief: {exc}", file=sys.stderr)
@@ -117,5 +123,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         except OSError as exc:
             print(f"windvane brief: cannot write charts to {args.charts}: {exc}", file=sys.stderr)
             return 2
-    _print(inputs, args.json)
+    return _emit(lambda: _print(inputs, args.json))
+
+
+def _emit(write: Callable[[], None]) -> int:
+    """Print, and end quietly when the reader has gone (`windvane brief | head`)."""
+    import os
+
+    try:
+        write()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
     return 0
