@@ -93,6 +93,27 @@ async def test_nothing_to_draw_keeps_the_result_and_says_why() -> None:
     assert out.structured_content == empty.model_dump(mode="json")
 
 
+async def test_a_slow_chart_is_dropped_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import server.chart_content as chart_content
+    import server.charts as charts
+    from schemas.common import ToolResult
+
+    def slow(tool: str, result: ToolResult) -> bytes:
+        time.sleep(1.0)
+        return b""
+
+    monkeypatch.setattr(charts, "chart_png", slow)
+    monkeypatch.setattr(chart_content, "CHART_BUDGET_S", 0.05)
+    result = ToolResult.model_validate({"as_of": "2025-11-24T00:00:00Z"})
+    started = time.monotonic()
+    out = await chart_content.with_chart("get_coinbase_premium", result)
+    assert time.monotonic() - started < 0.9
+    assert out.content[1].text == "chart unavailable: not drawn within 0.05 s"
+    assert out.structured_content == result.model_dump(mode="json")
+
+
 def test_a_chartless_tool_has_no_chart() -> None:
     from schemas.common import ToolResult
     from server.charts import chart_png
