@@ -115,7 +115,8 @@ def test_a_tool_that_gave_no_answer_leaves_its_figures_na() -> None:
     text = render_plain(compose(BriefInputs(assessment=assessment, failures=failures)))
     assert row(text, "Dow") == "n/a (TimeoutError: not answered within 63 s)"
     assert row(text, "ETF flows, month to date").startswith("n/a (TimeoutError")
-    assert row(text, "Exchange reserves").startswith("n/a (TimeoutError")
+    assert row(text, "Exchange reserves, tracked").startswith("n/a (TimeoutError")
+    assert row(text, "BTC drawdown from 1-year high").startswith("n/a (TimeoutError")
     assert text.count("DefiLlama down") == 1
     assert "Exchange reserves\n    - no answer: TimeoutError: not answered within 63 s\n    - DefiLlama down" in text
 
@@ -166,3 +167,20 @@ def test_an_unwritable_charts_directory_fails_before_any_request(
     args = argparse.Namespace(asset="BTC", as_of="2025-11-24", json=False, charts=Path("/proc/windvane-charts"))
     assert brief.run(args, settings) == 2
     assert "cannot write charts to /proc/windvane-charts" in capsys.readouterr().err
+
+
+async def test_round_levels_and_a_thin_book_when_collect_recorded_depth(settings: Settings, fake: FakeUpstream) -> None:
+    from schemas.leverage import RoundLevel
+
+    inputs = await replayed(settings, fake)
+    assert inputs.leverage is not None
+    book = inputs.leverage.order_book.model_copy(update={
+        "round_levels": [RoundLevel(price=85000, depth_usd=12.5e6, venues=["binance_futures", "okx"]),
+                         RoundLevel(price=80000, depth_usd=None, venues=[])],
+        "thin_book": True, "depth_1pct_vs_median": 0.42, "thin_book_reason": None,
+    })  # fmt: skip
+    inputs.leverage = inputs.leverage.model_copy(update={"order_book": book})
+    text = render_plain(compose(inputs))
+    assert row(text, "Bids near US$85,000") == "US$12.5M of bids within 0.5 % [2025-11-24; Binance Futures, OKX]"
+    assert row(text, "Bids near US$80,000").startswith("n/a (no depth)")
+    assert row(text, "Thin book") == "yes, 1 % depth at 0.42x its 30-day median [2025-11-24]"

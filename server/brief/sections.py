@@ -50,7 +50,9 @@ def global_risk(inp: BriefInputs) -> Section:
     macro = inp.macro
     if macro is None:
         why = inp.missing("get_macro_backdrop")
-        return Section(title, _absent(("Dow", "S&P 500", "Nasdaq", "Fed cut odds", "Next FOMC decision"), why))
+        return Section(
+            title, _absent(("Dow", "S&P 500", "Nasdaq", "Fed cut odds, next FOMC", "Next FOMC decision"), why)
+        )
     rows = _index_rows(macro) + _fed_rows(macro, inp.assessment.as_of.date())
     fg = macro.fear_greed
     if fg.value is None:
@@ -210,7 +212,8 @@ def _book_rows(lev: LeverageState) -> list[Row]:
     rows = []
     for level in book.round_levels:
         value = na("no depth") if level.depth_usd is None else f"{usd(level.depth_usd, False)} of bids within 0.5 %"
-        rows.append(Row(f"Bids near {price(level.price)}", value, str(lev.as_of.date()), ", ".join(level.venues)))
+        venues = ", ".join(labels.exchange(v) for v in level.venues)
+        rows.append(Row(f"Bids near US${level.price:,.0f}", value, str(lev.as_of.date()), venues))
     if book.thin_book is None:
         rows.append(Row("Thin book", na(book.thin_book_reason or "no depth history")))
     else:
@@ -228,7 +231,10 @@ def rerating(inp: BriefInputs) -> Section:
     title = "3. BTC's re-rating"
     macro = inp.macro
     if macro is None:
-        return Section(title, _absent(("Correlation to the Nasdaq", "BTC drawdown"), inp.missing("get_macro_backdrop")))
+        return Section(
+            title,
+            _absent(("Correlation to the Nasdaq", "BTC drawdown from 1-year high"), inp.missing("get_macro_backdrop")),
+        )
     bn = macro.btc_nasdaq
     through = f"through {bn.through}" if bn.through else ""
     count = f"{bn.returns_available} daily returns" if bn.returns_available is not None else ""
@@ -279,7 +285,7 @@ def liquidity(inp: BriefInputs) -> Section:
     title = "4. Liquidity"
     res = inp.reserves
     if res is None:
-        return Section(title, _absent(("Exchange reserves",), inp.missing("exchange_reserve_trend")))
+        return Section(title, _absent(("Exchange reserves, tracked",), inp.missing("exchange_reserve_trend")))
     window = f"{res.window_start} to {res.window_end}" if res.window_start else ""
     src = labels.source(res.source)
     if res.total_btc is None:
