@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from schemas.common import SourceRef, ToolResult
-from server.brief import labels, sections
+from server.brief import evidence, labels, liquidity, markets, outlook
 from server.brief.document import BriefDoc, WarningGroup
 from server.brief.gather import BriefInputs
 
@@ -79,13 +79,13 @@ def compose(inp: BriefInputs) -> BriefDoc:
     as_of = out.as_of.strftime("%Y-%m-%d %H:%M UTC")
     return BriefDoc(
         title=f"windvane brief: {out.asset} as of {as_of}",
-        headline=sections.verdict_line(out),
+        headline=outlook.verdict_line(out),
         sections=[
-            sections.global_risk(inp),
-            sections.evidence(inp),
-            sections.rerating(inp),
-            sections.liquidity(inp),
-            sections.outlook(inp),
+            markets.global_risk(inp),
+            evidence.evidence(inp),
+            markets.rerating(inp),
+            liquidity.liquidity(inp),
+            outlook.outlook(inp),
         ],
         sources=source_lines(inp),
         warnings=group_warnings(inp),
