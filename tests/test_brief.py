@@ -184,3 +184,34 @@ async def test_round_levels_and_a_thin_book_when_collect_recorded_depth(settings
     assert row(text, "Bids near US$85,000") == "US$12.5M of bids within 0.5 % [2025-11-24; Binance Futures, OKX]"
     assert row(text, "Bids near US$80,000").startswith("n/a (no depth)")
     assert row(text, "Thin book") == "yes, 1 % depth at 0.42x its 30-day median [2025-11-24]"
+
+
+async def test_warnings_once_per_tool_in_their_own_words(settings: Settings, fake: FakeUpstream) -> None:
+    from server.brief.compose import group_warnings
+
+    inputs = await replayed(settings, fake)
+    assert inputs.leverage is not None
+    failing = "bybit funding unavailable: bybit unavailable (HTTP 503 from upstream)"
+    inputs.leverage = inputs.leverage.model_copy(
+        update={"warnings": [failing.replace(")", "; not asked again for 60 s)")]}
+    )
+    inputs.assessment = inputs.assessment.model_copy(update={"warnings": [
+        f"get_leverage_state: {failing}",
+        "get_leverage_state: 3 more warning(s); call the tool itself for all of them",
+        "liquidation_flush unavailable: get_leverage_state: liquidations.long_usd_7d is null (see its warnings)",
+    ]})  # fmt: skip
+    groups = {g.heading: g.messages for g in group_warnings(inputs)}
+    # The same failure, once with the circuit breaker's note: one warning. "funding" is a word here, not a signal.
+    assert groups["Leverage"] == [failing.replace(")", "; not asked again for 60 s)")]
+    assert groups["Assessment"] == [
+        "Long share of 7-day liquidations unavailable: Leverage: liquidations.long_usd_7d is null (see its warnings)"
+    ]
+
+
+def test_a_missing_premium_names_the_failed_candles_not_the_usdt_note() -> None:
+    from server.brief.evidence import _premium_gap
+
+    usdt = "Coinbase USDT-USD has no candles for this window; the USDT-adjusted premium is unavailable"
+    candles = "Coinbase daily candles unavailable: coinbase unavailable (HTTP 404 from upstream)"
+    assert _premium_gap([usdt, candles]) == candles
+    assert _premium_gap([usdt]) == "see the Coinbase premium warnings"

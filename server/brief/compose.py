@@ -14,8 +14,13 @@ from server.brief.document import BriefDoc, WarningGroup
 from server.brief.gather import BriefInputs
 
 ASSESSMENT = labels.tool("assess_rebound_vs_reversal")
-# A tool name or a signal name as a whole word: replaced by its label in warning text.
-_NAMES = re.compile(r"\b(" + "|".join(sorted([*labels.TOOLS, *labels.SIGNALS], key=len, reverse=True)) + r")\b")
+# A snake_case tool or signal name as a whole word: replaced by its label in warning text. Plain words that are
+# also signal names ("funding") are left alone.
+_SNAKE_NAMES = sorted((n for n in [*labels.TOOLS, *labels.SIGNALS] if "_" in n), key=len, reverse=True)
+_NAMES = re.compile(r"\b(" + "|".join(_SNAKE_NAMES) + r")\b")
+# The circuit breaker's note on a repeat of the same failure: the same warning for grouping.
+_MORE = re.compile(r"\d+ more warning\(s\); call the tool itself")
+_REPEAT = re.compile(r"; not asked again for [\d.]+ s\)")
 
 
 def _humanize_names(text: str) -> str:
@@ -37,11 +42,14 @@ def tool_outputs(inp: BriefInputs) -> list[tuple[str, ToolResult]]:
 def group_warnings(inp: BriefInputs) -> list[WarningGroup]:
     groups: dict[str, list[str]] = {}
 
+    seen: set[tuple[str, str]] = set()
+
     def add(heading: str, text: str) -> None:
-        messages = groups.setdefault(heading, [])
         text = _humanize_names(text)
-        if text not in messages:
-            messages.append(text)
+        key = (heading, _REPEAT.sub(")", text))
+        if key not in seen:
+            seen.add(key)
+            groups.setdefault(heading, []).append(text)
 
     for name, out in tool_outputs(inp):
         if name == "assess_rebound_vs_reversal":
@@ -50,10 +58,13 @@ def group_warnings(inp: BriefInputs) -> list[WarningGroup]:
             add(labels.tool(name), warning)
     for name, why in inp.failures.items():
         add(labels.tool(name), f"no answer: {why}")
+    quoted = {name for name, _ in tool_outputs(inp)}
     for warning in inp.assessment.warnings:
         prefix, sep, rest = warning.partition(": ")
         tool = prefix.split(" (")[0]  # "exchange_reserve_trend (7d)" -> the tool
         if sep and tool in labels.TOOLS:
+            if tool in quoted and _MORE.match(rest):
+                continue  # the assessment's cut-off note; the brief lists that tool's warnings in full
             add(labels.tool(tool), rest)
         else:
             add(ASSESSMENT, warning)

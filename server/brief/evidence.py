@@ -63,7 +63,7 @@ def _largest_fund(etf: EtfFlows, mtd: float) -> Row:
 
 def _premium_rows(premium: CoinbasePremium | None, inp: BriefInputs) -> list[Row]:
     if premium is None or premium.current.premium_pct is None:
-        why = inp.missing("get_coinbase_premium") if premium is None else reason(premium.warnings, "premium")
+        why = inp.missing("get_coinbase_premium") if premium is None else _premium_gap(premium.warnings)
         return absent(("Coinbase premium", "Premium streak"), why)
     now = premium.current
     level = pct(now.premium_pct, 3) if now.premium_pct is not None else na("no premium")
@@ -80,6 +80,15 @@ def _premium_rows(premium: CoinbasePremium | None, inp: BriefInputs) -> list[Row
         value = f"{pct(premium.avg_7d_pct, 3)} over 7 days, {pct(premium.avg_30d_pct, 3)} over 30 days"
         rows.append(Row("Premium averages", value, f"to {premium.as_of.date()}"))
     return rows
+
+
+def _premium_gap(warnings: list[str]) -> str:
+    """Why there is no premium: a venue's candles failing, else the missing bars; never the USDT-adjusted note."""
+    for keywords in (("coinbase", "candles unavailable"), ("no daily bars",), ("reference", "unavailable")):
+        found = reason(warnings, *keywords, default="")
+        if found:
+            return found
+    return "see the Coinbase premium warnings"
 
 
 LEVERAGE_STATE = {"bullish": "flushed", "bearish": "building", "neutral": "steady"}
@@ -101,7 +110,12 @@ def _leverage_rows(lev: LeverageState | None, inp: BriefInputs) -> list[Row]:
     if lev.funding_avg_8h_pct is not None:
         payer = "shorts pay longs" if lev.funding_avg_8h_pct < 0 else "longs pay shorts"
         rows.append(
-            Row("Funding", f"{lev.funding_avg_8h_pct:+.4f} % per 8 h, {payer}", as_of, f"{len(lev.funding)} venues")
+            Row(
+                "Funding",
+                f"{lev.funding_avg_8h_pct:+.4f} % per 8 h, {payer}",
+                as_of,
+                "1 venue" if len(lev.funding) == 1 else f"{len(lev.funding)} venues",
+            )
         )
     liq = lev.liquidations
     if liq.long_usd_7d is not None and liq.short_usd_7d is not None:
