@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.625, 120  # 1200 x 675 px
 UP, DOWN, NEUTRAL, MISSING = "#2e7d32", "#c62828", "#757575", "#bdbdbd"
-CAPTION_CHARS = 170  # about the figure's width at the caption's font size
+CAPTION_CHARS = 160  # about the figure's width at the caption's font size
 _LOCK = threading.Lock()
 
 

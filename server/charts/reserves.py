@@ -20,7 +20,9 @@ def reserves_chart(out: ExchangeReserves) -> bytes:
         f"BTC held per exchange at {out.window_end or out.as_of.date()}; label: change over {out.window_days} days"
     )
     missing = ", ".join(labels.exchange(n) for n in out.coverage.not_covered)
-    note = f"not covered: {missing}" if missing else ""
+    unread = ", ".join(labels.exchange(r.exchange) for r in out.by_exchange if r.btc is None)
+    notes = [f"no reading for this date: {unread}" if unread else "", f"not covered: {missing}" if missing else ""]
+    note = " · ".join(n for n in notes if n)
     with figure(title, subtitle, out, note=note) as (fig, (ax,)):
         names = [labels.exchange(r.exchange) for r in rows]
         values = [(r.btc or 0.0) / 1e3 for r in rows]
