@@ -10,6 +10,7 @@ from server.brief.document import BriefDoc
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
 
 def print_rich(doc: BriefDoc, console: Console | None = None) -> None:
@@ -34,12 +35,23 @@ def print_rich(doc: BriefDoc, console: Console | None = None) -> None:
                 Text(row.label), Text(row.value, style="yellow" if missing else ""), Text(row.when), Text(row.note)
             )
         console.print(table)
-    console.print("[bold]Sources[/bold]")
-    for line in doc.sources:
-        console.print(f"  - {line}", highlight=False, markup=False)
+    console.print(Text("Sources", style="bold"))
+    console.print(_bullets(doc.sources, indent=2))
     if doc.warnings:
-        console.print("\n[bold]Warnings[/bold]")
+        console.print(Text("\nWarnings", style="bold"))
         for group in doc.warnings:
-            console.print(f"  [bold yellow]{group.heading}[/bold yellow]")
-            for message in group.messages:
-                console.print(f"    - {message}", highlight=False, markup=False)
+            console.print(Text(f"  {group.heading}", style="bold yellow"))
+            console.print(_bullets(group.messages, indent=4))
+
+
+def _bullets(items: list[str], indent: int) -> Table:
+    """A bulleted list whose wrapped lines keep their indent (a grid: bullet column, text column)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid()
+    grid.add_column(width=indent + 2, no_wrap=True)
+    grid.add_column(overflow="fold")
+    for item in items:
+        grid.add_row(" " * indent + "- ", Text(item))
+    return grid
