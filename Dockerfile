@@ -13,9 +13,11 @@ RUN useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin windvane \
     && mkdir /data && chown 10001:10001 /data
 COPY --from=builder /wheels /wheels
 RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
+# The windvane user has no home: matplotlib (chart=true) keeps its font cache in /tmp instead of warning about it.
 ENV WINDVANE_DB_PATH=/data/windvane.sqlite3 \
     PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PYTHONDONTWRITEBYTECODE=1 \
+    MPLCONFIGDIR=/tmp/matplotlib
 VOLUME /data
 USER 10001
 EXPOSE 8000

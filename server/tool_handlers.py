@@ -60,6 +60,10 @@ async def _run(spec: ToolSpec[Any, Any], ctx: Context[Any, Any], arguments: dict
         from mcp.server.mcpserver.exceptions import ToolError
 
         raise ToolError(f"{spec.name} did not finish within {deadline_s + ASSEMBLY_GRACE_S:g} s; try again")
+    if getattr(args, "chart", False):
+        from server.chart_content import with_chart
+
+        return await with_chart(spec.name, result)
     return result
 
 

@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from schemas.assess import Assessment
 from server.commands.backtest import backtest_text
-from server.commands.brief import brief_text, render
+from server.commands.brief import brief_text
 from server.settings import Settings
 from tests.fakes import FakeUpstream
 from tests.fakes.data import DATA
@@ -16,15 +15,13 @@ from tests.fakes.data import DATA
 pytestmark = pytest.mark.anyio
 
 
-async def test_brief_report_is_in_reading_order_with_sources(settings: Settings, fake: FakeUpstream) -> None:
+async def test_brief_text_has_the_five_sections_and_sources(settings: Settings, fake: FakeUpstream) -> None:
     text = await brief_text(settings, "BTC", "2025-11-24", False, transport=fake.transport())
-    order = ["Macro backdrop", "Evidence", "Liquidity", "Verdict", "What to watch", "Sources", "Warnings"]
+    order = ["1. Global risk assets", "2. The evidence", "3. BTC's re-rating", "4. Liquidity", "5. Outlook", "Sources"]
     positions = [text.index(title) for title in order]
     assert positions == sorted(positions)
-    assert "premium_level" in text
-    assert "get_coinbase_premium (binance, coinbase)" in text
-    assert "http://fake.test/coinbase/products/BTC-USD/candles (fresh" in text
-    assert "daily close above the prior swing high: now 88,266.20, threshold 107,482.00" in text
+    assert "Coinbase: http://fake.test/coinbase/products/BTC-USD/candles (fresh" in text
+    assert "now US$88,266.20, threshold US$107,482.00" in text
 
 
 async def test_brief_json_is_the_tool_output(settings: Settings, fake: FakeUpstream, make_client) -> None:
@@ -34,25 +31,6 @@ async def test_brief_json_is_the_tool_output(settings: Settings, fake: FakeUpstr
     for key in ("verdict", "score", "confidence", "coverage", "summary", "flip_signals"):
         assert out[key] == tool[key], key
     assert [s["value"] for s in out["signals"]] == [s["value"] for s in tool["signals"]]
-
-
-def test_render_marks_stale_and_unavailable() -> None:
-    signal = {"name": "premium_level", "group": "premium", "value": -0.04, "unit": "%", "reading": "bearish",
-              "weight": 1.0, "evidence": "x", "source": "get_coinbase_premium (coinbase)",
-              "as_of": "2025-11-24T00:00:00Z", "stale": True}  # fmt: skip
-    missing = {**signal, "name": "funding", "group": "leverage", "value": None, "reading": "unavailable",
-               "evidence": "unavailable: get_leverage_state: tool not installed", "source": None}  # fmt: skip
-    out = {
-        "asset": "BTC", "as_of": "2025-11-24T23:59:59Z", "signals": [signal, missing], "verdict": "undetermined",
-        "score": -1.0, "confidence": 0.1, "coverage": 0.1, "summary": "s", "sources": [], "warnings": ["w"],
-        "flip_signals": [{"name": "p", "condition": "premium turns positive", "current": None, "threshold": 0.0,
-                          "unit": "%", "met": None, "distance": None}],
-    }  # fmt: skip
-    text = render(Assessment.model_validate(out))
-    assert "2025-11-24 STALE]" in text
-    assert "funding" in text
-    assert "unavailable: get_leverage_state: tool not installed" in text
-    assert "unknown (data unavailable)" in text
 
 
 async def test_backtest_text_on_shared_data(settings: Settings) -> None:

@@ -436,6 +436,18 @@ async def test_as_of_answer_from_the_store_needs_no_refetch(make_client, fake: F
     assert again["sources"][0]["endpoint"].startswith("store:farside")
 
 
+async def test_a_date_before_launch_after_the_store_filled_is_no_crash(make_client) -> None:
+    # Found by the fuzz test: the store covered launch..now, and a date before launch matched none of its days.
+    async with make_client() as client:
+        await call(client, as_of="2025-11-21")
+        result = await client.call_tool("get_etf_flows", {"as_of": "2011-01-01"})
+    text = " ".join(getattr(c, "text", "") for c in result.content)
+    # An unexpected exception reaches the client as the bare "Error executing tool get_etf_flows".
+    assert not result.is_error, text
+    assert result.structured_content["days"] == []
+    assert result.structured_content["month_to_date_usd"] is None
+
+
 # -- input ----------------------------------------------------------------------------------------------------------
 
 

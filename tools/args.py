@@ -30,3 +30,6 @@ AsOfArg = Annotated[
         examples=["2025-11-24", "2025-11-24T15:00:00Z"],
     ),
 ]
+
+# Short on purpose: tools/list is paid for on every turn and four tools take it.
+ChartArg = Annotated[bool, Field(description="Also return a PNG chart (image content).")]

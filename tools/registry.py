@@ -25,8 +25,9 @@ OutT = TypeVar("OutT", bound=ToolResult)
 
 
 class ToolArgs(BaseModel):
-    """Base of every tool's input model. Each model declares `as_of: AsOfArg = None` as its last field: a field
-    declared here would come first in the published schema, before the tool's own arguments."""
+    """Base of every tool's input model. Each model declares `as_of: AsOfArg = None` after its own arguments
+    (only presentation switches such as `chart` follow it): a field declared here would come first in the
+    published schema, before the tool's own arguments."""
 
     if TYPE_CHECKING:
         as_of: str | None

@@ -7,7 +7,7 @@ adapters in adapters.py, the declarative scoring table in scoring.py and the sum
 from __future__ import annotations
 
 from schemas.assess import Assessment
-from tools.args import AsOfArg, Asset, AssetArg
+from tools.args import AsOfArg, Asset, AssetArg, ChartArg
 from tools.assess.gather import gather_inputs
 from tools.assess.scoring import methodology_markdown, score
 from tools.assess.summary import summarize
@@ -48,6 +48,7 @@ async def compute_assessment(deps: Deps, asset: Asset, pit: PointInTime) -> Asse
 class AssessArgs(ToolArgs):
     asset: AssetArg = "BTC"
     as_of: AsOfArg = None
+    chart: ChartArg = False
 
 
 async def run(deps: Deps, args: AssessArgs, pit: PointInTime) -> Assessment:

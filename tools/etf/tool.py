@@ -20,7 +20,7 @@ from fetchers.concurrency import gather, gather_all
 from fetchers.errors import GeoBlockedError, UpstreamError
 from fetchers.http import Fetched
 from schemas.etf_flows import EtfFlowDay, EtfFlows, FlowRow, FlowTable, LatestDay, MonthFlow
-from tools.args import AsOfArg, AssetArg
+from tools.args import AsOfArg, AssetArg, ChartArg
 from tools.deps import Deps
 from tools.errors import InputError
 from tools.etf import metrics
@@ -365,6 +365,7 @@ class EtfArgs(ToolArgs):
     asset: AssetArg = "BTC"
     days: DaysArg = 30
     as_of: AsOfArg = None
+    chart: ChartArg = False
 
 
 async def run(deps: Deps, args: EtfArgs, pit: PointInTime) -> EtfFlows:

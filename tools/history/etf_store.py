@@ -62,6 +62,8 @@ async def read_table(
         if s.key.metric == METRIC and s.key.asset == asset and s.key.venue != TOTAL_VENUE
     )
     end = _ts(until)
+    if totals[0].ts > end:  # `until` before the first stored day (before launch): nothing stored to serve
+        return None
     by_fund: dict[str, dict[date, float]] = {}
     for ticker in tickers:
         rows = await store.read(SeriesKey(source, METRIC, asset, ticker), end=end)

@@ -21,7 +21,7 @@ from fetchers.http import Fetched
 from schemas.common import Streak
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 from schemas.premium import CoinbasePremium, PremiumBar, PremiumNow
-from tools.args import SUPPORTED_ASSETS, AsOfArg, AssetArg
+from tools.args import SUPPORTED_ASSETS, AsOfArg, AssetArg, ChartArg
 from tools.deps import Deps
 from tools.errors import InputError
 from tools.history import candle_store
@@ -335,6 +335,7 @@ class PremiumArgs(ToolArgs):
     days: DaysArg = 30
     interval: IntervalArg = "1d"
     as_of: AsOfArg = None
+    chart: ChartArg = False
 
 
 async def run(deps: Deps, args: PremiumArgs, pit: PointInTime) -> CoinbasePremium:

@@ -26,7 +26,7 @@ from schemas.reserves import (
     ExchangeReserves,
     MonthOverMonth,
 )
-from tools.args import AsOfArg, AssetArg
+from tools.args import AsOfArg, AssetArg, ChartArg
 from tools.deps import Deps
 from tools.errors import InputError
 from tools.numbers import rounded
@@ -401,6 +401,7 @@ class ReservesArgs(ToolArgs):
     window_days: WindowArg = 30
     as_of: AsOfArg = None
     since: SinceArg = None
+    chart: ChartArg = False
 
 
 async def run(deps: Deps, args: ReservesArgs, pit: PointInTime) -> ExchangeReserves:
