@@ -14,8 +14,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, get_type_hints
 
 import anyio
+import pydantic_core
 from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, TextContent
 
+from schemas.common import ToolResult
 from tools.deps import deps_from
 from tools.errors import InputError, tool_error
 from tools.point_in_time import PointInTime
@@ -60,13 +63,21 @@ async def _run(spec: ToolSpec[Any, Any], ctx: Context[Any, Any], arguments: dict
         from mcp.server.mcpserver.exceptions import ToolError
 
         raise ToolError(f"{spec.name} did not finish within {deadline_s + ASSEMBLY_GRACE_S:g} s; try again")
-    return result
+    return spec.present(args, result)
+
+
+def emitted(result: ToolResult) -> CallToolResult:
+    """The result as structuredContent and, for clients that read only content, its exact text mirror: the same
+    JSON without indentation (the SDK's default indents it, a third more characters for the model to read)."""
+    structured = result.model_dump(mode="json", by_alias=True)
+    text = pydantic_core.to_json(structured).decode()
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 
 
 def mcp_handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[Any]]:
     async def handler(ctx: Context[Any, Any], **arguments: Any) -> Any:
         try:
-            return await _run(spec, ctx, arguments)
+            return emitted(await _run(spec, ctx, arguments))
         except InputError as exc:
             raise tool_error(exc) from None
 

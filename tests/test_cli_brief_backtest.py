@@ -31,7 +31,7 @@ async def test_brief_json_is_the_tool_output(settings: Settings, fake: FakeUpstr
     out = json.loads(await brief_text(settings, "BTC", "2025-11-24", True, transport=fake.transport()))
     async with make_client() as client:
         tool = (await client.call_tool("assess_rebound_vs_reversal", {"as_of": "2025-11-24"})).structured_content
-    for key in ("verdict", "score", "confidence", "coverage", "summary", "flip_signals"):
+    for key in ("verdict", "score", "evidence_agreement", "coverage", "summary", "flip_signals"):
         assert out[key] == tool[key], key
     assert [s["value"] for s in out["signals"]] == [s["value"] for s in tool["signals"]]
 
@@ -44,7 +44,7 @@ def test_render_marks_stale_and_unavailable() -> None:
                "evidence": "unavailable: get_leverage_state: tool not installed", "source": None}  # fmt: skip
     out = {
         "asset": "BTC", "as_of": "2025-11-24T23:59:59Z", "signals": [signal, missing], "verdict": "undetermined",
-        "score": -1.0, "confidence": 0.1, "coverage": 0.1, "summary": "s", "sources": [], "warnings": ["w"],
+        "score": -1.0, "evidence_agreement": 0.1, "coverage": 0.1, "summary": "s", "sources": [], "warnings": ["w"],
         "flip_signals": [{"name": "p", "condition": "premium turns positive", "current": None, "threshold": 0.0,
                           "unit": "%", "met": None, "distance": None}],
     }  # fmt: skip

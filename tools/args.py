@@ -30,3 +30,10 @@ AsOfArg = Annotated[
         examples=["2025-11-24", "2025-11-24T15:00:00Z"],
     ),
 ]
+
+Detail = Literal["summary", "full"]
+# Rows a summary keeps of each long series: enough to see the latest days and their direction.
+SUMMARY_ROWS = 5
+
+# Described once, in the server's instructions: a description here would repeat in all six tools' schemas.
+DetailArg = Annotated[Detail, Field()]

@@ -65,7 +65,8 @@ def render(out: Assessment) -> str:
         lines.append("")
     lines += [
         "Verdict",
-        f"  {out.verdict}  score {out.score:+.2f}  confidence {out.confidence:.2f}  coverage {out.coverage:.0%}",
+        f"  {out.verdict}  score {out.score:+.2f}  evidence agreement {out.evidence_agreement:.2f}  "
+        f"coverage {out.coverage:.0%}",
         f"  {out.summary}",
         "",
         "What to watch (flip signals)",

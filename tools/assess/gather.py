@@ -127,12 +127,16 @@ class Gathered:
     inputs: ScoringInputs = field(default_factory=ScoringInputs)
     prov: Provenance = field(default_factory=Provenance)
     tool_sources: dict[str, SourceRef] = field(default_factory=dict)
+    seen_warnings: set[str] = field(default_factory=set)
 
     def absorb(self, label: str, out: ToolResult) -> None:
         for ref in out.sources:
             self.tool_sources.setdefault(ref.endpoint, ref)
         for warning in out.warnings[:MAX_WARNINGS_PER_TOOL]:
-            self.prov.warn(f"{label}: {warning}")
+            # The reserve tool runs twice (7 and 30 days) and says the same about its coverage both times.
+            if warning not in self.seen_warnings:
+                self.seen_warnings.add(warning)
+                self.prov.warn(f"{label}: {warning}")
         if len(out.warnings) > MAX_WARNINGS_PER_TOOL:
             more = len(out.warnings) - MAX_WARNINGS_PER_TOOL
             self.prov.warn(f"{label}: {more} more warning(s); call the tool itself for all of them")

@@ -6,40 +6,87 @@ adapters in adapters.py, the declarative scoring table in scoring.py and the sum
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
+from fetchers.concurrency import gather
 from schemas.assess import Assessment
-from tools.args import AsOfArg, Asset, AssetArg
-from tools.assess.gather import gather_inputs
-from tools.assess.scoring import methodology_markdown, score
+from tools.args import AsOfArg, Asset, AssetArg, DetailArg
+from tools.assess.calibration import track_record
+from tools.assess.changes import changes
+from tools.assess.gather import Gathered, gather_inputs
+from tools.assess.scoring import ScoreResult, methodology_markdown, score
 from tools.assess.summary import summarize
 from tools.deps import Deps
+from tools.errors import InputError
 from tools.point_in_time import PointInTime
 from tools.registry import ToolArgs, ToolSpec
 
-DESCRIPTION = """After a sharp drop, is the bounce a rebound inside a downtrend or a real reversal? Gathers ETF
-flows, Coinbase premium, leverage, exchange reserves, macro and trend, reads each signal bullish/bearish/neutral/
-unavailable against published thresholds, and returns verdict (reversal | rebound_in_downtrend | undetermined),
-score (-1..1), confidence and coverage (0..1), per-signal evidence with source and as-of, flip_signals (what would
-change the verdict: current, threshold, met, distance) and a one-paragraph summary. Missing data lowers coverage."""
+DESCRIPTION = """After a sharp drop, is the bounce a rebound inside a downtrend or a real reversal? Reads ETF flows,
+Coinbase premium, leverage, exchange reserves, macro and trend as bullish/bearish/neutral/unavailable against
+published thresholds: verdict (reversal | rebound_in_downtrend | undetermined), score, evidence_agreement, coverage,
+signals, flip_signals (what would change it), track_record (backtest hit rates vs a 50-day-average rule), summary.
+since: changes since then."""
 
 METHODOLOGY = methodology_markdown()
 
 
-async def compute_assessment(deps: Deps, asset: Asset, pit: PointInTime) -> Assessment:
+# Warnings of the `since` assessment that the current one does not already give, at most this many.
+MAX_SINCE_WARNINGS = 5
+
+SinceArg = Annotated[
+    str | None,
+    Field(description="An earlier as_of: adds `changes`."),
+]
+
+
+async def _scored(deps: Deps, asset: Asset, pit: PointInTime) -> tuple[ScoreResult, Gathered]:
     got = await gather_inputs(deps, asset, pit)
-    result = score(got.inputs)
+    return score(got.inputs), got
+
+
+def since_point(raw: str, pit: PointInTime) -> PointInTime:
+    since = PointInTime.parse(raw, pit.now)
+    if since.as_of is None or since.at >= pit.at:
+        raise InputError(f"since {raw!r} must be before as_of ({pit.at.strftime('%Y-%m-%dT%H:%M:%SZ')})")
+    return since
+
+
+async def compute_assessment(deps: Deps, asset: Asset, pit: PointInTime, since: str | None = None) -> Assessment:
+    if since is None:
+        (result, got), then = await _scored(deps, asset, pit), None
+    else:
+        earlier = since_point(since, pit)
+        (result, got), then = await gather(lambda: _scored(deps, asset, pit), lambda: _scored(deps, asset, earlier))
     for signal in result.signals:
         if signal.reading == "unavailable":
             got.prov.warn(f"{signal.name} {signal.evidence}")
+    record = track_record(result.verdict)
+    if record is None:
+        got.prov.warn(f"the packaged calibration file has no track record for {result.verdict}")
+    delta = None
+    if then is not None:
+        then_result, then_got = then
+        delta = changes(earlier.at, then_result, result)
+        fresh = [w for w in then_got.prov.warnings if w not in got.prov.warnings]
+        for warning in fresh[:MAX_SINCE_WARNINGS]:
+            got.prov.warn(f"at since {earlier.at.date().isoformat()}: {warning}")
+        got.tool_sources.update(
+            {ref.endpoint: ref for ref in then_got.sources() if ref.endpoint not in got.tool_sources}
+        )
     return Assessment(
         as_of=pit.at,
         asset=asset,
         verdict=result.verdict,
         score=result.score,
-        confidence=result.confidence,
+        evidence_agreement=result.evidence_agreement,
         coverage=result.coverage,
         signals=result.signals,
         flip_signals=result.flip_signals,
-        summary=summarize(asset, result),
+        track_record=record,
+        summary=summarize(asset, result, record),
+        changes=delta,
         sources=got.sources(),
         warnings=got.prov.warnings,
     )
@@ -47,11 +94,13 @@ async def compute_assessment(deps: Deps, asset: Asset, pit: PointInTime) -> Asse
 
 class AssessArgs(ToolArgs):
     asset: AssetArg = "BTC"
+    detail: DetailArg = "summary"
+    since: SinceArg = None
     as_of: AsOfArg = None
 
 
 async def run(deps: Deps, args: AssessArgs, pit: PointInTime) -> Assessment:
-    return await compute_assessment(deps, args.asset, pit)
+    return await compute_assessment(deps, args.asset, pit, args.since)
 
 
 SPEC = ToolSpec(
