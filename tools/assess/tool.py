@@ -47,7 +47,10 @@ async def _scored(deps: Deps, asset: Asset, pit: PointInTime) -> tuple[ScoreResu
 
 
 def since_point(raw: str, pit: PointInTime) -> PointInTime:
-    since = PointInTime.parse(raw, pit.now)
+    try:
+        since = PointInTime.parse(raw, pit.now)
+    except InputError as exc:  # the same grammar as as_of; say which argument it was
+        raise InputError(f"since: {exc}") from None
     if since.as_of is None or since.at >= pit.at:
         raise InputError(f"since {raw!r} must be before as_of ({pit.at.strftime('%Y-%m-%dT%H:%M:%SZ')})")
     return since
