@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import Field
 
 from fetchers.concurrency import gather
-from schemas.assess import Assessment
+from schemas.assess import Assessment, SignalEvidence
 from tools.args import AsOfArg, Asset, AssetArg, DetailArg
 from tools.assess.calibration import track_record
 from tools.assess.changes import changes
@@ -19,6 +19,7 @@ from tools.assess.gather import Gathered, gather_inputs
 from tools.assess.scoring import ScoreResult, methodology_markdown, score
 from tools.assess.summary import summarize
 from tools.deps import Deps
+from tools.detail import summary_view
 from tools.errors import InputError
 from tools.point_in_time import PointInTime
 from tools.registry import ToolArgs, ToolSpec
@@ -64,7 +65,7 @@ async def compute_assessment(deps: Deps, asset: Asset, pit: PointInTime, since: 
         (result, got), then = await gather(lambda: _scored(deps, asset, pit), lambda: _scored(deps, asset, earlier))
     for signal in result.signals:
         if signal.reading == "unavailable":
-            got.prov.warn(f"{signal.name} {signal.evidence}")
+            got.prov.warn(unavailable_warning(signal))
     record = track_record(result.verdict)
     if record is None:
         got.prov.warn(f"the packaged calibration file has no track record for {result.verdict}")
@@ -106,6 +107,20 @@ async def run(deps: Deps, args: AssessArgs, pit: PointInTime) -> Assessment:
     return await compute_assessment(deps, args.asset, pit, args.since)
 
 
+def unavailable_warning(signal: SignalEvidence) -> str:
+    return f"{signal.name} {signal.evidence}"
+
+
+def summary_of(out: Assessment) -> Assessment:
+    # An unavailable signal's warning repeats its evidence sentence word for word: the summary names the signal only.
+    short = {
+        unavailable_warning(s): f"{s.name} unavailable (the reason is in its evidence)"
+        for s in out.signals
+        if s.reading == "unavailable"
+    }
+    return summary_view(out, {"warnings": [short.get(w, w) for w in out.warnings]})
+
+
 SPEC = ToolSpec(
     name="assess_rebound_vs_reversal",
     title="Rebound or reversal?",
@@ -115,4 +130,5 @@ SPEC = ToolSpec(
     output=Assessment,
     run=run,
     composite=True,
+    summarize=summary_of,
 )
