@@ -30,7 +30,20 @@ published thresholds: verdict (reversal | rebound_in_downtrend | undetermined), 
 signals, flip_signals (what would change it), track_record (backtest hit rates vs a 50-day-average rule), summary.
 since: changes since then."""
 
-METHODOLOGY = methodology_markdown()
+METHODOLOGY = (
+    methodology_markdown()
+    + """
+
+- `track_record`: the verdict's outcome in the backtest over the shared history, from the packaged
+  `tools/assess/data/calibration.json` (written by `windvane backtest ... --write-calibration`): `period`, `days`,
+  `expects` (up, down or null), `baseline` (the 50-day-average rule of the same direction), per horizon
+  (`horizon_days` 7 and 30) `graded_days`, `hit_rate`, its Wilson 95% interval `ci_low`..`ci_high` (days overlap, so
+  the true uncertainty is wider), `baseline_hit_rate`, `mean_return_pct` and `edge` (ci_low above the baseline's
+  rate), and `source` (the command). The summary states it in words, saying when the verdict has shown no edge.
+- `changes` (with `since`): both points scored in full; `verdict_then`/`verdict_now`, `score_then`/`score_now`,
+  `signals_changed[{name, unit, reading_then, reading_now, value_then, value_now}]` (readings that changed),
+  `flip_signals[{name, unit, distance_then, distance_now, met_then, met_now}]` and a `summary`."""
+)
 
 
 # Warnings of the `since` assessment that the current one does not already give, at most this many.
