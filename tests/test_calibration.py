@@ -30,7 +30,7 @@ async def test_packaged_calibration_is_regenerated_byte_for_byte_from_the_shared
         "tools/assess/data/calibration.json is out of date: run " + packaged["generated_by"]
     )
     # The packaged file is the one the assessment reads.
-    assert load_calibration() == packaged
+    assert load_calibration().model_dump(mode="json") == packaged
 
 
 def test_wilson_interval_matches_the_textbook_values() -> None:
@@ -42,7 +42,7 @@ def test_wilson_interval_matches_the_textbook_values() -> None:
 
 
 async def test_every_assessment_carries_its_verdicts_record_and_says_when_it_has_no_edge(make_client) -> None:
-    packaged = load_calibration()
+    packaged = load_calibration().model_dump(mode="json")
     async with make_client() as client:
         result = await client.call_tool("assess_rebound_vs_reversal", {"as_of": "2025-11-24"})
     out = result.structured_content

@@ -8,11 +8,10 @@ of the same direction over the same days range. The file holds no timestamp, so 
 
 from __future__ import annotations
 
-import json
 from math import sqrt
 from pathlib import Path
-from typing import Any
 
+from schemas.calibration import CalibrationFile, HorizonCalibration, VerdictCalibration
 from server.backtest.report import HORIZONS, BacktestReport, DayResult
 
 # Where the assessment reads it (tools/assess/calibration.py): in the source tree, next to that module.
@@ -49,26 +48,29 @@ def _hit(value: float, expects: str) -> bool:
     return value > 0 if expects == "up" else value < 0
 
 
-def _horizon(days: list[DayResult], baseline: list[DayResult], expects: str, h: int) -> dict[str, Any]:
-    graded = [d.forward_pct[h] for d in days if d.forward_pct[h] is not None]
-    values = [v for v in graded if v is not None]
-    out: dict[str, Any] = {"graded_days": len(values)}
-    out["mean_return_pct"] = round(sum(values) / len(values), DECIMALS) if values else None
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, DECIMALS)
+
+
+def _horizon(days: list[DayResult], baseline: list[DayResult], expects: str, h: int) -> HorizonCalibration:
+    values = [v for v in (d.forward_pct[h] for d in days) if v is not None]
+    mean = sum(values) / len(values) if values else None
     if not expects:
-        return out
+        return HorizonCalibration(graded_days=len(values), mean_return_pct=_rounded(mean))
     base = [v for v in (d.forward_pct[h] for d in baseline) if v is not None]
     hits = sum(1 for v in values if _hit(v, expects))
     low, high = wilson(hits, len(values)) if values else (None, None)
     base_rate = sum(1 for v in base if _hit(v, expects)) / len(base) if base else None
-    out.update(
-        hit_rate=round(hits / len(values), DECIMALS) if values else None,
-        ci_low=None if low is None else round(low, DECIMALS),
-        ci_high=None if high is None else round(high, DECIMALS),
+    return HorizonCalibration(
+        graded_days=len(values),
+        mean_return_pct=_rounded(mean),
+        hit_rate=_rounded(hits / len(values)) if values else None,
+        ci_low=_rounded(low),
+        ci_high=_rounded(high),
         baseline_graded_days=len(base),
-        baseline_hit_rate=None if base_rate is None else round(base_rate, DECIMALS),
+        baseline_hit_rate=_rounded(base_rate),
         edge=None if low is None or base_rate is None else low > base_rate,
     )
-    return out
 
 
 def command_line(report: BacktestReport, history: str) -> str:
@@ -76,33 +78,32 @@ def command_line(report: BacktestReport, history: str) -> str:
     return f"windvane backtest --from {report.start} --to {report.end} {history} --write-calibration".replace("  ", " ")
 
 
-def calibration(report: BacktestReport, command: str) -> dict[str, Any]:
-    verdicts: dict[str, Any] = {}
+def calibration(report: BacktestReport, command: str) -> CalibrationFile:
+    verdicts: dict[str, VerdictCalibration] = {}
     for verdict, (expects, baseline_rule) in VERDICTS.items():
         days = [d for d in report.days if d.verdict == verdict]
         want_above = expects == "up"
         baseline = [d for d in report.days if d.above_ma50 is not None and d.above_ma50 == want_above]
         horizons = {str(h): _horizon(days, baseline if expects else [], expects, h) for h in HORIZONS}
-        edges = [v.get("edge") for v in horizons.values()]
-        verdicts[verdict] = {
-            "days": len(days),
-            "expects": expects or None,
-            "baseline": baseline_rule or None,
-            "horizons": horizons,
-            "edge": None if not expects else any(e is True for e in edges),
-        }
-    return {
-        "generated_by": command,
-        "start": report.start.isoformat(),
-        "end": report.end.isoformat(),
-        "confidence_level": CONFIDENCE_LEVEL,
-        "method": METHOD,
-        "verdicts": verdicts,
-    }
+        verdicts[verdict] = VerdictCalibration(
+            days=len(days),
+            expects="up" if expects == "up" else "down" if expects == "down" else None,
+            baseline=baseline_rule or None,
+            horizons=horizons,
+            edge=None if not expects else any(v.edge is True for v in horizons.values()),
+        )
+    return CalibrationFile(
+        generated_by=command,
+        start=report.start.isoformat(),
+        end=report.end.isoformat(),
+        confidence_level=CONFIDENCE_LEVEL,
+        method=METHOD,
+        verdicts=verdicts,
+    )
 
 
 def calibration_text(report: BacktestReport, command: str) -> str:
-    return json.dumps(calibration(report, command), indent=2, sort_keys=False) + "\n"
+    return calibration(report, command).model_dump_json(indent=2) + "\n"
 
 
 def write_calibration(report: BacktestReport, command: str, path: Path) -> None:

@@ -7,21 +7,19 @@ words when a verdict has shown no edge over the 50-day-average rule of the same 
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from importlib import resources
-from typing import Any
 
 from schemas.assess import HorizonRecord, TrackRecord, Verdict
+from schemas.calibration import CalibrationFile
 
 FILE = "calibration.json"
 
 
 @cache
-def load_calibration() -> dict[str, Any]:
+def load_calibration() -> CalibrationFile:
     raw = resources.files("tools.assess.data").joinpath(FILE).read_text(encoding="utf-8")
-    parsed: dict[str, Any] = json.loads(raw)
-    return parsed
+    return CalibrationFile.model_validate_json(raw)
 
 
 def _pct(value: float | None) -> str:
@@ -50,29 +48,28 @@ def statement(record: TrackRecord, verdict: str) -> str:
 def track_record(verdict: Verdict) -> TrackRecord | None:
     """The verdict's historical outcome; None when the packaged file has no entry for it."""
     data = load_calibration()
-    entry = data["verdicts"].get(verdict)
+    entry = data.verdicts.get(verdict)
     if entry is None:
         return None
-    period = f"{data['start']} to {data['end']}"
     horizons = [
         HorizonRecord(
             horizon_days=int(h),
-            graded_days=int(v["graded_days"]),
-            hit_rate=v.get("hit_rate"),
-            ci_low=v.get("ci_low"),
-            ci_high=v.get("ci_high"),
-            baseline_hit_rate=v.get("baseline_hit_rate"),
-            mean_return_pct=v.get("mean_return_pct"),
-            edge=v.get("edge"),
+            graded_days=v.graded_days,
+            hit_rate=v.hit_rate,
+            ci_low=v.ci_low,
+            ci_high=v.ci_high,
+            baseline_hit_rate=v.baseline_hit_rate,
+            mean_return_pct=v.mean_return_pct,
+            edge=v.edge,
         )
-        for h, v in entry["horizons"].items()
+        for h, v in entry.horizons.items()
     ]
     return TrackRecord(
-        period=period,
-        days=int(entry["days"]),
-        expects=entry.get("expects"),
-        baseline=entry.get("baseline"),
+        period=f"{data.start} to {data.end}",
+        days=entry.days,
+        expects=entry.expects,
+        baseline=entry.baseline,
         horizons=horizons,
-        edge=entry.get("edge"),
-        source=str(data["generated_by"]),
+        edge=entry.edge,
+        source=data.generated_by,
     )

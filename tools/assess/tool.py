@@ -1,7 +1,8 @@
 """assess_rebound_vs_reversal: every indicator tool's evidence, gathered concurrently and scored by one table.
 
 Gathering lives in tools/assess/gather.py (sub-tools through their registry specs, the trend candles), the typed
-adapters in adapters.py, the declarative scoring table in scoring.py and the summary in summary.py.
+adapters in adapters.py, the declarative scoring table in scoring.py, the summary in summary.py, the verdict's
+track record (the packaged calibration file) in calibration.py and the `since` delta in changes.py.
 """
 
 from __future__ import annotations
@@ -71,11 +72,12 @@ def since_point(raw: str, pit: PointInTime) -> PointInTime:
 
 
 async def compute_assessment(deps: Deps, asset: Asset, pit: PointInTime, since: str | None = None) -> Assessment:
-    if since is None:
+    earlier = None if since is None else since_point(since, pit)  # a bad `since` fails before any request
+    if earlier is None:
         (result, got), then = await _scored(deps, asset, pit), None
     else:
-        earlier = since_point(since, pit)
-        (result, got), then = await gather(lambda: _scored(deps, asset, pit), lambda: _scored(deps, asset, earlier))
+        at = earlier
+        (result, got), then = await gather(lambda: _scored(deps, asset, pit), lambda: _scored(deps, asset, at))
     for signal in result.signals:
         if signal.reading == "unavailable":
             got.prov.warn(unavailable_warning(signal))
@@ -83,15 +85,14 @@ async def compute_assessment(deps: Deps, asset: Asset, pit: PointInTime, since: 
     if record is None:
         got.prov.warn(f"the packaged calibration file has no track record for {result.verdict}")
     delta = None
-    if then is not None:
+    if then is not None and earlier is not None:
         then_result, then_got = then
         delta = changes(earlier.at, then_result, result)
         fresh = [w for w in then_got.prov.warnings if w not in got.prov.warnings]
         for warning in fresh[:MAX_SINCE_WARNINGS]:
             got.prov.warn(f"at since {earlier.at.date().isoformat()}: {warning}")
-        got.tool_sources.update(
-            {ref.endpoint: ref for ref in then_got.sources() if ref.endpoint not in got.tool_sources}
-        )
+        for ref in then_got.sources():  # what the earlier answer was read from counts as a source too
+            got.tool_sources.setdefault(ref.endpoint, ref)
     return Assessment(
         as_of=pit.at,
         asset=asset,
