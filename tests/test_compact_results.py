@@ -7,7 +7,7 @@ this is a size assertion on real replayed data, not a timing one.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -74,14 +74,21 @@ def fold(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [ref.model_dump(mode="json") for ref in fold_sources([SourceRef.model_validate(s) for s in sources])]
 
 
-def test_folded_sources_keep_a_stale_or_the_oldest_fetch_of_each_upstream() -> None:
+def test_folded_sources_carry_each_upstreams_worst_freshness() -> None:
     at = datetime(2025, 11, 24, tzinfo=UTC)
     ref = lambda name, path, age, stale=False: SourceRef(  # noqa: E731
-        name=name, endpoint=f"https://x.test/{path}", fetched_at=at, stale=stale, age_seconds=age
-    )
-    refs = [ref("defillama", "a", 5.0), ref("defillama", "b", 50.0), ref("coinbase", "c", 1.0),
-            ref("coinbase", "d", 0.0, stale=True), ref("defillama", "e", 7.0)]  # fmt: skip
-    assert [(r.name, r.endpoint[-1]) for r in fold_sources(refs)] == [("defillama", "b"), ("coinbase", "d")]
+        name=name, endpoint=f"https://x.test/{path}", fetched_at=at - timedelta(seconds=age), stale=stale,
+        age_seconds=age,
+    )  # fmt: skip
+    refs = [ref("defillama", "b", 5.0), ref("defillama", "a", 50.0), ref("coinbase", "d", 1.0),
+            ref("coinbase", "c", 0.0, stale=True), ref("defillama", "e", 7.0)]  # fmt: skip
+    folded = fold_sources(refs)
+    assert [(r.name, r.endpoint[-1], r.stale, r.age_seconds) for r in folded] == [
+        ("defillama", "a", False, 50.0),
+        ("coinbase", "c", True, 1.0),
+    ]
+    assert folded[0].fetched_at == at - timedelta(seconds=50)
+    assert fold_sources(list(reversed(refs))) == folded  # the same fold whatever order requests finished in
 
 
 async def test_reserves_summary_keeps_by_exchange_and_counts_the_repeated_coverage_rows(make_client) -> None:

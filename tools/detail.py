@@ -19,14 +19,25 @@ RowT = TypeVar("RowT")
 
 
 def fold_sources(sources: Sequence[SourceRef]) -> list[SourceRef]:
-    """One reference per upstream, in first-seen order: a stale one if any of its endpoints was served stale,
-    otherwise the oldest fetch, so the folded list never looks fresher than the full one."""
-    chosen: dict[str, SourceRef] = {}
+    """One reference per upstream, in first-seen order, carrying the upstream's worst freshness: stale if any of
+    its endpoints was served stale, the oldest fetch and the largest age, so the folded list never looks fresher
+    than the full one. Its endpoint is the first in sort order, so the same calls fold the same way whatever
+    order their requests finished in."""
+    by_name: dict[str, list[SourceRef]] = {}
     for ref in sources:
-        kept = chosen.get(ref.name)
-        if kept is None or (ref.stale, ref.age_seconds) > (kept.stale, kept.age_seconds):
-            chosen[ref.name] = ref
-    return list(chosen.values())
+        by_name.setdefault(ref.name, []).append(ref)
+    folded = []
+    for name, refs in by_name.items():
+        folded.append(
+            SourceRef(
+                name=name,
+                endpoint=min(r.endpoint for r in refs),
+                fetched_at=min(r.fetched_at for r in refs),
+                stale=any(r.stale for r in refs),
+                age_seconds=max(r.age_seconds for r in refs),
+            )
+        )
+    return folded
 
 
 def latest_rows(rows: Sequence[RowT], keep: int = SUMMARY_ROWS) -> tuple[list[RowT], int]:
