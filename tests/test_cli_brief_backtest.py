@@ -25,6 +25,8 @@ async def test_brief_report_is_in_reading_order_with_sources(settings: Settings,
     assert "get_coinbase_premium (binance, coinbase)" in text
     assert "http://fake.test/coinbase/products/BTC-USD/candles (fresh" in text
     assert "daily close above the prior swing high: now 88,266.20, threshold 107,482.00" in text
+    assert "Track record 2024-01-01 to 2026-03-05: rebound_in_downtrend on 191 days" in text  # the verdict's record
+    assert "no edge over that simple rule" in text
 
 
 async def test_brief_json_is_the_tool_output(settings: Settings, fake: FakeUpstream, make_client) -> None:
