@@ -6,7 +6,8 @@ In-memory (SDK `Client(server)`, direct dispatch) and over stdio (a spawned `pyt
 fake, newline JSON-RPC, against bench/noop_server.py). "Warm": the first call fills the cache; the timed calls make
 no upstream request (checked). In-memory also reports a third line, a no-op tool returning the same precomputed
 premium result: the difference between it and windvane is windvane's own work; the rest is the SDK moving and (on
-the client side) validating a 30-bar structured result against its output schema.
+the client side) validating the structured result against its output schema. The default result is the compact
+summary (the latest 5 of the 30 bars); a fourth line times the same call with detail="full" (all 30 bars).
 """
 
 from __future__ import annotations
@@ -84,9 +85,15 @@ def in_memory(calls: int) -> list[tuple[str, list[float]]]:
             (server, "get_coinbase_premium", S.WARM_ARGS),
             (S.build_noop_server(), "noop", {}),
             (twin, "noop_premium", {}),
+            (server, "get_coinbase_premium", {**S.WARM_ARGS, "detail": "full"}),
         ]
-        (windvane, noop, twin_t), _ = anyio.run(interleaved, targets, calls, lambda: len(fake.requests))
-    return [("windvane get_coinbase_premium", windvane), ("no-op", noop), ("no-op returning the same result", twin_t)]
+        (windvane, noop, twin_t, full), _ = anyio.run(interleaved, targets, calls, lambda: len(fake.requests))
+    return [
+        ("windvane get_coinbase_premium", windvane),
+        ("no-op", noop),
+        ("no-op returning the same result", twin_t),
+        ("windvane, detail=full (30 bars)", full),
+    ]
 
 
 def over_stdio(calls: int) -> list[tuple[str, list[float]]]:

@@ -29,6 +29,11 @@ class ToolResult(BaseModel):
         default_factory=list,
         description="What was missing, degraded, stale or cross-checked; empty when all is well.",
     )
+    omitted: dict[str, int] = Field(
+        default_factory=dict,
+        description="detail='summary': per field, how many rows (or source endpoints) were left out; "
+        "empty in a full result. Ask with detail='full' for them.",
+    )
 
 
 Sign = Literal["positive", "negative", "zero"]

@@ -9,6 +9,10 @@ from pydantic import BaseModel, Field
 from schemas.common import ToolResult
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class ExchangeReserve(BaseModel):
     exchange: str
     btc: float | None = Field(description="BTC held at as_of (null when unavailable).")
@@ -16,12 +20,15 @@ class ExchangeReserve(BaseModel):
     change_pct: float | None
     category: str | None = Field(description="institutional, retail or derivatives (null when unknown).")
     source: str = Field(description="defillama (keyless), coinglass, or onchain (collected wallet snapshots).")
+    # The on-chain fields are left out of other sources' rows (not figures, so nothing is null for a reason).
     addresses_ok: int | None = Field(
-        default=None, description="On-chain snapshot: wallets behind it (null for other sources)."
+        default=None, exclude_if=_absent, description="On-chain snapshot: wallets behind it (absent for other sources)."
     )
-    addresses_total: int | None = Field(default=None, description="On-chain: wallets listed in the address book.")
+    addresses_total: int | None = Field(
+        default=None, exclude_if=_absent, description="On-chain: wallets listed in the address book."
+    )
     snapshot_at: datetime | None = Field(
-        default=None, description="On-chain: the time of the `windvane collect` snapshot."
+        default=None, exclude_if=_absent, description="On-chain: the time of the `windvane collect` snapshot."
     )
 
 

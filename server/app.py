@@ -41,7 +41,9 @@ INSTRUCTIONS = (
     "downtrend or a real reversal? Every figure carries its source, as-of time and staleness; a figure that could "
     "not be obtained is null with a reason in `warnings`, never 0. Pass `as_of` (UTC date) for a past point in time. "
     "Every result has `as_of` (the UTC point in time it describes), `sources` (name, endpoint, fetched_at, stale, "
-    "age_seconds) and `warnings` (what was missing, degraded, stale or cross-checked; empty when all is well)."
+    "age_seconds), `warnings` (what was missing, degraded, stale or cross-checked; empty when all is well) and "
+    "`omitted`. Every tool takes `detail`: 'summary' (default) returns the readings and each series' latest rows "
+    "with sources one per upstream, and `omitted` counts per field what was left out; 'full' returns everything."
 )
 
 

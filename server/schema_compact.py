@@ -33,7 +33,7 @@ def compact_schema(schema: Any) -> Any:
 
 # Fields every result has (schemas.common.ToolResult): the server instructions, sent once at initialize, say what
 # they hold, so the compact schemas give only their types instead of repeating it in all six tools.
-SHARED_RESULT_FIELDS = ("as_of", "sources", "warnings")
+SHARED_RESULT_FIELDS = ("as_of", "sources", "warnings", "omitted")
 
 
 def shallow_output_schema(schema: JsonSchema) -> JsonSchema:

@@ -10,12 +10,15 @@ fixable mistake into a tool error.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, get_type_hints
 
 import anyio
+import pydantic_core
 from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ContentBlock, TextContent
 
+from schemas.common import ToolResult
 from tools.deps import deps_from
 from tools.errors import InputError, tool_error
 from tools.point_in_time import PointInTime
@@ -38,7 +41,7 @@ async def _report_progress(ctx: Context[Any, Any], deadline_s: float) -> None:
         )
 
 
-async def _run(spec: ToolSpec[Any, Any], ctx: Context[Any, Any], arguments: dict[str, Any]) -> Any:
+async def _run(spec: ToolSpec[Any, Any], ctx: Context[Any, Any], arguments: dict[str, Any]) -> tuple[Any, ToolResult]:
     deps = deps_from(ctx)
     args = spec.args.model_validate(arguments)
     pit = PointInTime.parse(args.as_of, deps.clock())
@@ -60,17 +63,34 @@ async def _run(spec: ToolSpec[Any, Any], ctx: Context[Any, Any], arguments: dict
         from mcp.server.mcpserver.exceptions import ToolError
 
         raise ToolError(f"{spec.name} did not finish within {deadline_s + ASSEMBLY_GRACE_S:g} s; try again")
-    if getattr(args, "chart", False):
-        from server.chart_content import with_chart
+    return args, result
 
-        return await with_chart(spec.name, result)
-    return result
+
+async def presented(spec: ToolSpec[Any, Any], args: Any, result: ToolResult) -> CallToolResult:
+    """The result at the detail asked for, with its chart when asked (drawn from the whole result, not the
+    summary's last rows)."""
+    extra: list[ContentBlock] = []
+    if getattr(args, "chart", False):
+        from server.chart_content import chart_blocks
+
+        extra = await chart_blocks(spec.name, result)
+    return emitted(spec.present(args, result), extra)
+
+
+def emitted(result: ToolResult, extra: Sequence[ContentBlock] = ()) -> CallToolResult:
+    """The result as structuredContent and, for clients that read only content, its exact text mirror: the same
+    JSON without indentation (the SDK's default indents it, a third more characters for the model to read)."""
+    structured = result.model_dump(mode="json", by_alias=True)
+    text = pydantic_core.to_json(structured).decode()
+    content: list[ContentBlock] = [TextContent(type="text", text=text), *extra]
+    return CallToolResult(content=content, structured_content=structured)
 
 
 def mcp_handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[Any]]:
     async def handler(ctx: Context[Any, Any], **arguments: Any) -> Any:
         try:
-            return await _run(spec, ctx, arguments)
+            args, result = await _run(spec, ctx, arguments)
+            return await presented(spec, args, result)
         except InputError as exc:
             raise tool_error(exc) from None
 

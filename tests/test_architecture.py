@@ -17,7 +17,7 @@ PACKAGES = ("server", "tools", "schemas", "fetchers", "store")
 MAX_FUNCTION_LINES = 80
 # The tool packages: they may use the history layer and the kernel; only the assessment composes other tools.
 TOOL_PACKAGES = ("premium", "etf", "reserves", "leverage", "macro", "assess")
-KERNEL = ("args", "deps", "errors", "numbers", "point_in_time", "provenance", "streaks", "venues")
+KERNEL = ("args", "deps", "detail", "errors", "numbers", "point_in_time", "provenance", "streaks", "venues")
 
 
 def modules() -> list[tuple[str, Path]]:

@@ -78,7 +78,7 @@ async def test_premium_and_trend_evidence_equal_the_tools_outputs(make_client, a
     # Contract fields and invariants.
     assert out["verdict"] in {"reversal", "rebound_in_downtrend", "undetermined"}
     assert -1 <= out["score"] <= 1
-    assert 0 <= out["confidence"] <= out["coverage"] <= 1
+    assert 0 <= out["evidence_agreement"] <= out["coverage"] <= 1
     assert out["summary"].startswith("BTC: ")
     for s in signals:
         assert set(s) >= {"name", "value", "unit", "reading", "weight", "evidence", "source", "as_of", "stale"}

@@ -106,7 +106,7 @@ async def test_rich_rendering_on_a_100_column_terminal(settings: Settings, fake:
 def test_a_tool_that_gave_no_answer_leaves_its_figures_na() -> None:
     assessment = Assessment.model_validate({
         "asset": "BTC", "as_of": datetime(2025, 11, 24, 23, 59, tzinfo=UTC), "signals": [], "flip_signals": [],
-        "verdict": "undetermined", "score": 0.0, "confidence": 0.0, "coverage": 0.0, "summary": "s",
+        "verdict": "undetermined", "score": 0.0, "evidence_agreement": 0.0, "coverage": 0.0, "summary": "s",
         "warnings": ["exchange_reserve_trend (7d): DefiLlama down", "exchange_reserve_trend (30d): DefiLlama down"],
     })  # fmt: skip
     failures = {name: "TimeoutError: not answered within 63 s" for name in (

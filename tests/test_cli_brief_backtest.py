@@ -22,13 +22,17 @@ async def test_brief_text_has_the_five_sections_and_sources(settings: Settings, 
     assert positions == sorted(positions)
     assert "Coinbase: http://fake.test/coinbase/products/BTC-USD/candles (fresh" in text
     assert "now US$88,266.20, threshold US$107,482.00" in text
+    # The verdict's record in the backtest, beside the verdict (the plain text wraps at 100 columns).
+    flat = " ".join(text.split())
+    assert "Track record 2024-01-01 to 2026-03-05: rebound inside a downtrend on 191 days" in flat
+    assert "no edge over that simple rule" in flat
 
 
 async def test_brief_json_is_the_tool_output(settings: Settings, fake: FakeUpstream, make_client) -> None:
     out = json.loads(await brief_text(settings, "BTC", "2025-11-24", True, transport=fake.transport()))
     async with make_client() as client:
         tool = (await client.call_tool("assess_rebound_vs_reversal", {"as_of": "2025-11-24"})).structured_content
-    for key in ("verdict", "score", "confidence", "coverage", "summary", "flip_signals"):
+    for key in ("verdict", "score", "evidence_agreement", "coverage", "summary", "flip_signals"):
         assert out[key] == tool[key], key
     assert [s["value"] for s in out["signals"]] == [s["value"] for s in tool["signals"]]
 

@@ -41,7 +41,7 @@ def csv_monthly_totals(before_month: str) -> dict[str, float]:
 
 
 async def call(client: Any, **args: Any) -> dict[str, Any]:
-    result = await client.call_tool("get_etf_flows", args)
+    result = await client.call_tool("get_etf_flows", {"detail": "full", **args})  # every day, every endpoint
     assert not result.is_error, result.content
     out: dict[str, Any] = result.structured_content
     return out

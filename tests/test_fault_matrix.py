@@ -33,7 +33,12 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("exchange_reserve_trend", "defillama", ("total_btc", "change_btc", "change_pct", "net_flow_btc")),
     ("get_leverage_state", "okx", ("open_interest.", "funding_avg_8h_pct", "order_book.")),
     ("get_macro_backdrop", "fred", ()),
-    ("assess_rebound_vs_reversal", "coinbase", ("score", "confidence", "coverage", "flip_signals.")),
+    # track_record is the packaged record of whichever verdict the degraded evidence gives
+    (
+        "assess_rebound_vs_reversal",
+        "coinbase",
+        ("score", "evidence_agreement", "coverage", "flip_signals.", "track_record."),
+    ),
 ]
 
 

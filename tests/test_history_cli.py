@@ -143,7 +143,9 @@ async def test_imported_candles_answer_the_premium_with_no_upstream_request(
     assert await cli(["import", "--candles", str(COINBASE_FILE), "--venue", "coinbase"]) == 0
     assert await cli(["import", "--candles", str(BINANCE_FILE), "--venue", "binance"]) == 0
     async with make_client() as client:
-        out = (await client.call_tool("get_coinbase_premium", {"as_of": "2025-11-24", "days": 60})).structured_content
+        out = (
+            await client.call_tool("get_coinbase_premium", {"as_of": "2025-11-24", "days": 60, "detail": "full"})
+        ).structured_content
     assert fake.count("coinbase", "/products/BTC-USD/candles") == 0
     assert fake.count("binance") == 0
     assert len(out["history"]) == 60

@@ -131,7 +131,10 @@ async def test_stale_on_error_through_the_tool(fake: FakeUpstream, settings: Set
     async with Client(server) as client:
         good = (await client.call_tool("get_coinbase_premium", {})).structured_content
         fake.faults["coinbase"] = lambda r, p: httpx.Response(503, text="down")
-        stale = (await client.call_tool("get_coinbase_premium", {})).structured_content
+        stale = (await client.call_tool("get_coinbase_premium", {"detail": "full"})).structured_content  # endpoints
+        summary = (await client.call_tool("get_coinbase_premium", {})).structured_content
+    # The summary folds coinbase's endpoints into one entry carrying the worst freshness: stale.
+    assert [s["stale"] for s in summary["sources"] if s["name"] == "coinbase"] == [True]
     assert stale["current"]["coinbase_price"] == good["current"]["coinbase_price"]
     assert stale["current"]["premium_usd"] == good["current"]["premium_usd"]
     ticker_refs = [s for s in stale["sources"] if s["name"] == "coinbase" and s["endpoint"].endswith("/ticker")]

@@ -23,7 +23,7 @@ def expected_gap(day: str) -> float:
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_real_data_matches_coinbase_minus_binance_day_by_day(make_client, mode: str) -> None:
     async with make_client(mode=mode) as client:
-        result = await client.call_tool("get_coinbase_premium", {"as_of": "2025-11-24", "days": 60})
+        result = await client.call_tool("get_coinbase_premium", {"as_of": "2025-11-24", "days": 60, "detail": "full"})
     assert not result.is_error, result.content
     out = result.structured_content
     history = out["history"]
@@ -53,7 +53,7 @@ async def test_independent_crosscheck_with_cryptoquant_gap(make_client) -> None:
         header = next(reader)
         gaps = {row[0][:10]: float(row[1]) for row in reader if row[1]}
     async with make_client() as client:
-        result = await client.call_tool("get_coinbase_premium", {"as_of": "2025-11-24", "days": 60})
+        result = await client.call_tool("get_coinbase_premium", {"as_of": "2025-11-24", "days": 60, "detail": "full"})
     checked = 0
     for bar in result.structured_content["history"]:
         day = bar["ts"][:10]
@@ -65,7 +65,9 @@ async def test_independent_crosscheck_with_cryptoquant_gap(make_client) -> None:
 
 async def test_averages_are_means_of_daily_premiums(make_client) -> None:
     async with make_client() as client:
-        out = (await client.call_tool("get_coinbase_premium", {"as_of": "2025-11-24", "days": 30})).structured_content
+        out = (
+            await client.call_tool("get_coinbase_premium", {"as_of": "2025-11-24", "days": 30, "detail": "full"})
+        ).structured_content
     daily = [b["premium_pct"] for b in out["history"]]
     assert out["avg_7d_pct"] == pytest.approx(sum(daily[-7:]) / 7, abs=1e-6)
     assert out["avg_30d_pct"] == pytest.approx(sum(daily[-30:]) / 30, abs=1e-6)
@@ -221,7 +223,9 @@ async def test_hourly_history_pages_coinbase_and_aligns_bars(make_client, fake: 
     fake.handlers["coinbase"] = coinbase_hourly
     fake.handlers["binance"] = binance_hourly
     async with make_client() as client:
-        result = await client.call_tool("get_coinbase_premium", {"as_of": "2025-11-24", "days": 15, "interval": "1h"})
+        result = await client.call_tool(
+            "get_coinbase_premium", {"as_of": "2025-11-24", "days": 15, "interval": "1h", "detail": "full"}
+        )
     out = result.structured_content
     assert len(out["history"]) == 360
     assert out["history"][-1]["ts"].startswith("2025-11-24T23:00")

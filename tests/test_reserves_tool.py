@@ -92,7 +92,7 @@ async def collect_into(fake: FakeUpstream, settings, **kw) -> int:
 
 async def call(make_client, args: dict, **kw) -> dict:
     async with make_client(**kw) as client:
-        result = await client.call_tool("exchange_reserve_trend", args)
+        result = await client.call_tool("exchange_reserve_trend", {"detail": "full", **args})
     assert not result.is_error, result.content
     return result.structured_content
 
@@ -319,9 +319,9 @@ async def test_upstream_down_after_a_good_call_serves_stale_flagged(fake: FakeUp
     settings = make_settings(tmp_path, ttl_scale=0.0)  # every cached value expires at once but is kept as last good
     server = build_server(settings, transport=fake.transport(), clock=lambda: FROZEN_NOW)
     async with Client(server) as client:  # one server, one cache, two calls
-        ok = (await client.call_tool("exchange_reserve_trend", {})).structured_content
+        ok = (await client.call_tool("exchange_reserve_trend", {"detail": "full"})).structured_content
         fake.faults["defillama"] = lambda r, p: httpx.Response(503, text="down")
-        stale = (await client.call_tool("exchange_reserve_trend", {})).structured_content
+        stale = (await client.call_tool("exchange_reserve_trend", {"detail": "full"})).structured_content
     assert all(not s["stale"] for s in ok["sources"])
     assert {r["exchange"]: r["btc"] for r in stale["by_exchange"]} == {
         r["exchange"]: r["btc"] for r in ok["by_exchange"]

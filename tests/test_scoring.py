@@ -1,4 +1,4 @@
-"""Table-driven tests of the pure scoring: each reading, coverage, confidence, verdicts and flip distances."""
+"""Table-driven tests of the pure scoring: each reading, coverage, evidence agreement, verdicts and flip distances."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def test_all_unavailable_is_undetermined_with_zero_coverage() -> None:
     result = score(ScoringInputs(reasons={"premium_pct": "coinbase unavailable: geo-blocked"}))
     assert result.verdict == "undetermined"
     assert result.coverage == 0
-    assert result.confidence == 0
+    assert result.evidence_agreement == 0
     assert result.score == 0
     assert all(s.reading == "unavailable" and s.value is None for s in result.signals)
     premium = signal(result.signals, "premium_level")
@@ -121,7 +121,7 @@ def test_missing_signals_lower_coverage_not_score() -> None:
     thin = score(inputs(**bearish))
     assert full.score == thin.score == -1.0
     assert thin.coverage < full.coverage
-    assert thin.confidence < full.confidence
+    assert thin.evidence_agreement < full.evidence_agreement
     assert thin.coverage == pytest.approx(round((1.0 + 0.75 + 0.5) / TOTAL_WEIGHT, 4))
 
 
@@ -161,22 +161,27 @@ FULL_BEARISH = {
 def test_full_bearish_and_full_bullish() -> None:
     assert set(FULL_BEARISH) == set(INPUT_FIELDS)
     bear = score(inputs(**FULL_BEARISH))
-    assert (bear.verdict, bear.score, bear.coverage, bear.confidence) == ("rebound_in_downtrend", -1.0, 1.0, 1.0)
+    assert (bear.verdict, bear.score, bear.coverage, bear.evidence_agreement) == (
+        "rebound_in_downtrend",
+        -1.0,
+        1.0,
+        1.0,
+    )
     # Flip every signal: each signal has opposite rules, so negate where symmetric and set the rest explicitly.
     bullish = {k: -v for k, v in FULL_BEARISH.items()}
     bullish.update(liq_long_7d_usd=90e6, liq_short_7d_usd=10e6, close_usd=110.0, prior_swing_high_usd=100.0,
                    btc_nasdaq_beta_90d=1.0, nasdaq_change_pct=3.0, funding_8h_pct=-0.01)  # fmt: skip
     bull = score(inputs(**bullish))
-    assert (bull.verdict, bull.score, bull.coverage, bull.confidence) == ("reversal", 1.0, 1.0, 1.0)
+    assert (bull.verdict, bull.score, bull.coverage, bull.evidence_agreement) == ("reversal", 1.0, 1.0, 1.0)
 
 
-def test_mixed_evidence_score_and_confidence_maths() -> None:
+def test_mixed_evidence_score_and_agreement_maths() -> None:
     # premium bearish (1.0), ma50 bullish (0.75), ma200 neutral (0.5): score = (0.75 - 1.0) / 2.25
     result = score(inputs(premium_pct=-0.1, price_vs_ma50_pct=5.0, price_vs_ma200_pct=0.0))
     assert result.score == pytest.approx(round(-0.25 / 2.25, 4))
     coverage = 2.25 / TOTAL_WEIGHT
     assert result.coverage == pytest.approx(round(coverage, 4))
-    assert result.confidence == pytest.approx(round(coverage * 0.25 / 1.75, 4))
+    assert result.evidence_agreement == pytest.approx(round(coverage * 0.25 / 1.75, 4))
 
 
 def test_stale_input_marks_the_signal_stale() -> None:

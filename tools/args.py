@@ -33,3 +33,10 @@ AsOfArg = Annotated[
 
 # Short on purpose: tools/list is paid for on every turn and four tools take it.
 ChartArg = Annotated[bool, Field(description="Also return a PNG chart (image content).")]
+
+Detail = Literal["summary", "full"]
+# Rows a summary keeps of each long series: enough to see the latest days and their direction.
+SUMMARY_ROWS = 5
+
+# Described once, in the server's instructions: a description here would repeat in all six tools' schemas.
+DetailArg = Annotated[Detail, Field()]

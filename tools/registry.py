@@ -51,6 +51,20 @@ class ToolSpec(Generic[ArgsT, OutT]):
     refresh: Callable[[Deps], Awaitable[int]] | None = None
     # True for a tool that waits on other tools' deadlines (the assessment): it gets a little longer.
     composite: bool = False
+    # The result's summary view (detail="summary", tools/detail.py): which series are cut to their latest rows.
+    # Without one, the summary only folds sources to one per upstream.
+    summarize: Callable[[OutT], OutT] | None = None
+
+    def present(self, args: ArgsT, result: OutT) -> OutT:
+        """What the client gets: the summary view unless the call asked for detail="full". Applied after `run`,
+        so whatever the result was computed from, it was the full data."""
+        if getattr(args, "detail", "full") != "summary":
+            return result
+        if self.summarize is not None:
+            return self.summarize(result)
+        from tools.detail import summary_view
+
+        return summary_view(result)
 
     def deadline_s(self, config: ToolConfig) -> float:
         return config.tool_deadline_s + (config.assess_extra_deadline_s if self.composite else 0.0)

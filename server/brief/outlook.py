@@ -11,6 +11,7 @@ from server.brief.figures import MINUS as MINUS_SIGN
 from server.brief.figures import days, na, price, probability, usd
 from server.brief.gather import BriefInputs
 from server.brief.rows import reason
+from tools.assess.calibration import statement
 
 
 def _figure(value: float, unit: str, signed: bool = True) -> str:
@@ -41,6 +42,10 @@ def flip_row(flip: FlipSignal) -> Row:
 def outlook(inp: BriefInputs) -> Section:
     out = inp.assessment
     rows = [Row("Verdict", verdict_line(out), str(out.as_of.date()))]
+    if out.track_record is not None:
+        # What followed this verdict in the backtest, said next to it: the verdict alone reads as a forecast.
+        said = statement(out.track_record, labels.verdict(out.verdict).lower())
+        rows.append(Row("Track record", said.removeprefix("Track record ")))
     for reading in ("bullish", "bearish", "unavailable"):
         names = [labels.signal(s.name) for s in out.signals if s.reading == reading]
         if names:

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 from server.commands import iso_date
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import httpx
+
+    from server.backtest.report import BacktestReport, HistoryProvider
+
+    Progress = Callable[[date], None] | None
 
     from server.settings import Settings
     from tools.args import Asset
@@ -24,6 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="start", required=True, type=iso_date, help="first day (UTC), e.g. 2024-01-01")
     parser.add_argument("--to", dest="end", required=True, type=iso_date, help="last day (UTC), e.g. 2025-12-31")
     parser.add_argument("--asset", default="BTC", type=str.upper, choices=["BTC", "ETH"])
+    parser.add_argument(
+        "--write-calibration",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="FILE",
+        help="also write each verdict's historical outcome as the calibration file the assessment reports "
+        "(default FILE: the packaged tools/assess/data/calibration.json)",
+    )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--replay",
@@ -46,8 +61,21 @@ async def backtest_text(
     data_dir: Path | None,
     transport: httpx.AsyncBaseTransport | None = None,
     replay: bool = False,
+    calibration_file: Path | None = None,
 ) -> str:
-    from server.backtest.report import render_markdown, run_backtest
+    from server.backtest.report import render_markdown
+    from server.backtest.report import run_backtest as run
+
+    async def run_backtest(provider: HistoryProvider, start: date, end: date, progress: Progress) -> BacktestReport:
+        report = await run(provider, start, end, progress)
+        if calibration_file is not None:
+            from server.backtest.calibration import command_line, write_calibration
+
+            flag = "--data-dir ../shared/data" if data_dir is not None else ("--replay" if replay else "")
+            write_calibration(report, command_line(report, flag), calibration_file)
+            print(f"  wrote {calibration_file}", file=sys.stderr)
+        return report
+
     from tools.errors import InputError
 
     def progress(day: date) -> None:
@@ -90,8 +118,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.data_dir is not None and args.asset != "BTC":
         print("windvane backtest: --data-dir history is BTC only", file=sys.stderr)
         return 2
+    calibration_file = None
+    if args.write_calibration is not None:
+        from server.backtest.calibration import PACKAGED
+
+        calibration_file = Path(args.write_calibration) if args.write_calibration else PACKAGED
     try:
-        text = anyio.run(backtest_text, settings, args.start, args.end, args.asset, args.data_dir, None, args.replay)
+        text = anyio.run(
+            backtest_text,
+            settings,
+            args.start,
+            args.end,
+            args.asset,
+            args.data_dir,
+            None,
+            args.replay,
+            calibration_file,
+        )
     except (InputError, OSError) as exc:
         print(f"windvane backtest: {exc}", file=sys.stderr)
         return 2

@@ -51,8 +51,12 @@ def check_premium(out: dict[str, Any]) -> list[str]:
             problems.append(f"current.{name}={cur.get(name)!r}, expected {value:.6f}")
     if cur.get("reference_venue") != "binance":
         problems.append(f"reference_venue={cur.get('reference_venue')!r}")
-    if len(out.get("history", [])) != 30 or not str(out["history"][-1].get("ts", "")).startswith(AS_OF):
-        problems.append("history is not the 30 daily bars ending 2025-11-24")
+    # The default summary: the latest 5 of the 30 daily bars, the 25 before them counted in `omitted`.
+    history = out.get("history", [])
+    if len(history) != 5 or not str(history[-1].get("ts", "")).startswith(AS_OF):
+        problems.append("history is not the latest 5 daily bars ending 2025-11-24")
+    if out.get("omitted", {}).get("history") != 25:
+        problems.append(f"omitted={out.get('omitted')!r}, expected 25 history bars left out")
     streak = out.get("streak", {})
     # Coinbase closed below Binance every day from 2025-10-30 to 2025-11-24 (shared/data/README.md).
     if (streak.get("sign"), streak.get("days"), streak.get("since")) != ("negative", 26, "2025-10-30"):
@@ -161,7 +165,7 @@ EXAMPLES: dict[str, Example] = {
         check=check_premium,
     ),
     "get_etf_flows": Example(
-        valid={"as_of": AS_OF, "days": 30},
+        valid={"as_of": AS_OF, "days": 30, "detail": "full"},  # every day: the check reads 2025-10-16
         invalid=[
             ({"days": 400}, "less than or equal to 365"),
             ({"asset": "SOL"}, "BTC"),

@@ -127,12 +127,22 @@ class Gathered:
     inputs: ScoringInputs = field(default_factory=ScoringInputs)
     prov: Provenance = field(default_factory=Provenance)
     tool_sources: dict[str, SourceRef] = field(default_factory=dict)
+    seen_warnings: dict[str, str] = field(default_factory=dict)  # warning -> the label it was given
 
     def absorb(self, label: str, out: ToolResult) -> None:
         for ref in out.sources:
             self.tool_sources.setdefault(ref.endpoint, ref)
         for warning in out.warnings[:MAX_WARNINGS_PER_TOOL]:
-            self.prov.warn(f"{label}: {warning}")
+            # The reserve tool runs twice (7 and 30 days) and says the same about its coverage both times: said
+            # once, under the tool's name without the window, whichever run finished first.
+            first = self.seen_warnings.get(warning)
+            if first is None:
+                self.seen_warnings[warning] = label
+                self.prov.warn(f"{label}: {warning}")
+            elif first != label and f"{first}: {warning}" in self.prov.warnings:
+                tool = label.split(" (")[0]
+                self.prov.warnings[self.prov.warnings.index(f"{first}: {warning}")] = f"{tool}: {warning}"
+                self.seen_warnings[warning] = tool
         if len(out.warnings) > MAX_WARNINGS_PER_TOOL:
             more = len(out.warnings) - MAX_WARNINGS_PER_TOOL
             self.prov.warn(f"{label}: {more} more warning(s); call the tool itself for all of them")

@@ -11,8 +11,9 @@ exchange_reserve_trend, assess_rebound_vs_reversal) with asset="{asset}", then w
 2. Evidence: ETF flows (5-day, month-to-date, streak), the Coinbase premium (level and streak), leverage
    (open interest, funding, liquidations).
 3. Liquidity: exchange reserves and net flow.
-4. Verdict and what to watch: the assessment's verdict with its score, confidence and coverage, then each flip
-   signal with its current value, threshold and distance.
+4. Verdict and what to watch: the assessment's verdict with its score, evidence agreement and coverage, its
+   track record in plain words (say so when it has shown no edge), then each flip signal with its current value,
+   threshold and distance.
 Cite the source and as-of time of every figure. Say which figures were unavailable or stale (see `warnings`);
 never fill a gap with a guess."""
 

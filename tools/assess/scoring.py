@@ -2,8 +2,8 @@
 
 Every figure enters as an `Observed` (value, source, as_of, stale) in `ScoringInputs`; a missing figure is `None`
 with a reason in `ScoringInputs.reasons`. The table `SIGNALS` says how each reading is derived, its thresholds,
-weight and rationale. `score()` turns inputs into readings, a score, coverage, confidence, a verdict and the flip
-signals. The methodology text is generated from the same table (`methodology_markdown`), so docs cannot drift.
+weight and rationale. `score()` turns inputs into readings, a score, coverage, evidence agreement, a verdict and
+the flip signals. The methodology text is generated from the same table (`methodology_markdown`), so docs cannot drift.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class Rule:
     def holds(self, value: float) -> bool:
         return value > self.threshold if self.op == ">" else value < self.threshold
 
-    def text(self, unit: str) -> str:
+    def text(self, unit: str = "") -> str:
         return f"{self.op} {_fmt(self.threshold)} {unit}".rstrip()
 
 
@@ -349,7 +349,7 @@ FLIPS: tuple[Flip, ...] = (
 class ScoreResult:
     verdict: Verdict
     score: float
-    confidence: float
+    evidence_agreement: float
     coverage: float
     signals: list[SignalEvidence]
     flip_signals: list[FlipSignal]
@@ -398,9 +398,9 @@ def _evaluate(signal: Signal, inputs: ScoringInputs) -> SignalEvidence:
     reading: Reading = (
         "bullish" if signal.bullish.holds(value) else "bearish" if signal.bearish.holds(value) else "neutral"
     )
+    # The signal's name and unit sit beside the sentence in the same object: said once, not three times.
     evidence = (
-        f"{signal.name} = {_fmt(value)} {signal.unit}: {reading} "
-        f"(bullish {signal.bullish.text(signal.unit)}, bearish {signal.bearish.text(signal.unit)})"
+        f"{_fmt(value)} {signal.unit}: {reading} (bullish {signal.bullish.text()}, bearish {signal.bearish.text()})"
     )
     return SignalEvidence(
         name=signal.name, group=signal.group, value=round(value, 6), unit=signal.unit, reading=reading,
@@ -455,7 +455,7 @@ def score(inputs: ScoringInputs) -> ScoreResult:
     return ScoreResult(
         verdict=verdict,
         score=round(value, 4),
-        confidence=round(coverage * agreement, 4),
+        evidence_agreement=round(coverage * agreement, 4),
         coverage=round(coverage, 4),
         signals=evidence,
         flip_signals=[_flip(f, inputs, by_name) for f in FLIPS],
@@ -469,7 +469,9 @@ def methodology_markdown() -> str:
         "holds, else **neutral** (0); a signal whose inputs are missing is **unavailable** and is never imputed.",
         "- `score` = sum(weight * reading) / sum(weight) over *available* signals, in -1..1.",
         f"- `coverage` = available weight / total weight ({_fmt(TOTAL_WEIGHT)}).",
-        "- `confidence` = coverage * |bullish weight - bearish weight| / (bullish + bearish weight).",
+        "- `evidence_agreement` = coverage * |bullish weight - bearish weight| / (bullish + bearish weight): how "
+        "one-sided the available evidence is. It is not a probability that the verdict is right; the result's "
+        "`track_record` says how the verdict fared in the backtest against the 50-day-average rule.",
         f"- `verdict`: `undetermined` when coverage < {MIN_COVERAGE}; else `reversal` when score >= "
         f"{REVERSAL_MIN_SCORE}, `rebound_in_downtrend` when score <= {REBOUND_MAX_SCORE}, otherwise `undetermined`.",
         "- Thresholds were set a priori and checked only against the in-sample part (first two thirds) of the "

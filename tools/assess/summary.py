@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from schemas.assess import TrackRecord
+from tools.assess.calibration import statement
 from tools.assess.scoring import ScoreResult
 from tools.numbers import human
 
 
-def summarize(asset: str, result: ScoreResult) -> str:
+def summarize(asset: str, result: ScoreResult, record: TrackRecord | None) -> str:
     verdict = result.verdict.replace("_", " ")
     head = (
-        f"{asset}: {verdict} (score {result.score:+.2f}, confidence {result.confidence:.2f}, "
+        f"{asset}: {verdict} (score {result.score:+.2f}, evidence agreement {result.evidence_agreement:.2f}, "
         f"coverage {result.coverage:.0%} of signal weight)."
     )
 
@@ -31,4 +33,6 @@ def summarize(asset: str, result: ScoreResult) -> str:
         parts.append(f"Flip conditions already met: {', '.join(met)}.")
     if watch:
         parts.append(f"Watch: {'; '.join(watch)}.")
+    if record is not None:
+        parts.append(statement(record, result.verdict))
     return " ".join(parts)

@@ -20,8 +20,9 @@ from fetchers.concurrency import gather, gather_all
 from fetchers.errors import GeoBlockedError, UpstreamError
 from fetchers.http import Fetched
 from schemas.etf_flows import EtfFlowDay, EtfFlows, FlowRow, FlowTable, LatestDay, MonthFlow
-from tools.args import AsOfArg, AssetArg, ChartArg
+from tools.args import AsOfArg, AssetArg, ChartArg, DetailArg
 from tools.deps import Deps
+from tools.detail import latest_rows, summary_view
 from tools.errors import InputError
 from tools.etf import metrics
 from tools.history import etf_store
@@ -39,12 +40,11 @@ US_CLOSE_UTC = time(21, 0)
 
 DaysArg = Annotated[int, Field(ge=1, le=365, description="Trading days of daily rows to return (1-365).")]
 
-DESCRIPTION = """US spot BTC or ETH ETF net flows (creations minus redemptions), in USD, per fund and in total:
-daily rows (provisional for the as_of day or while issuers are still reporting), month-to-date total and per fund,
-previous month, record monthly outflow/inflow since launch and how close this month is (pct of record), the
-inflow/outflow day streak, 5-day average, the largest fund's share, outflow_below_100m (latest completed day's net
-outflow under US$100M, read as selling exhaustion) and a rough price impact (coefficient x month-to-date US$B).
-Source: Farside (keyless); SoSoValue/CoinGlass with keys, also used to cross-check."""
+DESCRIPTION = """US spot BTC or ETH ETF net flows, in USD, per fund and in total:
+daily rows (provisional for the as_of day or while issuers still report), month-to-date total and per fund,
+previous month, record monthly outflow/inflow since launch and month-to-date as pct of record, the day streak,
+5-day average, the largest fund's share, outflow_below_100m (latest completed day's net outflow under US$100M,
+read as selling exhaustion) and a rough price impact. Farside (keyless); SoSoValue/CoinGlass with keys."""
 
 METHODOLOGY = """## Spot ETF flows (`get_etf_flows`)
 - Source: Farside Investors' flow tables (`/bitcoin-etf-flow-all-data/`, `/ethereum-etf-flow-all-data/`, keyless;
@@ -364,8 +364,14 @@ async def backfill(deps: Deps, since: date, until: date) -> int:
 class EtfArgs(ToolArgs):
     asset: AssetArg = "BTC"
     days: DaysArg = 30
+    detail: DetailArg = "summary"
     as_of: AsOfArg = None
     chart: ChartArg = False
+
+
+def summarize(out: EtfFlows) -> EtfFlows:
+    days, cut = latest_rows(out.days)
+    return summary_view(out, {"days": days}, {"days": cut})
 
 
 async def run(deps: Deps, args: EtfArgs, pit: PointInTime) -> EtfFlows:
@@ -381,4 +387,5 @@ SPEC = ToolSpec(
     output=EtfFlows,
     run=run,
     backfill=backfill,
+    summarize=summarize,
 )

@@ -13,7 +13,7 @@ from statistics import fmean
 from fetchers.concurrency import gather, gather_all
 from fetchers.errors import UpstreamError
 from schemas.leverage import LeverageState
-from tools.args import AsOfArg, AssetArg
+from tools.args import AsOfArg, AssetArg, DetailArg
 from tools.deps import Deps
 from tools.errors import InputError
 from tools.leverage.book import collect as collect_books
@@ -33,12 +33,12 @@ from tools.registry import ToolArgs, ToolSpec
 log = logging.getLogger("windvane.leverage")
 
 DESCRIPTION = """Leverage in the perpetual-futures market and how fragile spot books are. liquidations: long/short USD
-force-closed over 24h and 7d (all venues via CoinGlass when keyed, else OKX only; see coverage; `streams` adds
-Binance/Bybit sums over the minutes windvane collect recorded, partial, never summed in). open_interest: USD
+force-closed over 24h and 7d (all venues via CoinGlass when keyed, else OKX only; see coverage; `streams`:
+Binance/Bybit sums over the minutes windvane collect recorded, never summed in). open_interest: USD
 summed over Binance, OKX, Bybit with 24h/7d change (venues lists who answered; partial=true if one is missing).
-funding: one row per venue, the latest rate normalised to 8h and annualised (interval_hours detected); high positive
-= crowded longs, negative = shorts pay. order_book: USD depth within ±0.5/1/2% of mid (Coinbase, Kraken, OKX,
-Binance), bid depth near the two round levels below price, thin_book vs its 30-day median."""
+funding: per venue, the latest rate per 8h and annualised; high positive = crowded longs, negative = shorts pay.
+order_book: USD depth within ±0.5/1/2% of mid (Coinbase, Kraken, OKX, Binance), bid depth near the two round
+levels below price, thin_book vs its 30-day median."""
 
 METHODOLOGY = """## Leverage state (`get_leverage_state`)
 - **Funding**: per venue (Binance USD-M, OKX, Bybit linear perpetual), the latest settled rate at or before `as_of`.
@@ -140,6 +140,7 @@ async def backfill(deps: Deps, since: date, until: date) -> int:
 
 class LeverageArgs(ToolArgs):
     asset: AssetArg = "BTC"
+    detail: DetailArg = "summary"
     as_of: AsOfArg = None
 
 

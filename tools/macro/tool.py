@@ -16,7 +16,7 @@ from fetchers.concurrency import first_answer, gather, gather_all
 from fetchers.http import Fetched
 from schemas.macro import IndexClose, MacroBackdrop
 from schemas.macro_rows import DailyClose
-from tools.args import AsOfArg
+from tools.args import AsOfArg, DetailArg
 from tools.deps import Deps
 from tools.macro import crypto as macro_crypto
 from tools.macro.context import Ctx
@@ -26,9 +26,9 @@ from tools.registry import ToolArgs, ToolSpec
 
 DESCRIPTION = """Macro backdrop for crypto: S&P 500 / Nasdaq Composite / Dow daily close and % change; the next FOMC
 meeting and the market-implied probability of a cut there (Kalshi, else Polymarket; 0..1) with its 1-day change;
-BTC-Nasdaq 30/90-day correlation of daily log returns and 90-day beta (BTC moves beta x Nasdaq); BTC drawdown from
+BTC-Nasdaq 30/90-day correlation of daily log returns and 90-day beta; BTC drawdown from
 its 365-day high close (%, <= 0); total crypto market cap (USD) and its 6-week change; halving cycle (last date,
-months since, next ETA); Crypto Fear & Greed (0-100). Each part is sourced; an unavailable part is null + warning."""
+months since, next ETA); Crypto Fear & Greed (0-100)."""
 
 METHODOLOGY = """## Macro backdrop (`get_macro_backdrop`)
 - Indices: FRED daily closes SP500, NASDAQCOM, DJIA (keyless fredgraph CSV; the FRED JSON API first when
@@ -175,6 +175,7 @@ async def collect(deps: Deps) -> int:
 
 
 class MacroArgs(ToolArgs):
+    detail: DetailArg = "summary"
     as_of: AsOfArg = None
 
 

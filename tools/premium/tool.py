@@ -21,8 +21,9 @@ from fetchers.http import Fetched
 from schemas.common import Streak
 from schemas.market import INTERVAL_SECONDS, Candle, Quote
 from schemas.premium import CoinbasePremium, PremiumBar, PremiumNow
-from tools.args import SUPPORTED_ASSETS, AsOfArg, AssetArg, ChartArg
+from tools.args import SUPPORTED_ASSETS, AsOfArg, AssetArg, ChartArg, DetailArg
 from tools.deps import Deps
+from tools.detail import latest_rows, summary_view
 from tools.errors import InputError
 from tools.history import candle_store
 from tools.history.backfill import CandleSeries, backfill_candles
@@ -44,7 +45,7 @@ DESCRIPTION = """Coinbase premium: how far Coinbase's <ASSET>-USD price sits abo
 reference <ASSET>USDT (Binance; OKX, Kraken or Bitstamp when Binance is unreachable). premium_pct =
 100*(coinbase/reference - 1). A premium negative for many consecutive days is read as US (institutional) selling;
 turning positive as US demand returning. Returns the current premium (also USDT-depeg adjusted), closed-bar
-history, the current sign streak in days and 7/30-day averages, each with source and staleness."""
+history, the current sign streak in days and 7/30-day averages."""
 
 METHODOLOGY = """## Coinbase premium (`get_coinbase_premium`)
 - `premium_pct = 100 * (coinbase_<ASSET>-USD / reference_<ASSET>USDT - 1)`; `premium_usd = coinbase - reference`
@@ -334,8 +335,14 @@ class PremiumArgs(ToolArgs):
     asset: AssetArg = "BTC"
     days: DaysArg = 30
     interval: IntervalArg = "1d"
+    detail: DetailArg = "summary"
     as_of: AsOfArg = None
     chart: ChartArg = False
+
+
+def summarize(out: CoinbasePremium) -> CoinbasePremium:
+    history, cut = latest_rows(out.history)
+    return summary_view(out, {"history": history}, {"history": cut})
 
 
 async def run(deps: Deps, args: PremiumArgs, pit: PointInTime) -> CoinbasePremium:
@@ -351,4 +358,5 @@ SPEC = ToolSpec(
     output=CoinbasePremium,
     run=run,
     backfill=backfill,
+    summarize=summarize,
 )

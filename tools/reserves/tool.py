@@ -26,8 +26,9 @@ from schemas.reserves import (
     ExchangeReserves,
     MonthOverMonth,
 )
-from tools.args import AsOfArg, AssetArg, ChartArg
+from tools.args import AsOfArg, AssetArg, ChartArg, DetailArg
 from tools.deps import Deps
+from tools.detail import summary_view
 from tools.errors import InputError
 from tools.numbers import rounded
 from tools.point_in_time import PointInTime
@@ -68,10 +69,10 @@ SinceArg = Annotated[
 ]
 
 DESCRIPTION = """BTC held on exchanges and how it changed: total_btc, change_btc/change_pct over window_days
-(negative = coins left exchanges, read as supply drying up), per exchange with its category (institutional /
-retail / derivatives), the category split, month-over-month and year-to-date changes, net_flow_positive (latest
-window's net flow is an inflow, read as selling supply returning) and coverage. Keyless: DefiLlama's daily BTC in
-ten exchanges' labelled wallets (a floor; Coinbase not covered); with CryptoQuant/CoinGlass keys, vendor figures."""
+(negative = coins left exchanges: supply drying up), per exchange with its category (institutional / retail /
+derivatives), the category split, month-over-month and year-to-date changes, net_flow_positive (the window's net
+flow is an inflow: selling supply returning) and coverage. Keyless: DefiLlama's BTC in ten exchanges' labelled
+wallets (a floor; no Coinbase); CryptoQuant/CoinGlass keys add vendor figures."""
 
 METHODOLOGY = """## Exchange reserves (`exchange_reserve_trend`)
 - Keyless (default): DefiLlama's CEX pages, `GET api.llama.fi/protocol/<slug>`, `chainTvls.Bitcoin.tokens[].tokens.BTC`
@@ -399,9 +400,16 @@ async def backfill(deps: Deps, since: date, until: date) -> int:
 class ReservesArgs(ToolArgs):
     asset: AssetArg = "BTC"
     window_days: WindowArg = 30
+    detail: DetailArg = "summary"
     as_of: AsOfArg = None
     since: SinceArg = None
     chart: ChartArg = False
+
+
+def summarize(out: ExchangeReserves) -> ExchangeReserves:
+    # coverage.exchanges repeats by_exchange's exchanges and balances (with their shares): the summary keeps one.
+    coverage = out.coverage.model_copy(update={"exchanges": []})
+    return summary_view(out, {"coverage": coverage}, {"coverage.exchanges": len(out.coverage.exchanges)})
 
 
 async def run(deps: Deps, args: ReservesArgs, pit: PointInTime) -> ExchangeReserves:
@@ -419,4 +427,5 @@ SPEC = ToolSpec(
     collect=collect,
     backfill=backfill,
     refresh=llama.refresh,
+    summarize=summarize,
 )
