@@ -167,4 +167,5 @@ def register_status_resource(mcp: MCPServer[Deps], settings: Settings, live: lis
     def sources() -> str:
         if not live:
             return json.dumps({"error": "server is not running"})
-        return json.dumps(sources_status(live[-1], settings).model_dump(), indent=2)
+        deps = live[-1]
+        return deps.http.redactor.mask(json.dumps(sources_status(deps, settings).model_dump(), indent=2))

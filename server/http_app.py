@@ -110,7 +110,10 @@ def add_health_route(mcp: MCPServer[Any], live: Sequence[Deps]) -> None:
     @mcp.custom_route(HEALTH_PATH, methods=["GET"])  # type: ignore[untyped-decorator]
     async def healthz(_: Request) -> Response:
         code, body = health_report(live)
-        return JSONResponse(body.model_dump(), status_code=code)
+        text = body.model_dump_json()
+        if live:  # unauthenticated: an upstream's error text in it never carries a configured secret
+            text = live[-1].http.redactor.mask(text)
+        return Response(text, status_code=code, media_type="application/json")
 
 
 # -- middleware ---------------------------------------------------------------------------------------------------

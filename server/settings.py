@@ -11,6 +11,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fetchers.redact import Redactor
 
 # Source name -> default base URL. The fetcher appends the real API's exact path and query to the base.
 DEFAULT_BASE_URLS: dict[str, str] = {
@@ -108,6 +112,17 @@ class Settings:
     def fleet(self) -> bool:
         """Several processes share state: only one of them collects and refreshes in the background."""
         return bool(self.redis_url or self.database_url)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret: the keys and the HTTP token. None of them may leave windvane in any text."""
+        return (*self.api_keys.values(), *((self.http_token,) if self.http_token else ()))
+
+    def redactor(self) -> Redactor:
+        """The one redactor masking `secrets` wherever text leaves: tool results, resources, /healthz, logs, CLI."""
+        from fetchers.redact import Redactor
+
+        return Redactor(self.secrets)
 
     def base_url(self, source: str) -> str:
         try:

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 import anyio
 from mcp.server.mcpserver import Context
+from pydantic import BaseModel
 
+from fetchers.redact import Redactor
 from tools.deps import deps_from
 from tools.errors import InputError, tool_error
 from tools.point_in_time import PointInTime
 from tools.registry import ToolSpec
+
+ResultT = TypeVar("ResultT", bound=BaseModel)
 
 PROGRESS_EVERY_S = 1.0
 # Past its deadline a tool has this long to assemble what came back; beyond it the call ends with an error
@@ -63,12 +67,24 @@ async def _run(spec: ToolSpec[Any, Any], ctx: Context[Any, Any], arguments: dict
     return result
 
 
+def masked(result: ResultT, redactor: Redactor) -> ResultT:
+    """`result` with every configured secret masked: the last check before a result leaves the process, whatever
+    an upstream managed to put in a warning or a stale reason."""
+    if not redactor:
+        return result
+    text = result.model_dump_json()
+    if not redactor.found_in(text):
+        return result
+    return type(result).model_validate_json(redactor.mask(text))
+
+
 def mcp_handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[Any]]:
     async def handler(ctx: Context[Any, Any], **arguments: Any) -> Any:
+        redactor = deps_from(ctx).http.redactor
         try:
-            return await _run(spec, ctx, arguments)
+            return masked(await _run(spec, ctx, arguments), redactor)
         except InputError as exc:
-            raise tool_error(exc) from None
+            raise tool_error(InputError(redactor.mask(str(exc)))) from None
 
     hints = get_type_hints(spec.args, include_extras=True)
     parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context[Any, Any])]
