@@ -18,11 +18,12 @@ from server.icons import server_icons, tool_icons
 from server.runtime import open_deps
 from server.settings import Settings
 from server.status import sources_status
-from server.tool_handlers import mcp_handler
+from server.tool_handlers import mcp_handler, validate_at_the_edge
 from server.version import version
 from store.base import Store
 from tools.assess.prompt import market_brief
 from tools.deps import Deps
+from tools.errors import InputError
 from tools.registry import ToolSpec, tool_specs
 
 log = logging.getLogger("windvane.server")
@@ -56,6 +57,17 @@ def methodology_markdown() -> str:
         parts.append(spec.methodology.strip())
         parts.append("")
     return "\n".join(parts)
+
+
+def brief_prompt(asset: str = "BTC") -> str:
+    """The `market_brief` prompt; an asset the tools would refuse is an invalid-params error naming the valid ones."""
+    from mcp.shared.exceptions import MCPError
+    from mcp.types import INVALID_PARAMS
+
+    try:
+        return market_brief(asset)
+    except InputError as exc:
+        raise MCPError(INVALID_PARAMS, str(exc)) from None
 
 
 def build_server(
@@ -108,11 +120,12 @@ def build_server(
             annotations=ANNOTATIONS,
             icons=list(tool_icons()),
         )
+        validate_at_the_edge(mcp, spec)
     mcp.prompt(
         name="market_brief",
         title="Market brief",
         description="Sourced brief: macro backdrop, evidence, liquidity, then verdict and what to watch.",
-    )(market_brief)
+    )(brief_prompt)
     publish_schemas(mcp, settings.schema_detail)
 
     @mcp.resource(

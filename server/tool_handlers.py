@@ -100,3 +100,20 @@ def mcp_handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[Any]]:
     }
     handler.__name__ = handler.__qualname__ = spec.name
     return handler
+
+
+def edge_arguments(spec: ToolSpec[Any, Any]) -> type[BaseModel]:
+    """The SDK's argument model for `spec`: the tool's own input model, so the SDK's validation (which runs first,
+    and would otherwise drop unknown names silently) is the tool's strict one."""
+    from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+
+    return type(f"{spec.name}_arguments", (spec.args, ArgModelBase), {"__module__": __name__})
+
+
+def validate_at_the_edge(mcp: Any, spec: ToolSpec[Any, Any]) -> None:
+    """Make the published tool validate with `edge_arguments` and publish that model's schema (which says
+    `additionalProperties: false`). The SDK has no public setter; its Tool objects are pinned by mcp>=2.3,<3."""
+    tool = mcp._tool_manager.get_tool(spec.name)
+    model = edge_arguments(spec)
+    tool.fn_metadata.arg_model = model
+    tool.parameters = model.model_json_schema(by_alias=True)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import difflib
+import types
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+
+from tools.errors import InputError
+from tools.point_in_time import AS_OF_PATTERN, MAX_YEAR, MIN_YEAR, quoted
 
 Asset = Literal["BTC", "ETH"]
 SUPPORTED_ASSETS: tuple[Asset, ...] = ("BTC", "ETH")
@@ -14,6 +22,52 @@ def _upper(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+def parse_asset(value: object) -> Asset:
+    """An asset given outside a tool's input model (the `market_brief` prompt), read as the tools read it."""
+    upper = _upper(value)
+    if upper not in SUPPORTED_ASSETS:
+        raise InputError(f"asset {quoted(value)} is not supported; use one of: {', '.join(SUPPORTED_ASSETS)}")
+    return upper
+
+
+def _accepts_bool(annotation: Any) -> bool:
+    """Whether a field's type takes a boolean as itself (bool, Any, a Literal of True/False, a union with one)."""
+    if annotation is bool or annotation is Any:
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _accepts_bool(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return any(_accepts_bool(arg) for arg in get_args(annotation))
+    if origin is Literal:
+        return any(isinstance(arg, bool) for arg in get_args(annotation))
+    return False
+
+
+def check_arguments(fields: Mapping[str, FieldInfo], data: object) -> object:
+    """Arguments as given, refused at the edge when a name is unknown (a typo would otherwise silently answer for
+    the defaults) or a boolean stands for a number (`days=True` is not 1). Generic over any input model's fields."""
+    if not isinstance(data, Mapping):
+        return data
+    unknown = [name for name in data if name not in fields]
+    if unknown:
+        name = str(unknown[0])
+        close = difflib.get_close_matches(name, list(fields), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
+        raise PydanticCustomError(
+            "unknown_argument",
+            "{detail}",
+            {"detail": f"unknown argument {quoted(name)}{more}{hint}; valid arguments: {', '.join(fields)}"},
+        )
+    for name, value in data.items():
+        if isinstance(value, bool) and not _accepts_bool(fields[name].annotation):
+            raise PydanticCustomError(
+                "bool_not_accepted", "{detail}", {"detail": f"{name} does not take a boolean (true/false)"}
+            )
+    return data
+
+
 AssetArg = Annotated[
     Asset,
     BeforeValidator(_upper),
@@ -21,12 +75,13 @@ AssetArg = Annotated[
 ]
 
 AsOfArg = Annotated[
-    str | None,
+    # The grammar is published as the string's pattern and enforced by parse_as_of (tools/point_in_time.py), whose
+    # messages say what is wrong; pydantic's generic pattern error would not.
+    Annotated[str, WithJsonSchema({"type": "string", "pattern": AS_OF_PATTERN})] | None,
     Field(
         description=(
-            "Optional point in time, UTC: 'YYYY-MM-DD' (end of that day) or an ISO datetime. "
-            "Only data timestamped at or before it is used. Omit for now."
-        ),
-        examples=["2025-11-24", "2025-11-24T15:00:00Z"],
+            f"Optional UTC point in time: a date means its end of day; a datetime needs Z or an offset; years "
+            f"{MIN_YEAR}-{MAX_YEAR}. Only data known by then is used. Omit for now."
+        )
     ),
 ]

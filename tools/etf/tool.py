@@ -201,8 +201,8 @@ async def _load(
     return None, None
 
 
-def _empty(asset: str, as_of: datetime, coefficient: float, prov: Provenance) -> EtfFlows:
-    prov.warn("no ETF flow source answered: every figure is unavailable")
+def _empty(asset: str, as_of: datetime, coefficient: float, prov: Provenance, reason: str | None = None) -> EtfFlows:
+    prov.warn(reason or "no ETF flow source answered: every figure is unavailable")
     return EtfFlows(
         as_of=as_of,
         asset=asset,
@@ -294,6 +294,9 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime)
     ref_day = answer_at.date()
     coefficient = deps.config.etf_impact_pct_per_busd
     prov = Provenance()
+    if ref_day < LAUNCH[asset]:  # nothing to ask anyone: there were no flows yet
+        reason = f"no US spot {asset} ETF traded before {LAUNCH[asset].isoformat()}: every figure is unavailable"
+        return _empty(asset, answer_at, coefficient, prov, reason)
     source_used, table = await _load(deps, prov, asset, pit, ref_day, days)
     if table is None:
         return _empty(asset, answer_at, coefficient, prov)
