@@ -327,3 +327,27 @@ async def test_the_stored_error_is_masked_at_the_source() -> None:
     assert key not in status.last_error
     assert MASK in status.last_error
     assert key not in str(http.breakers.circuit("coinglass").last_error)
+
+
+async def test_doctor_never_sends_a_key_through_a_redirect(loopback: Any, tmp_path: Path) -> None:
+    from server.doctor import run_doctor
+
+    received: list[str] = []
+
+    def count(request: httpx.Request, path: str) -> httpx.Response:
+        received.extend(key for key in SECRETS if key in " ".join([*request.headers.values(), str(request.url)]))
+        return httpx.Response(200, json={})
+
+    other_base = loopback(FakeUpstream(handlers={s: count for s in KEYED_HOSTS}))
+
+    def redirect(request: httpx.Request, path: str) -> httpx.Response:
+        source = request.url.path.split("/")[1]
+        return httpx.Response(302, headers={"Location": f"{other_base}/{source}{path}"})
+
+    base = loopback(FakeUpstream(handlers={s: redirect for s in KEYED_HOSTS}))
+    settings = canary_settings(tmp_path, base)
+    report = await run_doctor(replace(settings, base_urls={s: f"{base}/{s}" for s in KEYED_HOSTS}), timeout_s=5)
+    assert received == []
+    for source in KEYED_HOSTS:
+        assert report.sources[source].http_status == 302, source
+        assert "not sent on with its key" in report.sources[source].detail
