@@ -119,8 +119,12 @@ class Settings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Every configured secret: the keys and the HTTP token. None of them may leave windvane in any text."""
-        return (*self.api_keys.values(), *((self.http_token,) if self.http_token else ()))
+        """Every configured secret: the keys, the HTTP token, and the passwords in the fleet's Redis and PostgreSQL
+        URLs. None of them may leave windvane in any text."""
+        from urllib.parse import urlsplit
+
+        passwords = [urlsplit(url).password for url in (self.redis_url, self.database_url) if url]
+        return tuple(s for s in (*self.api_keys.values(), self.http_token, *passwords) if s)
 
     def redactor(self) -> Redactor:
         """The one redactor masking `secrets` wherever text leaves: tool results, resources, /healthz, logs, CLI."""

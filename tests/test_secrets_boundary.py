@@ -351,3 +351,15 @@ async def test_doctor_never_sends_a_key_through_a_redirect(loopback: Any, tmp_pa
     for source in KEYED_HOSTS:
         assert report.sources[source].http_status == 302, source
         assert "not sent on with its key" in report.sources[source].detail
+
+
+def test_every_configured_secret_is_known_to_the_redactor(tmp_path: Path) -> None:
+    settings = replace(
+        canary_settings(tmp_path, "http://fake.test"),
+        http_token=TOKEN,
+        redis_url="redis://:redis-pass-8c1f@127.0.0.1:6379/0",
+        database_url="postgresql://windvane:pg-pass-3e9a@127.0.0.1/windvane",
+    )
+    assert set(settings.secrets) == {*CANARIES.values(), TOKEN, "redis-pass-8c1f", "pg-pass-3e9a"}
+    masked = settings.redactor().mask(f"{TOKEN} {CANARIES['fred']} redis-pass-8c1f pg-pass-3e9a")
+    assert masked == " ".join([MASK] * 4)
