@@ -227,10 +227,10 @@ def test_cli_output_masks_every_secret(
     assert MASK in out
 
 
-async def test_keys_never_follow_a_redirect_to_another_origin(
-    fake: FakeUpstream, loopback: Any, tmp_path: Path
-) -> None:
-    received: list[str] = []  # keys the second origin was sent
+def redirecting_upstreams(fake: FakeUpstream, loopback: Any) -> tuple[str, FakeUpstream, list[str]]:
+    """Keyed hosts that redirect every keyed request to a second loopback origin counting the keys it receives:
+    (the first origin's base URL, the second origin, the keys it received)."""
+    received: list[str] = []
 
     def count(request: httpx.Request, path: str) -> httpx.Response:
         received.extend(key for key in SECRETS if key in " ".join([*request.headers.values(), str(request.url)]))
@@ -243,7 +243,13 @@ async def test_keys_never_follow_a_redirect_to_another_origin(
         rest = request.url.raw_path.decode().split("/", 2)[2]  # the API path and query, after /<source>/
         return httpx.Response(302, headers={"Location": f"{other_base}/{source}/{rest}"})
 
-    base = loopback(hostile(fake, redirect))
+    return loopback(hostile(fake, redirect)), other, received
+
+
+async def test_keys_never_follow_a_redirect_to_another_origin(
+    fake: FakeUpstream, loopback: Any, tmp_path: Path
+) -> None:
+    base, other, received = redirecting_upstreams(fake, loopback)
     server = build_server(canary_settings(tmp_path, base), clock=lambda: FROZEN_NOW, sleep=Sleeps())
     async with Client(server) as client:
         results = [await client.call_tool(tool, {"as_of": "2025-11-24"}) for tool in TOOLS]
@@ -252,8 +258,29 @@ async def test_keys_never_follow_a_redirect_to_another_origin(
     assert other.requests == []  # not even a keyless copy: the redirect is refused before anything is sent
     warnings = " ".join(w for r in results for w in (r.structured_content or {}).get("warnings", []))
     assert "another origin" in warnings
-    for source in ("coinglass", "sosovalue", "cryptoquant", "fred_api"):
+    for source in KEYED_HOSTS:
         assert "another origin" in (sources["sources"][source]["last_error"] or ""), source
+
+
+async def test_keys_never_follow_a_redirect_over_http_either(fake: FakeUpstream, loopback: Any, tmp_path: Path) -> None:
+    base, other, received = redirecting_upstreams(fake, loopback)
+    settings = replace(canary_settings(tmp_path, base), http_token=TOKEN)
+    live: list[Deps] = []
+    mcp = build_server(settings, clock=lambda: FROZEN_NOW, sleep=Sleeps(), live=live)
+    app = build_http_app(mcp, settings, live, host="127.0.0.1")
+    headers = {**MCP_HEADERS, "authorization": f"Bearer {TOKEN}"}
+    async with (
+        mcp.session_manager.run(),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000") as client,
+    ):
+        assert (await client.post("/mcp", json=initialize(), headers=headers)).status_code == 200
+        call = rpc("tools/call", {"name": "get_etf_flows", "arguments": {"as_of": "2025-11-24"}}, 2)
+        answer = sse_json(await client.post("/mcp", json=call, headers=headers))
+        health = (await client.get("/healthz")).json()
+    assert received == []
+    assert other.requests == []
+    assert any("another origin" in w for w in answer["result"]["structuredContent"]["warnings"])
+    assert "another origin" in health["upstreams"]["coinglass"]["last_error"]
 
 
 async def test_same_origin_redirects_still_carry_the_key_and_keyless_ones_go_anywhere() -> None:
