@@ -34,13 +34,13 @@ def _forms(secret: str) -> set[str]:
 class Redactor:
     """Masks every form of the secrets it was built from. Immutable: `with_secrets` returns a new one."""
 
-    __slots__ = ("_pattern", "secrets")
+    __slots__ = ("_forms", "_pattern", "secrets")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self.secrets: frozenset[str] = frozenset(s for s in secrets if s and len(s) >= MIN_SECRET_CHARS)
-        forms = sorted({form for s in self.secrets for form in _forms(s)}, key=len, reverse=True)
         # Longest first: a secret that contains another is masked whole.
-        self._pattern = re.compile("|".join(map(re.escape, forms))) if forms else None
+        self._forms = tuple(sorted({form for s in self.secrets for form in _forms(s)}, key=len, reverse=True))
+        self._pattern = re.compile("|".join(map(re.escape, self._forms))) if self._forms else None
 
     def __bool__(self) -> bool:
         return self._pattern is not None
@@ -49,10 +49,13 @@ class Redactor:
         return Redactor([*self.secrets, *secrets])
 
     def found_in(self, text: str) -> bool:
-        return self._pattern is not None and self._pattern.search(text) is not None
+        # Substring tests: about twice as fast as the alternation's search on a clean result (the usual case).
+        return any(form in text for form in self._forms)
 
     def mask(self, text: str) -> str:
-        return text if self._pattern is None else self._pattern.sub(MASK, text)
+        if self._pattern is None or not self.found_in(text):
+            return text
+        return self._pattern.sub(MASK, text)
 
 
 _parsing_with: ContextVar[Redactor | None] = ContextVar("windvane_parsing_redactor", default=None)
