@@ -128,11 +128,17 @@ async def test_a_typo_is_a_tool_error_naming_the_valid_argument(make_client: Any
     ("tool", "field"),
     [("get_coinbase_premium", "days"), ("get_etf_flows", "days"), ("exchange_reserve_trend", "window_days")],
 )
-async def test_a_boolean_is_not_a_number(make_client: Any, tool: str, field: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [(True, "does not take a boolean"), ("30", "takes a number, not text"), (30.0, "takes an integer")],
+)
+async def test_a_number_is_a_number(make_client: Any, tool: str, field: str, value: object, says: str) -> None:
     async with make_client() as client:
-        refused = await call(client, tool, {field: True, "as_of": "2025-11-24"})
+        refused = await call(client, tool, {field: value, "as_of": "2025-11-24"})
+        accepted = await call(client, tool, {field: 30, "as_of": "2025-11-24"})
     assert refused.is_error
-    assert f"{field} does not take a boolean" in text_of(refused)
+    assert f"{field} {says}" in text_of(refused)
+    assert not accepted.is_error, text_of(accepted)
 
 
 async def test_a_huge_value_is_neither_echoed_nor_logged_whole(

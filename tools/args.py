@@ -30,23 +30,39 @@ def parse_asset(value: object) -> Asset:
     return upper
 
 
-def _accepts_bool(annotation: Any) -> bool:
-    """Whether a field's type takes a boolean as itself (bool, Any, a Literal of True/False, a union with one)."""
-    if annotation is bool or annotation is Any:
-        return True
+def _kinds(annotation: Any) -> set[type]:
+    """The Python types a field's annotation takes as themselves (`object` for Any; a Literal's values' types)."""
+    if annotation is Any:
+        return {object}
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _accepts_bool(get_args(annotation)[0])
+        return _kinds(get_args(annotation)[0])
     if origin is Union or origin is types.UnionType:
-        return any(_accepts_bool(arg) for arg in get_args(annotation))
+        return {kind for arg in get_args(annotation) for kind in _kinds(arg)}
     if origin is Literal:
-        return any(isinstance(arg, bool) for arg in get_args(annotation))
-    return False
+        return {type(arg) for arg in get_args(annotation)}
+    return {annotation} if isinstance(annotation, type) else {object}
+
+
+def _wrong_kind(value: object, kinds: set[type]) -> str | None:
+    """Why `value` is not what a field of these kinds takes, for the loose readings pydantic would allow: a boolean
+    read as 1 or 0, a numeric string or a whole float read as an integer. None when it is fine (or for pydantic)."""
+    if object in kinds or type(value) in kinds:
+        return None
+    numeric = bool(kinds & {int, float})
+    if isinstance(value, bool):
+        return "does not take a boolean (true/false)"
+    if numeric and isinstance(value, str) and str not in kinds:
+        return "takes a number, not text"
+    if isinstance(value, float) and int in kinds and float not in kinds:
+        return "takes an integer"
+    return None
 
 
 def check_arguments(fields: Mapping[str, FieldInfo], data: object) -> object:
     """Arguments as given, refused at the edge when a name is unknown (a typo would otherwise silently answer for
-    the defaults) or a boolean stands for a number (`days=True` is not 1). Generic over any input model's fields."""
+    the defaults) or a value only loosely fits its type (`days=True` is not 1, `days="30"` is text). Generic over
+    any input model's fields."""
     if not isinstance(data, Mapping):
         return data
     unknown = [name for name in data if name not in fields]
@@ -61,10 +77,9 @@ def check_arguments(fields: Mapping[str, FieldInfo], data: object) -> object:
             {"detail": f"unknown argument {quoted(name)}{more}{hint}; valid arguments: {', '.join(fields)}"},
         )
     for name, value in data.items():
-        if isinstance(value, bool) and not _accepts_bool(fields[name].annotation):
-            raise PydanticCustomError(
-                "bool_not_accepted", "{detail}", {"detail": f"{name} does not take a boolean (true/false)"}
-            )
+        why = _wrong_kind(value, _kinds(fields[name].annotation))
+        if why is not None:
+            raise PydanticCustomError("wrong_kind", "{detail}", {"detail": f"{name} {why}"})
     return data
 
 
