@@ -22,6 +22,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from mcp import Client
 
 from fetchers.errors import NotRetried
@@ -390,3 +393,26 @@ def test_every_configured_secret_is_known_to_the_redactor(tmp_path: Path) -> Non
     assert set(settings.secrets) == {*CANARIES.values(), TOKEN, "redis-pass-8c1f", "pg-pass-3e9a"}
     masked = settings.redactor().mask(f"{TOKEN} {CANARIES['fred']} redis-pass-8c1f pg-pass-3e9a")
     assert masked == " ".join([MASK] * 4)
+
+
+@hypothesis_settings(max_examples=200, database=None, derandomize=True, deadline=None)
+@given(
+    secret=st.text(st.characters(codec="ascii", exclude_categories=("Cc",)), min_size=6, max_size=40),
+    before=st.text(max_size=30),
+    after=st.text(max_size=30),
+    encoding=st.sampled_from(["plain", "url", "url_plus", "base64", "base64url", "json"]),
+)
+def test_any_secret_in_any_encoding_is_masked(secret: str, before: str, after: str, encoding: str) -> None:
+    from urllib.parse import quote_plus
+
+    form = {
+        "plain": secret,
+        "url": quote(secret, safe=""),
+        "url_plus": quote_plus(secret),
+        "base64": base64.b64encode(secret.encode()).decode(),
+        "base64url": base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="),
+        "json": json.dumps(secret)[1:-1],
+    }[encoding]
+    masked = Redactor([secret]).mask(before + form + after)
+    assert form not in masked
+    assert MASK in masked
