@@ -47,7 +47,7 @@ from fetchers.errors import (
     UpstreamError,
 )
 from fetchers.failures import status_error, transport_error
-from fetchers.redact import Redactor, masking_while_parsing
+from fetchers.redact import Redactor, mask_upstream_text, masking_while_parsing
 from fetchers.shared.tier import BudgetSpentError, Fleet, SharedOpen, local_fleet
 
 T = TypeVar("T")
@@ -55,6 +55,8 @@ log = logging.getLogger("windvane.http")
 
 # How long a failed request is remembered (at most its TTL): an identical call within it is not asked again.
 FAILURE_MEMORY_S = 60.0
+# How much of a parser's own exception text an error repeats.
+UNEXPECTED_TEXT_CHARS = 300
 # Redirects followed for one request (same origin only for a keyed one), as httpx's default allows 20.
 MAX_REDIRECTS = 5
 
@@ -572,13 +574,13 @@ class Http:
     async def _parse(
         self, source: str, parse: Callable[[httpx.Response], Any], response: httpx.Response, in_thread: bool
     ) -> Any:
-        try:
-            with masking_while_parsing(self.redactor):  # worker threads run in a copy of this context
+        with masking_while_parsing(self.redactor):  # worker threads run in a copy of this context
+            try:
                 return await anyio.to_thread.run_sync(parse, response) if in_thread else parse(response)
-        except UpstreamError:
-            raise
-        except Exception as exc:  # a parser bug or drift must never crash a tool
-            raise BadPayloadError(source, f"unexpected payload ({type(exc).__name__}: {exc})") from None
+            except UpstreamError:
+                raise
+            except Exception as exc:  # a parser bug or drift must never crash a tool
+                raise unexpected_payload(source, exc) from None
 
     def _backoff(self, attempt: int, error: UpstreamError | None) -> float | None:
         if isinstance(error, RateLimitedError) and error.retry_after_s is not None:
@@ -610,7 +612,14 @@ async def _parse_body(source: str, parse: Callable[[httpx.Response], Awaitable[T
     except (UpstreamError, httpx.RequestError):
         raise
     except Exception as exc:  # a parser bug or drift must never crash a tool
-        raise BadPayloadError(source, f"unexpected payload ({type(exc).__name__}: {exc})") from None
+        raise unexpected_payload(source, exc) from None
+
+
+def unexpected_payload(source: str, exc: Exception) -> BadPayloadError:
+    """The drift error for a parser's own exception. Its text may quote the body (a validation error repeats the
+    input): configured secrets are masked first, then it is cut short, so no body is copied out whole."""
+    text = mask_upstream_text(str(exc))[:UNEXPECTED_TEXT_CHARS]
+    return BadPayloadError(source, f"unexpected payload ({type(exc).__name__}: {text})")
 
 
 class _RedactSecrets(logging.Filter):

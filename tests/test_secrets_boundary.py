@@ -27,7 +27,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from mcp import Client
 
-from fetchers.errors import NotRetried
+from fetchers.errors import BadPayloadError, NotRetried
 from fetchers.http import Http, HttpConfig
 from fetchers.redact import MASK, Redactor
 from server.app import build_server
@@ -416,3 +416,20 @@ def test_any_secret_in_any_encoding_is_masked(secret: str, before: str, after: s
     masked = Redactor([secret]).mask(before + form + after)
     assert form not in masked
     assert MASK in masked
+
+
+async def test_a_parser_quoting_a_whole_body_is_cut_short_and_masked() -> None:
+    key = "cg+canary/Q7w3x9"
+    body = "x" * 295 + key + "y" * 10_000  # the key straddles the cut: half a key is still a leak
+
+    def parse(response: httpx.Response) -> Any:
+        raise ValueError(body)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200, json={}))) as client:
+        http = Http(client, HttpConfig(base_urls={"coinglass": "http://keyed.test"}, api_keys={"coinglass": key}))
+        with pytest.raises(BadPayloadError) as caught:
+            await http.get("coinglass", "/x", parse)
+    message = caught.value.message
+    assert len(message) < 400
+    assert leaks(message) == []
+    assert message.endswith("x" * 5 + MASK[:5] + ")")
