@@ -16,6 +16,8 @@ Tools catch UpstreamError per signal and turn it into `null` + a warning; they n
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class UpstreamError(Exception):
     kind = "upstream_error"
@@ -33,6 +35,18 @@ class UpstreamError(Exception):
         Exception.__init__(clone, f"{self.source}: {message}")
         clone.message = message
         clone.remembered = True
+        return clone
+
+    def masked(self, mask: Callable[[str], str]) -> UpstreamError:
+        """This failure with `mask` applied to its message (configured secrets an upstream quoted back); itself
+        when nothing changes."""
+        message = mask(self.message)
+        if message == self.message:
+            return self
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        Exception.__init__(clone, f"{self.source}: {message}")
+        clone.message = message
         return clone
 
 

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
-from urllib.parse import quote, quote_plus
 
 import anyio
 import httpx
@@ -41,12 +40,14 @@ from fetchers.errors import (
     BadPayloadError,
     DeadlineExceeded,
     NotConfiguredError,
+    NotRetried,
     RateLimitedError,
     UnavailableError,
     UnreachableError,
     UpstreamError,
 )
 from fetchers.failures import status_error, transport_error
+from fetchers.redact import Redactor, mask_upstream_text, masking_while_parsing
 from fetchers.shared.tier import BudgetSpentError, Fleet, SharedOpen, local_fleet
 
 T = TypeVar("T")
@@ -54,6 +55,10 @@ log = logging.getLogger("windvane.http")
 
 # How long a failed request is remembered (at most its TTL): an identical call within it is not asked again.
 FAILURE_MEMORY_S = 60.0
+# How much of a parser's own exception text an error repeats.
+UNEXPECTED_TEXT_CHARS = 300
+# Redirects followed for one request (same origin only for a keyed one), as httpx's default allows 20.
+MAX_REDIRECTS = 5
 
 ParamValue = str | int | float
 # One request attempt under the call's deadline (None outside a call): the parsed entry, or an UpstreamError.
@@ -73,6 +78,9 @@ class HttpConfig:
     user_agent: str = "Mozilla/5.0 (compatible; windvane/0.1)"
     # A host whose key is configured under another source's name (FRED's JSON API host uses WINDVANE_FRED_API_KEY).
     key_source: Mapping[str, str] = field(default_factory=lambda: {"fred_api": "fred"})
+    # Masks every configured secret (all keys and the HTTP token) out of what an upstream says; the keys above are
+    # always added to it.
+    redactor: Redactor = field(default_factory=Redactor)
 
 
 @dataclass(frozen=True)
@@ -173,6 +181,7 @@ class Http:
         self._inflight: dict[str, _Flight] = {}
         self.status: dict[str, SourceStatus] = {}
         self.breakers = Breakers(clock)
+        self.redactor = config.redactor.with_secrets(config.api_keys.values())
 
         def _forget_at(_key: str, value: tuple[UpstreamError, float], now: float) -> float:
             return value[1]
@@ -284,7 +293,8 @@ class Http:
                         if error is not None:
                             raise error
                         fetched_at = self._clock()
-                        value = await _parse_body(source, parse, response)
+                        with masking_while_parsing(self.redactor):
+                            value = await _parse_body(source, parse, response)
                         return CacheEntry(value=value, fetched_at=fetched_at, endpoint=endpoint)
                 except httpx.RequestError as exc:  # before the answer, or mid-body
                     if deadline is not None and deadline.expired():
@@ -329,7 +339,7 @@ class Http:
             status.remembered_failures += 1
         else:
             status.last_error_at = _now()
-            status.last_error = f"{exc.kind}: {exc.message}"
+            status.last_error = self.redactor.mask(f"{exc.kind}: {exc.message}")
             memory_s *= self.config.ttl_scale
             # our own deadline, configuration or budget: nothing the upstream said, nothing to remember
             if not isinstance(exc, DeadlineExceeded | NotConfiguredError | BudgetSpentError) and memory_s > 0:
@@ -410,10 +420,13 @@ class Http:
                 break
             try:
                 entry = await attempt(deadline)
-            except UpstreamError as error:
+            except UpstreamError as raised:
+                # Masked here, before the breaker, the failure memory, the fleet or a tool sees it: an upstream that
+                # quotes our key back in its error body never gets it stored or shown.
+                error = raised.masked(self.redactor.mask)
                 if not self._retryable(error):
                     await self._failure(source, error)
-                    raise
+                    raise error from None
                 last_error = error
                 continue
             await self._success(source)
@@ -515,7 +528,9 @@ class Http:
                     headers=headers,
                     json=json_body,
                     timeout=timeout,
+                    follow_redirects=False,
                 )
+                response = await self._follow_redirects(source, response, self._carries_key(headers, params))
             except httpx.RequestError as exc:  # transport failures, timeouts, undecodable bodies, redirect loops
                 if deadline is not None and deadline.expired():
                     raise DeadlineExceeded(source, deadline.describe()) from None
@@ -524,6 +539,31 @@ class Http:
             return response
         assert deadline is not None, "only a deadline cancels the attempt"
         raise DeadlineExceeded(source, deadline.describe())
+
+    def _carries_key(self, headers: Mapping[str, str], params: Params | None) -> bool:
+        """Whether a configured secret rides in this request's headers or query."""
+        sent = [*headers.values(), *(str(v) for v in (params or {}).values())]
+        keys = [k for k in self.config.api_keys.values() if k]
+        return any(self.redactor.found_in(value) or any(k in value for k in keys) for value in sent)
+
+    async def _follow_redirects(self, source: str, response: httpx.Response, keyed: bool) -> httpx.Response:
+        """Redirects followed one by one, so a key never goes to another origin: httpx would carry every header
+        but Authorization to wherever the upstream points (CG-API-KEY, x-soso-api-key, FRED's query key)."""
+        origin = _origin(response.request.url)
+        for _ in range(MAX_REDIRECTS):
+            target = response.next_request
+            if target is None:
+                return response
+            await response.aclose()
+            if keyed and _origin(target.url) != origin:
+                raise NotRetried(
+                    source,
+                    f"redirected to another origin ({_origin(target.url)[:120]}); a keyed request is never sent "
+                    "there with its key: check its base URL setting",
+                )
+            response = await self.client.send(target, follow_redirects=False)
+        await response.aclose()
+        raise NotRetried(source, f"more than {MAX_REDIRECTS} redirects; check its base URL setting")
 
     @staticmethod
     def _reached(source: str) -> None:
@@ -534,12 +574,13 @@ class Http:
     async def _parse(
         self, source: str, parse: Callable[[httpx.Response], Any], response: httpx.Response, in_thread: bool
     ) -> Any:
-        try:
-            return await anyio.to_thread.run_sync(parse, response) if in_thread else parse(response)
-        except UpstreamError:
-            raise
-        except Exception as exc:  # a parser bug or drift must never crash a tool
-            raise BadPayloadError(source, f"unexpected payload ({type(exc).__name__}: {exc})") from None
+        with masking_while_parsing(self.redactor):  # worker threads run in a copy of this context
+            try:
+                return await anyio.to_thread.run_sync(parse, response) if in_thread else parse(response)
+            except UpstreamError:
+                raise
+            except Exception as exc:  # a parser bug or drift must never crash a tool
+                raise unexpected_payload(source, exc) from None
 
     def _backoff(self, attempt: int, error: UpstreamError | None) -> float | None:
         if isinstance(error, RateLimitedError) and error.retry_after_s is not None:
@@ -558,6 +599,12 @@ class Http:
         return status_error(source, response, self.key_variable(source), wait)
 
 
+def _origin(url: httpx.URL) -> str:
+    """scheme://host[:port], the unit a key is scoped to (RFC 6454)."""
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{url.host}{port}"
+
+
 async def _parse_body(source: str, parse: Callable[[httpx.Response], Awaitable[T]], response: httpx.Response) -> T:
     """A streamed parser's value; transport errors mid-body propagate (retried), anything else is drift."""
     try:
@@ -565,7 +612,14 @@ async def _parse_body(source: str, parse: Callable[[httpx.Response], Awaitable[T
     except (UpstreamError, httpx.RequestError):
         raise
     except Exception as exc:  # a parser bug or drift must never crash a tool
-        raise BadPayloadError(source, f"unexpected payload ({type(exc).__name__}: {exc})") from None
+        raise unexpected_payload(source, exc) from None
+
+
+def unexpected_payload(source: str, exc: Exception) -> BadPayloadError:
+    """The drift error for a parser's own exception. Its text may quote the body (a validation error repeats the
+    input): configured secrets are masked first, then it is cut short, so no body is copied out whole."""
+    text = mask_upstream_text(str(exc))[:UNEXPECTED_TEXT_CHARS]
+    return BadPayloadError(source, f"unexpected payload ({type(exc).__name__}: {text})")
 
 
 class _RedactSecrets(logging.Filter):
@@ -573,14 +627,12 @@ class _RedactSecrets(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.secrets: set[str] = set()
+        self.redactor = Redactor()
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "[REDACTED]")
-            record.msg, record.args = message, None
+        if self.redactor.found_in(message):
+            record.msg, record.args = self.redactor.mask(message), None
         return True
 
 
@@ -588,11 +640,11 @@ _REDACTOR = _RedactSecrets()
 
 
 def redact_in_logs(secrets: Iterable[str]) -> None:
-    """Register values that must never appear in httpx log lines (installed once, on first use)."""
-    # Also the URL-encoded forms, which is how a value appears inside a logged URL.
-    new = {form for s in secrets if s for form in (s, quote(s, safe=""), quote_plus(s))}
-    if new - _REDACTOR.secrets:
-        _REDACTOR.secrets |= new
+    """Register values that must never appear in httpx log lines (installed once, on first use). The redactor
+    masks their URL-encoded forms too, which is how a value appears inside a logged URL."""
+    new = {s for s in secrets if s} - _REDACTOR.redactor.secrets
+    if new:
+        _REDACTOR.redactor = _REDACTOR.redactor.with_secrets(new)
         for name in ("httpx", "httpcore"):
             logger = logging.getLogger(name)
             if _REDACTOR not in logger.filters:

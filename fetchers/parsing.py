@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar, overload
 
 from fetchers.errors import BadPayloadError
+from fetchers.redact import mask_upstream_text
 
 T = TypeVar("T")
 Form = Literal["any", "json", "text"]
@@ -263,7 +264,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9_\-]{20,}")
 
 def upstream_message(value: Any, limit: int = 120) -> str:
     """An upstream's own error message, truncated and with anything key-like masked, safe to show a model."""
-    text_ = "" if value is None else str(value)
+    text_ = mask_upstream_text("" if value is None else str(value))
     return _TOKEN.sub("[redacted]", text_)[:limit]
 
 

@@ -88,9 +88,7 @@ class EtfFlows(ToolResult):
     previous_month_by_fund_usd: dict[str, float] = Field(default_factory=dict)
     record_monthly_outflow: MonthFlow | None = Field(description="Largest net outflow of any earlier month.")
     record_monthly_inflow: MonthFlow | None = Field(description="Largest net inflow of any earlier month.")
-    month_to_date_pct_of_record: float | None = Field(
-        description="Month-to-date as % of the record of the same sign (outflow record when MTD < 0)."
-    )
+    month_to_date_pct_of_record: float | None = Field(description="Month-to-date as % of the same-sign record.")
     streak: Streak = Field(description="Consecutive completed days of net inflow (positive) or outflow (negative).")
     avg_5d_usd: float | None = Field(description="Mean net flow of the last 5 completed days, USD.")
     latest_completed_day: LatestDay | None = None

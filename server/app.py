@@ -18,11 +18,13 @@ from server.icons import server_icons, tool_icons
 from server.runtime import open_deps
 from server.settings import Settings
 from server.status import sources_status
-from server.tool_handlers import mcp_handler
+from server.tool_handlers import mcp_handler, validate_at_the_edge
 from server.version import version
 from store.base import Store
 from tools.assess.prompt import market_brief
 from tools.deps import Deps
+from tools.errors import InputError
+from tools.point_in_time import MAX_YEAR, MIN_YEAR
 from tools.registry import ToolSpec, tool_specs
 
 log = logging.getLogger("windvane.server")
@@ -39,7 +41,9 @@ WEBSITE = "https://github.com/windvane/windvane"
 INSTRUCTIONS = (
     "windvane answers questions about crypto market structure after a sharp move: is a bounce a rebound inside a "
     "downtrend or a real reversal? Every figure carries its source, as-of time and staleness; a figure that could "
-    "not be obtained is null with a reason in `warnings`, never 0. Pass `as_of` (UTC date) for a past point in time. "
+    "not be obtained is null with a reason in `warnings`, never 0. Pass `as_of` for a past point in time: a UTC "
+    f"date (its end of day) or a datetime with Z or an offset, years {MIN_YEAR}-{MAX_YEAR}; only data known by "
+    "then is used. "
     "Every result has `as_of` (the UTC point in time it describes), `sources` (name, endpoint, fetched_at, stale, "
     "age_seconds), `warnings` (what was missing, degraded, stale or cross-checked; empty when all is well) and "
     "`omitted`. Every tool takes `detail`: 'summary' (default) returns the readings and each series' latest rows "
@@ -58,6 +62,17 @@ def methodology_markdown() -> str:
         parts.append(spec.methodology.strip())
         parts.append("")
     return "\n".join(parts)
+
+
+def brief_prompt(asset: str = "BTC") -> str:
+    """The `market_brief` prompt; an asset the tools would refuse is an invalid-params error naming the valid ones."""
+    from mcp.shared.exceptions import MCPError
+    from mcp.types import INVALID_PARAMS
+
+    try:
+        return market_brief(asset)
+    except InputError as exc:
+        raise MCPError(INVALID_PARAMS, str(exc)) from None
 
 
 def build_server(
@@ -110,11 +125,12 @@ def build_server(
             annotations=ANNOTATIONS,
             icons=list(tool_icons()),
         )
+        validate_at_the_edge(mcp, spec)
     mcp.prompt(
         name="market_brief",
         title="Market brief",
         description="Sourced brief: macro backdrop, evidence, liquidity, then verdict and what to watch.",
-    )(market_brief)
+    )(brief_prompt)
     publish_schemas(mcp, settings.schema_detail)
 
     @mcp.resource(
@@ -169,4 +185,5 @@ def register_status_resource(mcp: MCPServer[Deps], settings: Settings, live: lis
     def sources() -> str:
         if not live:
             return json.dumps({"error": "server is not running"})
-        return json.dumps(sources_status(live[-1], settings).model_dump(), indent=2)
+        deps = live[-1]
+        return deps.http.redactor.mask(json.dumps(sources_status(deps, settings).model_dump(), indent=2))

@@ -106,6 +106,8 @@ def answered(code: int, endpoint: str, elapsed_ms: float, *, challenge: bool = F
             state="reachable", http_status=code, detail=f"HTTP {code}", endpoint=endpoint, elapsed_ms=elapsed_ms
         )
     why = REFUSALS.get(code, "upstream error" if code >= 500 else "unexpected answer")
+    if 300 <= code < 400:
+        why = "redirected; a keyed request is not sent on with its key (check its base URL setting)"
     return ProbeResult(
         state="blocked", http_status=code, detail=f"HTTP {code}: {why}", endpoint=endpoint, elapsed_ms=elapsed_ms
     )
@@ -125,7 +127,12 @@ async def probe_http(
     started = time.perf_counter()
     try:
         with anyio.fail_after(timeout_s):
-            async with client.stream("GET", endpoint, params=params, headers=headers) as response:
+            # A keyed probe never follows a redirect: httpx would carry the key header (or FRED's query key) to
+            # wherever the upstream points. The 3xx is then the probe's answer.
+            keyed = probe.key is not None and key is not None
+            async with client.stream(
+                "GET", endpoint, params=params, headers=headers, follow_redirects=not keyed
+            ) as response:
                 head = b""
                 if probe.challenge_page:
                     async for chunk in response.aiter_bytes():

@@ -19,9 +19,11 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import math
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.http_limits import BodyLimits
 from server.logs import request_id_var
 from server.settings import Settings
 from server.status import health_report
@@ -39,7 +42,13 @@ from tools.deps import Deps
 log = logging.getLogger("windvane.http_server")
 
 HEALTH_PATH = "/healthz"
+# A bearer token guarding a public bind: long and random enough not to be guessed online.
+MIN_TOKEN_CHARS = 32
+MIN_TOKEN_BITS = 128
+HOW_TO_MAKE_ONE = "`openssl rand -hex 32`"
 KEEP_ALIVE_S = 75
+CLIENT_GONE_STATUS = 499  # nginx's "client closed request": no response was sent
+MAX_HEADER_BYTES = 16 * 1024  # MCP requests carry a few short headers
 MCP_PATH = "/mcp"
 LOOPBACK_NAMES = ("localhost",)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -59,11 +68,29 @@ def is_loopback(host: str) -> bool:
 
 
 def check_bind(settings: Settings, host: str) -> None:
-    if not is_loopback(host) and not settings.http_token:
+    if is_loopback(host):
+        return
+    if not settings.http_token:
         raise BindRefused(
             f"refusing to serve HTTP on non-loopback address {host!r} without a token: set WINDVANE_HTTP_TOKEN "
-            "(clients then send 'Authorization: Bearer <token>'), or bind 127.0.0.1"
+            f"(clients then send 'Authorization: Bearer <token>'; make one with {HOW_TO_MAKE_ONE}), or bind 127.0.0.1"
         )
+    bits = token_bits(settings.http_token)
+    if len(settings.http_token) < MIN_TOKEN_CHARS or bits < MIN_TOKEN_BITS:
+        # Never the token itself: only what is wrong with it.
+        raise BindRefused(
+            f"refusing to serve HTTP on non-loopback address {host!r}: WINDVANE_HTTP_TOKEN is too weak "
+            f"(length {len(settings.http_token)}, about {bits:.0f} bits; a public bind needs at least "
+            f"{MIN_TOKEN_CHARS} characters and {MIN_TOKEN_BITS} bits). Make one with {HOW_TO_MAKE_ONE}"
+        )
+
+
+def token_bits(token: str) -> float:
+    """An upper estimate of a token's entropy: its length times the Shannon entropy of its characters (a repeated
+    or single-character token scores low; `openssl rand -hex 32` scores about 256)."""
+    counts = Counter(token)
+    per_char = -sum(n / len(token) * math.log2(n / len(token)) for n in counts.values())
+    return len(token) * per_char
 
 
 def _host_patterns(host: str) -> list[str]:
@@ -110,7 +137,10 @@ def add_health_route(mcp: MCPServer[Any], live: Sequence[Deps]) -> None:
     @mcp.custom_route(HEALTH_PATH, methods=["GET"])  # type: ignore[untyped-decorator]
     async def healthz(_: Request) -> Response:
         code, body = health_report(live)
-        return JSONResponse(body.model_dump(), status_code=code)
+        text = body.model_dump_json()
+        if live:  # unauthenticated: an upstream's error text in it never carries a configured secret
+            text = live[-1].http.redactor.mask(text)
+        return Response(text, status_code=code, media_type="application/json")
 
 
 # -- middleware ---------------------------------------------------------------------------------------------------
@@ -146,6 +176,9 @@ class BearerAuth:
 
 
 class RequestLog:
+    """One INFO line per request. A client that hangs up before its response is complete is that one line too
+    (status 499, as proxies log it), never a 500 with a traceback: what failed after it left failed for want of it."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -158,28 +191,47 @@ class RequestLog:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        answered = gone = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                answered = True
             await send(message)
 
+        async def receive_watching() -> Message:
+            nonlocal gone
+            message = await receive()
+            gone = gone or (message["type"] == "http.disconnect" and not answered)
+            return message
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_watching, send_with_id)
+        except Exception:
+            if not (gone or _client_gone(scope)):
+                raise
         finally:
+            gone = gone or _client_gone(scope)
+            extra = {"client_disconnected": True} if gone else {}
             log.info(
                 "request",
                 extra={
                     "http_method": scope.get("method"),
                     "http_path": scope.get("path"),
-                    "http_status": status,
+                    "http_status": CLIENT_GONE_STATUS if gone and not answered else status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     "client": (scope.get("client") or ("?",))[0],
+                    **extra,
                 },
             )
             request_id_var.reset(token)
+
+
+def _client_gone(scope: Scope) -> bool:
+    return bool(scope.get("state", {}).get("client_gone"))
 
 
 # -- assembly -----------------------------------------------------------------------------------------------------
@@ -195,8 +247,9 @@ def build_http_app(mcp: MCPServer[Any], settings: Settings, live: Sequence[Deps]
         transport_security=transport_security(settings, host),
         host=host,
     )
+    app = BodyLimits(app, timeout_s=settings.http_body_timeout_s, max_bytes=settings.http_max_body_bytes)
     if settings.http_token:
-        app = BearerAuth(app, settings.http_token)
+        app = BearerAuth(app, settings.http_token)  # before the body is read: a stranger's body is never buffered
     return RequestLog(app)
 
 
@@ -204,7 +257,7 @@ def run_http(mcp: MCPServer[Any], settings: Settings, live: Sequence[Deps], *, h
     check_bind(settings, host)
     import uvicorn
 
-    from server.stopping import GRACE_S, banner
+    from server.stopping import banner
     from server.version import version
 
     app = build_http_app(mcp, settings, live, host=host)
@@ -214,16 +267,28 @@ def run_http(mcp: MCPServer[Any], settings: Settings, live: Sequence[Deps], *, h
         f"windvane {version()}: MCP on http://{host}:{port}{MCP_PATH} (token {auth}), health {HEALTH_PATH}, "
         f"store {settings.resolved_db_path()}."
     )
+    uvicorn.Server(uvicorn_config(app, settings, host=host, port=port)).run()
+
+
+def uvicorn_config(app: ASGIApp, settings: Settings, *, host: str, port: int) -> Any:
+    """uvicorn's configuration for `app` (a uvicorn.Config; uvicorn is imported only when serving HTTP)."""
+    import uvicorn
+
+    from server.http_limits import bounded_h11
+    from server.stopping import GRACE_S
+
     # log_config=None keeps our stderr handler; our RequestLog replaces uvicorn's access log (which logs queries).
     # Keep-alive beyond common load-balancer idle timeouts (60 s): a server closing an idle connection first races
     # the balancer's or client's next request on it, which then fails with a dropped connection.
-    uvicorn.run(
+    return uvicorn.Config(
         app,
         host=host,
         port=port,
         log_config=None,
         access_log=False,
         server_header=False,
+        http=bounded_h11(settings.http_header_timeout_s),  # a deadline for request headers, which uvicorn lacks
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=GRACE_S,  # one Ctrl-C or SIGTERM stops at once, not when the last client leaves
     )

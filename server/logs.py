@@ -60,28 +60,30 @@ def _text(value: object) -> str:
 
 
 class RedactSecrets(logging.Filter):
-    """Masks configured secrets in the final message and in extra fields."""
+    """Masks configured secrets (every form `fetchers.redact.Redactor` knows) in the final message, in extra
+    fields and in tracebacks."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        # Short strings would mask ordinary words; real keys and tokens are long.
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 8}, key=len, reverse=True)
+        from fetchers.redact import Redactor
 
-    def _mask(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        self.redactor = Redactor(secrets)
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        return self.redactor.secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
-        if self.secrets:
-            record.msg = self._mask(record.getMessage())
+        if self.redactor:
+            mask = self.redactor.mask
+            record.msg = mask(record.getMessage())
             record.args = None
             for key, value in _fields(record).items():
                 if isinstance(value, str):
-                    setattr(record, key, self._mask(value))
+                    setattr(record, key, mask(value))
             if record.exc_info and record.exc_info[1] is not None:
-                record.exc_text = self._mask(logging.Formatter().formatException(record.exc_info))
+                record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
                 record.exc_info = None
         return True
 
@@ -103,4 +105,4 @@ def add_secrets(secrets: Iterable[str]) -> None:
     for handler in logging.getLogger().handlers:
         for filt in handler.filters:
             if isinstance(filt, RedactSecrets):
-                filt.secrets = RedactSecrets([*filt.secrets, *secrets]).secrets
+                filt.redactor = filt.redactor.with_secrets(secrets)

@@ -30,6 +30,7 @@ def http_config(settings: Settings) -> HttpConfig:
         retry_after_cap_s=settings.retry_after_cap_s,
         ttl_scale=settings.ttl_scale,
         user_agent=settings.user_agent,
+        redactor=settings.redactor(),
     )
 
 

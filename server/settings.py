@@ -11,6 +11,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fetchers.redact import Redactor
 
 # Source name -> default base URL. The fetcher appends the real API's exact path and query to the base.
 DEFAULT_BASE_URLS: dict[str, str] = {
@@ -82,6 +86,10 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     # MCP requests are small JSON-RPC messages; anything bigger is a mistake or an attack (413).
     http_max_body_bytes: int = 256 * 1024
+    # A client gets this long to send a request's headers, and this long for its body (408 past it): a slow or
+    # stalled client holds a connection no longer than that.
+    http_header_timeout_s: float = 10.0
+    http_body_timeout_s: float = 10.0
     # Stateless by default so replicas need no session affinity; stateful keeps MCP sessions (SSE streams per session).
     http_stateful: bool = False
     etf_impact_pct_per_busd: float = DEFAULT_ETF_IMPACT_PCT_PER_BUSD
@@ -108,6 +116,21 @@ class Settings:
     def fleet(self) -> bool:
         """Several processes share state: only one of them collects and refreshes in the background."""
         return bool(self.redis_url or self.database_url)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret: the keys, the HTTP token, and the passwords in the fleet's Redis and PostgreSQL
+        URLs. None of them may leave windvane in any text."""
+        from urllib.parse import urlsplit
+
+        passwords = [urlsplit(url).password for url in (self.redis_url, self.database_url) if url]
+        return tuple(s for s in (*self.api_keys.values(), self.http_token, *passwords) if s)
+
+    def redactor(self) -> Redactor:
+        """The one redactor masking `secrets` wherever text leaves: tool results, resources, /healthz, logs, CLI."""
+        from fetchers.redact import Redactor
+
+        return Redactor(self.secrets)
 
     def base_url(self, source: str) -> str:
         try:
@@ -166,7 +189,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         base_urls=base_urls,
         api_keys=api_keys,
         db_path=Path(db_raw).expanduser() if db_raw else None,
-        http_token=env.get("WINDVANE_HTTP_TOKEN") or None,
+        http_token=env.get("WINDVANE_HTTP_TOKEN", "").strip() or None,  # whitespace is no token
         http_timeout_s=_float(env, "WINDVANE_HTTP_TIMEOUT", 10.0, minimum=0.1),
         http_retries=int(_float(env, "WINDVANE_HTTP_RETRIES", 2)),
         retry_base_delay_s=_float(env, "WINDVANE_RETRY_BASE_DELAY", 0.5),
@@ -175,6 +198,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         allowed_hosts=hosts,
         http_stateful=env.get("WINDVANE_HTTP_STATEFUL", "").strip().lower() in ("1", "true", "yes"),
         http_max_body_bytes=int(_float(env, "WINDVANE_HTTP_MAX_BODY_BYTES", 256 * 1024, minimum=1024)),
+        http_header_timeout_s=_float(env, "WINDVANE_HTTP_HEADER_TIMEOUT_S", 10.0, minimum=0.1),
+        http_body_timeout_s=_float(env, "WINDVANE_HTTP_BODY_TIMEOUT_S", 10.0, minimum=0.1),
         schema_detail=schema_detail,
         etf_impact_pct_per_busd=_float(env, "WINDVANE_ETF_IMPACT_PCT_PER_BUSD", DEFAULT_ETF_IMPACT_PCT_PER_BUSD),
         address_book_path=Path(book).expanduser() if (book := env.get("WINDVANE_ADDRESS_BOOK", "").strip()) else None,

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 import anyio
 import pydantic_core
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ContentBlock, TextContent
+from pydantic import BaseModel
 
+from fetchers.redact import Redactor
 from schemas.common import ToolResult
 from tools.deps import deps_from
 from tools.errors import InputError, tool_error
 from tools.point_in_time import PointInTime
 from tools.registry import ToolSpec
+
+ResultT = TypeVar("ResultT", bound=BaseModel)
 
 PROGRESS_EVERY_S = 1.0
 # Past its deadline a tool has this long to assemble what came back; beyond it the call ends with an error
@@ -86,13 +90,25 @@ def emitted(result: ToolResult, extra: Sequence[ContentBlock] = ()) -> CallToolR
     return CallToolResult(content=content, structured_content=structured)
 
 
+def masked(result: ResultT, redactor: Redactor) -> ResultT:
+    """`result` with every configured secret masked: the last check before a result leaves the process, whatever
+    an upstream managed to put in a warning or a stale reason."""
+    if not redactor:
+        return result
+    text = result.model_dump_json()
+    if not redactor.found_in(text):
+        return result
+    return type(result).model_validate_json(redactor.mask(text))
+
+
 def mcp_handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[Any]]:
     async def handler(ctx: Context[Any, Any], **arguments: Any) -> Any:
+        redactor = deps_from(ctx).http.redactor
         try:
             args, result = await _run(spec, ctx, arguments)
-            return await presented(spec, args, result)
+            return await presented(spec, args, masked(result, redactor))
         except InputError as exc:
-            raise tool_error(exc) from None
+            raise tool_error(InputError(redactor.mask(str(exc)))) from None
 
     hints = get_type_hints(spec.args, include_extras=True)
     parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context[Any, Any])]
@@ -108,3 +124,20 @@ def mcp_handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[Any]]:
     }
     handler.__name__ = handler.__qualname__ = spec.name
     return handler
+
+
+def edge_arguments(spec: ToolSpec[Any, Any]) -> type[BaseModel]:
+    """The SDK's argument model for `spec`: the tool's own input model, so the SDK's validation (which runs first,
+    and would otherwise drop unknown names silently) is the tool's strict one."""
+    from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+
+    return type(f"{spec.name}_arguments", (spec.args, ArgModelBase), {"__module__": __name__})
+
+
+def validate_at_the_edge(mcp: Any, spec: ToolSpec[Any, Any]) -> None:
+    """Make the published tool validate with `edge_arguments` and publish that model's schema (which says
+    `additionalProperties: false`). The SDK has no public setter; its Tool objects are pinned by mcp>=2.3,<3."""
+    tool = mcp._tool_manager.get_tool(spec.name)
+    model = edge_arguments(spec)
+    tool.fn_metadata.arg_model = model
+    tool.parameters = model.model_json_schema(by_alias=True)

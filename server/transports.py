@@ -25,16 +25,17 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
         )
         mcp.run("stdio")
         return 0
-    stop_http_on_signals()
-    from server.app import build_server
     from server.http_app import BindRefused, check_bind, run_http
-    from tools.deps import Deps
 
     try:
         check_bind(settings, host)  # before building anything: refusal must be immediate and clear
     except BindRefused as exc:
         print(f"windvane: {exc}", file=sys.stderr)
         return 2
+    stop_http_on_signals()
+    from server.app import build_server
+    from tools.deps import Deps
+
     live: list[Deps] = []
     try:
         run_http(build_server(settings, live=live), settings, live, host=host, port=port)

@@ -27,7 +27,7 @@ from tests.fakes.serve import env_for
 
 pytestmark = pytest.mark.slow
 
-TOKEN = "container-test-token-5b0e"
+TOKEN = "c0ntainer-7e51b9d2a4f6083c5e1d7a9b2f4c6e80"  # strong enough for its 0.0.0.0 bind (32+ chars)
 HANG_GUARD_S = 60
 
 

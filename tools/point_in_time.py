@@ -13,8 +13,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from tools.errors import InputError
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EARLIEST_AS_OF = datetime(2010, 7, 17, tzinfo=UTC)  # first USD exchange prices for bitcoin
+# The years an as_of may name at all: bitcoin's first year, and a bound that keeps every offset arithmetic in range.
+MIN_YEAR, MAX_YEAR = 2009, 2100
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+# The same grammar as one JSON-schema pattern, published in every tool's input schema.
+AS_OF_PATTERN = r"^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d:\d\d))?$"
+AS_OF_GRAMMAR = "'YYYY-MM-DD' (end of that UTC day) or 'YYYY-MM-DDTHH:MM[:SS[.ffffff]]' with 'Z' or '+HH:MM'"
+QUOTE_CHARS = 40  # how much of a bad value an error message repeats
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,24 +57,47 @@ class PointInTime:
 
 
 def parse_as_of(raw: str | None, now: datetime) -> datetime | None:
-    """None for 'now'; otherwise an aware UTC datetime. A bare date means the end of that UTC day."""
+    """None for 'now'; otherwise an aware UTC datetime, read with the one grammar `AS_OF_PATTERN` states: a bare date
+    means the end of that UTC day, a datetime must carry its offset (`Z` or `+HH:MM`)."""
     if raw is None or raw.strip() == "":
         return None
     text = raw.strip()
+    shape = _DATE_RE.fullmatch(text) or _DATETIME_RE.fullmatch(text)
+    if shape is None:
+        raise InputError(f"as_of {quoted(raw)} is not an ISO date or datetime of the form {AS_OF_GRAMMAR}")
+    # Checked on the digits, before any arithmetic: year 1 or 9999 with an offset overflows a datetime.
+    if not MIN_YEAR <= int(text[:4]) <= MAX_YEAR:
+        raise InputError(f"as_of {quoted(raw)}: the year must be within {MIN_YEAR}..{MAX_YEAR}")
     try:
-        if _DATE_RE.match(text):
-            day = date.fromisoformat(text)
-            parsed = datetime.combine(day, time.max, tzinfo=UTC)
+        if len(text) == 10:
+            parsed = datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
         else:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-            parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    except ValueError:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    except (ValueError, OverflowError):  # a well-shaped impossible value: month 13, 25:00, offset 24:00
         raise InputError(
-            f"as_of {raw!r} is not an ISO date or datetime; use e.g. '2025-11-24' or '2025-11-24T15:00:00Z'"
+            f"as_of {quoted(raw)} is not an ISO date or datetime that exists (a month, day, hour or offset out of "
+            f"range); use {AS_OF_GRAMMAR}"
         ) from None
     if parsed < EARLIEST_AS_OF:
-        raise InputError(f"as_of {raw!r} is before {EARLIEST_AS_OF.date()}; no market data exists that early")
+        raise InputError(f"as_of {quoted(raw)} is before {EARLIEST_AS_OF.date()}; no market data exists that early")
     if parsed.date() > now.date():
-        raise InputError(f"as_of {raw!r} is in the future (now is {now.strftime('%Y-%m-%dT%H:%M:%SZ')})")
+        raise InputError(f"as_of {quoted(raw)} is in the future (now is {now.strftime('%Y-%m-%dT%H:%M:%SZ')})")
     # A date that is today ends in the future: cap it at now, so "today" means "up to now".
     return min(parsed, now)
+
+
+def parse_day(raw: str, name: str) -> date:
+    """A bare UTC date argument other than as_of (e.g. `since`), read with as_of's date grammar and year range."""
+    text = raw.strip()
+    if _DATE_RE.fullmatch(text) is None or not MIN_YEAR <= int(text[:4]) <= MAX_YEAR:
+        raise InputError(f"{name} {quoted(raw)} is not a date 'YYYY-MM-DD' within {MIN_YEAR}..{MAX_YEAR}")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{name} {quoted(raw)} is not a real date; use e.g. '2024-12-31'") from None
+
+
+def quoted(value: object, limit: int = QUOTE_CHARS) -> str:
+    """A caller's value as an error message may quote it: at most `limit` characters, the rest counted."""
+    text = str(value)
+    return repr(value) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from fetchers.call_context import call_context
 from schemas.common import ToolResult
+from tools.args import check_arguments
 from tools.deps import Deps, ToolConfig
 from tools.point_in_time import PointInTime
 from tools.provenance import with_no_route
@@ -27,10 +28,21 @@ OutT = TypeVar("OutT", bound=ToolResult)
 class ToolArgs(BaseModel):
     """Base of every tool's input model. Each model declares `as_of: AsOfArg = None` after its own arguments
     (only presentation switches such as `chart` follow it): a field declared here would come first in the
-    published schema, before the tool's own arguments."""
+    published schema, before the tool's own arguments.
+
+    Validation is strict at the edge for every field a tool declares: unknown names are refused naming the valid
+    ones, a boolean never stands for a number, and no error message quotes the rejected value (pydantic's
+    `input_value` is hidden; our own messages quote a short prefix)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     if TYPE_CHECKING:
         as_of: str | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_arguments(cls, data: Any) -> Any:
+        return check_arguments(cls.model_fields, data)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tools.args import parse_asset
+
 BRIEF_PROMPT = """Write a sourced market brief for {asset} answering: is the current bounce a rebound inside a
 downtrend or a real reversal?
 
@@ -19,4 +21,5 @@ never fill a gap with a guess."""
 
 
 def market_brief(asset: str = "BTC") -> str:
-    return BRIEF_PROMPT.format(asset=asset.strip().upper() or "BTC")
+    # Validated as the tools validate it: the prompt never pastes arbitrary text in front of the model.
+    return BRIEF_PROMPT.format(asset=parse_asset(asset or "BTC"))

@@ -43,8 +43,8 @@ DaysArg = Annotated[int, Field(ge=1, le=365, description="Trading days of daily 
 DESCRIPTION = """US spot BTC or ETH ETF net flows, in USD, per fund and in total:
 daily rows (provisional for the as_of day or while issuers still report), month-to-date total and per fund,
 previous month, record monthly outflow/inflow since launch and month-to-date as pct of record, the day streak,
-5-day average, the largest fund's share, outflow_below_100m (latest completed day's net outflow under US$100M,
-read as selling exhaustion) and a rough price impact. Farside (keyless); SoSoValue/CoinGlass with keys."""
+5-day average, the largest fund's share, outflow_below_100m (read as selling exhaustion) and a rough price impact.
+Farside (keyless); SoSoValue/CoinGlass with keys."""
 
 METHODOLOGY = """## Spot ETF flows (`get_etf_flows`)
 - Source: Farside Investors' flow tables (`/bitcoin-etf-flow-all-data/`, `/ethereum-etf-flow-all-data/`, keyless;
@@ -201,8 +201,8 @@ async def _load(
     return None, None
 
 
-def _empty(asset: str, as_of: datetime, coefficient: float, prov: Provenance) -> EtfFlows:
-    prov.warn("no ETF flow source answered: every figure is unavailable")
+def _empty(asset: str, as_of: datetime, coefficient: float, prov: Provenance, reason: str | None = None) -> EtfFlows:
+    prov.warn(reason or "no ETF flow source answered: every figure is unavailable")
     return EtfFlows(
         as_of=as_of,
         asset=asset,
@@ -294,6 +294,9 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime)
     ref_day = answer_at.date()
     coefficient = deps.config.etf_impact_pct_per_busd
     prov = Provenance()
+    if ref_day < LAUNCH[asset]:  # nothing to ask anyone: there were no flows yet
+        reason = f"no US spot {asset} ETF traded before {LAUNCH[asset].isoformat()}: every figure is unavailable"
+        return _empty(asset, answer_at, coefficient, prov, reason)
     source_used, table = await _load(deps, prov, asset, pit, ref_day, days)
     if table is None:
         return _empty(asset, answer_at, coefficient, prov)

@@ -68,14 +68,12 @@ async def read_table(
     for ticker in tickers:
         rows = await store.read(SeriesKey(source, METRIC, asset, ticker), end=end)
         by_fund[ticker] = {o.ts.date(): o.value for o in rows}
+    kept = [o for o in totals if o.ts <= end]
+    if not kept:  # `until` before the first stored day: nothing the store can say
+        return None
     rows_out = [
-        FlowRow(
-            day=o.ts.date(),
-            funds={t: by_fund[t].get(o.ts.date()) for t in tickers},
-            total_usd=o.value,
-        )
-        for o in totals
-        if o.ts <= end
+        FlowRow(day=o.ts.date(), funds={t: by_fund[t].get(o.ts.date()) for t in tickers}, total_usd=o.value)
+        for o in kept
     ]
-    fetched_at = max(o.fetched_at for o in totals if o.ts <= end)
+    fetched_at = max(o.fetched_at for o in kept)
     return FlowTable(tickers=tuple(tickers), rows=rows_out, since_launch=True), fetched_at

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from schemas.reserves import PeriodChange
 from tools.errors import InputError
 from tools.numbers import rounded
-from tools.point_in_time import PointInTime
+from tools.point_in_time import PointInTime, parse_day, quoted
 
 
 def pct_change(change: float | None, start: float | None) -> float | None:
@@ -54,12 +54,9 @@ def comparison_points(pit: PointInTime, window_days: int, since_raw: str | None)
     end_day = (pit.bar_cutoff - timedelta(days=1)).date()  # the last UTC day that has ended
     since = None
     if since_raw:
-        try:
-            since = date.fromisoformat(since_raw.strip())
-        except ValueError:
-            raise InputError(f"since {since_raw!r} is not an ISO date; use e.g. '2024-12-31'") from None
+        since = parse_day(since_raw, "since")
         if since >= end_day:
-            raise InputError(f"since {since_raw!r} must be before the answer's end day {end_day.isoformat()}")
+            raise InputError(f"since {quoted(since_raw)} must be before the answer's end day {end_day.isoformat()}")
     return Points(
         end_day=end_day,
         end=pit.now if pit.is_live else end_of_day(end_day),

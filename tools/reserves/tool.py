@@ -65,7 +65,7 @@ from tools.reserves.periods import (
 WindowArg = Annotated[int, Field(ge=1, le=365, description="Days the change is measured over (1-365).")]
 SinceArg = Annotated[
     str | None,
-    Field(description="Optional ISO date: also report the change since the end of that UTC day."),
+    Field(description="A date: also the change since its end."),
 ]
 
 DESCRIPTION = """BTC held on exchanges and how it changed: total_btc, change_btc/change_pct over window_days
