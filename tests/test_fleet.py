@@ -217,9 +217,10 @@ def test_three_replicas_share_one_request_per_endpoint_and_survive_losing_redis(
         fleet = sum(per_replica, Counter())
         assert len(fleet) >= 10, fleet
         assert {e: [c[e] for c in per_replica] for e, n in fleet.items() if n != 1} == {}, diagnostics(logs)
-        assert sum(bool(c) for c in per_replica) >= 2  # the requests were indeed spread over replicas
+        # every replica served calls, so one request per endpoint is fleet-wide sharing (which replica wins
+        # each key's lock is a race, and one may win them all)
         served = [log.read_text().count("http_path=/mcp") for log in logs]
-        assert all(n > 0 for n in served), served  # the balancer spread the calls over every replica
+        assert all(n > 0 for n in served), served
 
         # 2. Redis stopped while the calls run: nothing fails, each replica asks each endpoint at most once
         before = [endpoint_counts(f) for f in fakes]
