@@ -78,6 +78,34 @@ def describe_url(url: str) -> str:
     return f"postgresql://{host}{port}{parts.path or '/'}"
 
 
+_UPSERT_OBSERVATION = (
+    "INSERT INTO observations (source, metric, asset, venue, ts, value, fetched_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+    "ON CONFLICT (source, metric, asset, venue, ts) DO UPDATE SET "
+    "value = excluded.value, fetched_at = excluded.fetched_at"
+)
+
+
+async def _merge_coverage(conn: Any, key: SeriesKey, lo: int, hi: int) -> None:
+    """Record [lo, hi) for `key`, merged with every span it touches (inside the caller's transaction); the series
+    lock keeps two writers from interleaving their merges."""
+    where = "source=$1 AND metric=$2 AND asset=$3 AND venue=$4 AND start_ts <= $5 AND end_ts >= $6"
+    ident = (key.source, key.metric, key.asset, key.venue)
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _COVERAGE_LOCK_SPACE, key.label())
+    touching = await conn.fetch(f"SELECT start_ts, end_ts FROM coverage WHERE {where}", *ident, hi, lo)  # noqa: S608
+    new_lo = min([lo, *(r["start_ts"] for r in touching)])
+    new_hi = max([hi, *(r["end_ts"] for r in touching)])
+    await conn.execute(f"DELETE FROM coverage WHERE {where}", *ident, hi, lo)  # noqa: S608
+    await conn.execute(
+        "INSERT INTO coverage (source, metric, asset, venue, start_ts, end_ts, recorded_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        *ident,
+        new_lo,
+        new_hi,
+        _ms(datetime.now(UTC)),
+    )
+
+
 class PostgresStore:
     def __init__(self, url: str, *, pool_max: int = POOL_MAX) -> None:
         self.url = url
@@ -224,26 +252,30 @@ class PostgresStore:
         lo, hi = _ms(start), _ms(end)
         if hi <= lo:
             return
-        where = "source=$1 AND metric=$2 AND asset=$3 AND venue=$4 AND start_ts <= $5 AND end_ts >= $6"
-        ident = (key.source, key.metric, key.asset, key.venue)
+        await self._run(lambda conn: _merge_coverage(conn, key, lo, hi))
+
+    async def upsert_covered(
+        self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
+    ) -> int:
+        # The same row statement as `upsert`, with the spans merged in the same transaction.
+        rows = []
+        for o in observations:
+            value = float(o.value)
+            if not math.isfinite(value):
+                raise ValueError(f"{o.key.label()} at {o.ts.isoformat()}: value {o.value!r} is not a finite number")
+            rows.append((o.key.source, o.key.metric, o.key.asset, o.key.venue, _ms(o.ts), value, _ms(o.fetched_at)))
+        spans = [(key, _ms(start), _ms(end)) for key, start, end in coverage if _ms(end) > _ms(start)]
+        if not rows and not spans:
+            return 0
 
         async def write(conn: Any) -> None:
-            # merge with every span it touches; the series lock keeps two writers from interleaving their merges
-            await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _COVERAGE_LOCK_SPACE, key.label())
-            touching = await conn.fetch(f"SELECT start_ts, end_ts FROM coverage WHERE {where}", *ident, hi, lo)  # noqa: S608
-            new_lo = min([lo, *(r["start_ts"] for r in touching)])
-            new_hi = max([hi, *(r["end_ts"] for r in touching)])
-            await conn.execute(f"DELETE FROM coverage WHERE {where}", *ident, hi, lo)  # noqa: S608
-            await conn.execute(
-                "INSERT INTO coverage (source, metric, asset, venue, start_ts, end_ts, recorded_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                *ident,
-                new_lo,
-                new_hi,
-                _ms(datetime.now(UTC)),
-            )
+            if rows:
+                await conn.executemany(_UPSERT_OBSERVATION, rows)
+            for key, lo, hi in spans:
+                await _merge_coverage(conn, key, lo, hi)
 
         await self._run(write)
+        return len(rows)
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

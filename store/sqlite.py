@@ -92,6 +92,31 @@ def _dt(ms: int) -> datetime:
     return _EPOCH + ms * _MS
 
 
+_UPSERT_OBSERVATION = (
+    "INSERT INTO observations (source, metric, asset, venue, ts, value, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (source, metric, asset, venue, ts) DO UPDATE SET "
+    "value = excluded.value, fetched_at = excluded.fetched_at"
+)
+
+
+def _merge_coverage(conn: sqlite3.Connection, key: SeriesKey, lo: int, hi: int) -> None:
+    """Record [lo, hi) for `key`, merged with every span it touches (the caller holds the write transaction)."""
+    where = "source=? AND metric=? AND asset=? AND venue=?"
+    ident = (key.source, key.metric, key.asset, key.venue)
+    touching = conn.execute(
+        f"SELECT start_ts, end_ts FROM coverage WHERE {where} AND start_ts <= ? AND end_ts >= ?",  # noqa: S608
+        (*ident, hi, lo),
+    ).fetchall()
+    new_lo = min([lo, *(r[0] for r in touching)])
+    new_hi = max([hi, *(r[1] for r in touching)])
+    conn.execute(f"DELETE FROM coverage WHERE {where} AND start_ts <= ? AND end_ts >= ?", (*ident, hi, lo))  # noqa: S608
+    conn.execute(
+        "INSERT INTO coverage (source, metric, asset, venue, start_ts, end_ts, recorded_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (*ident, new_lo, new_hi, _ms(datetime.now(UTC))),
+    )
+
+
 class SqliteStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -239,31 +264,31 @@ class SqliteStore:
         return [(_dt(lo), _dt(hi)) for lo, hi in rows]
 
     def _add_coverage_sync(self, key: SeriesKey, start: datetime, end: datetime) -> None:
-        lo, hi = _ms(start), _ms(end)
-        if hi <= lo:
+        if _ms(end) <= _ms(start):
             return
-        where = "source=? AND metric=? AND asset=? AND venue=?"
-        ident = (key.source, key.metric, key.asset, key.venue)
+        self._write(lambda conn: _merge_coverage(conn, key, _ms(start), _ms(end)))
+
+    def _upsert_covered_sync(
+        self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
+    ) -> int:
+        # The same row statement as `upsert`, with the spans merged in the same transaction.
+        rows = []
+        for o in observations:
+            value = float(o.value)
+            if not math.isfinite(value):
+                raise ValueError(f"{o.key.label()} at {o.ts.isoformat()}: value {o.value!r} is not a finite number")
+            rows.append((o.key.source, o.key.metric, o.key.asset, o.key.venue, _ms(o.ts), value, _ms(o.fetched_at)))
+        spans = [(key, _ms(start), _ms(end)) for key, start, end in coverage if _ms(end) > _ms(start)]
+        if not rows and not spans:
+            return 0
 
         def write(conn: sqlite3.Connection) -> None:
-            # merge with every span it touches, inside the transaction so two writers cannot interleave
-            touching = conn.execute(
-                f"SELECT start_ts, end_ts FROM coverage WHERE {where} AND start_ts <= ? AND end_ts >= ?",  # noqa: S608
-                (*ident, hi, lo),
-            ).fetchall()
-            new_lo = min([lo, *(r[0] for r in touching)])
-            new_hi = max([hi, *(r[1] for r in touching)])
-            conn.execute(
-                f"DELETE FROM coverage WHERE {where} AND start_ts <= ? AND end_ts >= ?",  # noqa: S608
-                (*ident, hi, lo),
-            )
-            conn.execute(
-                "INSERT INTO coverage (source, metric, asset, venue, start_ts, end_ts, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*ident, new_lo, new_hi, _ms(datetime.now(UTC))),
-            )
+            conn.executemany(_UPSERT_OBSERVATION, rows)
+            for key, lo, hi in spans:
+                _merge_coverage(conn, key, lo, hi)
 
         self._write(write)
+        return len(rows)
 
     # -- async interface -----------------------------------------------------------------------------------------
 
@@ -294,6 +319,11 @@ class SqliteStore:
 
     async def coverage(self, key: SeriesKey, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         return await anyio.to_thread.run_sync(self._coverage_sync, key, start, end)
+
+    async def upsert_covered(
+        self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
+    ) -> int:
+        return await anyio.to_thread.run_sync(self._upsert_covered_sync, list(observations), list(coverage))
 
     async def close(self) -> None:
         def _close() -> None:
