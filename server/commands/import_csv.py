@@ -84,7 +84,7 @@ def conflict_lines(compared: Compared) -> list[str]:
 async def execute(args: argparse.Namespace, settings: Settings, *, store: Any = None) -> tuple[int, str]:
     import anyio.to_thread
 
-    from server.stores import open_store
+    from server.stores import open_store, unavailable
     from store.base import StoreError
     from tools.history import import_guard
     from tools.history.csv_import import ImportFormatError
@@ -107,7 +107,7 @@ async def execute(args: argparse.Namespace, settings: Settings, *, store: Any = 
             return 1, "\n".join([*lines, f"windvane import {refusal}:", *conflict_lines(compared), hint])
         written = await import_guard.write(opened, plan, compared, replace=args.replace)
     except StoreError as exc:
-        return 1, f"windvane: {exc}"
+        return 1, unavailable(exc)
     finally:
         if store is None:
             await opened.close()
