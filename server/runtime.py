@@ -87,14 +87,15 @@ def _coverage(store: Store) -> CoverageStore:
     return store
 
 
-async def store_problem(deps: Deps) -> str | None:
-    """Why the deps' store cannot be used by a command that needs it (None when it opens), in one line."""
+async def store_problem(deps: Deps, *, write: bool = False) -> str | None:
+    """Why the deps' store cannot be used by a command that needs it (None when it opens and, with `write`,
+    would take a write), in one line."""
     from tools.history.degraded import DegradedStore
 
     if not isinstance(deps.store, DegradedStore):
         return None if deps.store is not None else "no history store is configured"
     try:
-        await deps.store.probe()
+        await deps.store.probe(write=write)
     except StoreError as exc:
         return str(exc)
     return None

@@ -77,9 +77,13 @@ class GuardedStore:
             self.fault = self.reason(exc)
             raise StoreError(self.fault) from exc
 
-    async def probe(self) -> None:
-        """Open the store as a command about to use it would: raises StoreError when it cannot be used."""
+    async def probe(self, *, write: bool = False) -> None:
+        """Open the store as a command about to use it would (and, with `write`, check a write would commit):
+        raises StoreError when it cannot be used."""
         await self._guard(lambda: self.inner.latest(PROBE_KEY, datetime.now(UTC)))
+        check = getattr(self.inner, "check_writable", None) if write else None
+        if check is not None:
+            await self._guard(check)
 
     async def upsert(self, observations: Sequence[Observation], **options: Any) -> int:
         return await self._guard(lambda: self.inner.upsert(observations, **options))

@@ -254,6 +254,17 @@ class PostgresStore:
             return
         await self._run(lambda conn: _merge_coverage(conn, key, lo, hi))
 
+    async def check_writable(self) -> None:
+        """Raises StoreError unless this role can write the history now (a read-only replica or role cannot)."""
+
+        async def probe(conn: Any) -> None:
+            read_only = await conn.fetchval("SHOW transaction_read_only")
+            may_insert = await conn.fetchval("SELECT has_table_privilege('observations', 'INSERT')")
+            if read_only == "on" or not may_insert:
+                raise StoreError(f"history store {self.where}: the database is read-only for this role")
+
+        await self._run(probe)
+
     async def upsert_covered(
         self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
     ) -> int:

@@ -158,7 +158,8 @@ class SqliteStore:
                 conn.execute(f"PRAGMA user_version={number}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
 
     def _run(self, body: Callable[[sqlite3.Connection], T]) -> T:
@@ -178,7 +179,10 @@ class SqliteStore:
                 body(conn)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (SQLITE_FULL): a second ROLLBACK would fail and
+                # hide the error that matters
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
 
         self._run(transaction)
@@ -319,6 +323,24 @@ class SqliteStore:
 
     async def coverage(self, key: SeriesKey, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         return await anyio.to_thread.run_sync(self._coverage_sync, key, start, end)
+
+    async def check_writable(self) -> None:
+        """Raises StoreError unless a write could be committed now; the probe row is rolled back.
+
+        A read-only file opens and reads: only a write tells it apart, before a command spends its requests."""
+
+        def probe(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "INSERT INTO coverage (source, metric, asset, venue, start_ts, end_ts, recorded_at) "
+                    "VALUES ('windvane', 'probe', '', '', 0, 1, 0)"
+                )
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+
+        await anyio.to_thread.run_sync(self._run, probe)
 
     async def upsert_covered(
         self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]

@@ -246,3 +246,61 @@ async def test_a_failed_write_leaves_neither_rows_nor_coverage(tmp_path: Path) -
         assert await store.coverage(cover, t0, late + timedelta(days=2)) == []
     finally:
         await store.close()
+
+
+async def test_rows_and_coverage_are_written_together_on_every_backend(make_store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from store.base import Observation
+
+    store = make_store()
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    day = timedelta(days=1)
+    key = SeriesKey("coinbase", "close", "BTC-USD", "1d")
+    cover = candle_store.coverage_key("coinbase", "BTC-USD", "1d")
+    try:
+        await store.check_writable()  # a healthy store takes writes; the probe leaves nothing behind
+        assert await store.coverage(cover, t0 - 10 * day, t0 + 10 * day) == []
+        rows = [Observation(key, t0 + i * day, 100.0 + i, t0 + (i + 1) * day) for i in range(4)]
+        spans = [(cover, t0, t0 + 2 * day), (cover, t0 + 2 * day, t0 + 4 * day)]  # touching: merged into one
+        assert await store.upsert_covered(rows, spans) == 4
+        assert [(o.ts, o.value) for o in await store.read(key)] == [(r.ts, r.value) for r in rows]
+        assert await store.coverage(cover, t0, t0 + 4 * day) == [(t0, t0 + 4 * day)]
+    finally:
+        await store.close()
+
+
+async def test_a_failed_postgres_write_leaves_neither_rows_nor_coverage(postgres_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import asyncpg
+
+    from store.base import Observation, StoreError
+    from store.postgres import PostgresStore
+
+    store = PostgresStore(postgres_url)
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    key = SeriesKey("coinbase", "close", "BTC-USD", "1d")
+    cover = candle_store.coverage_key("coinbase", "BTC-USD", "1d")
+    try:
+        await store.upsert([Observation(key, t0, 1.0, t0)])
+        conn = await asyncpg.connect(postgres_url)
+        try:  # a later span's insert fails inside the transaction
+            await conn.execute(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$ "
+                "LANGUAGE plpgsql"
+            )
+            await conn.execute(
+                "CREATE TRIGGER no_2026 BEFORE INSERT ON coverage FOR EACH ROW "
+                "WHEN (NEW.start_ts > 1767225600000) EXECUTE FUNCTION refuse()"
+            )
+        finally:
+            await conn.close()
+        rows = [Observation(key, t0 + timedelta(days=i), 2.0, t0) for i in range(3)]
+        late = datetime(2026, 6, 1, tzinfo=UTC)
+        with pytest.raises(StoreError, match="refused"):
+            await store.upsert_covered(rows, [(cover, t0, t0 + timedelta(days=3)), (cover, late, late + timedelta(1))])
+        assert [(o.ts, o.value) for o in await store.read(key)] == [(t0, 1.0)]
+        assert await store.coverage(cover, t0, late + timedelta(days=2)) == []
+    finally:
+        await store.close()

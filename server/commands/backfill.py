@@ -42,7 +42,7 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
         if args.since > until:
             print(f"windvane: --since {args.since} is after --until {until}", file=sys.stderr)
             return 2
-        problem = await store_problem(deps)
+        problem = await store_problem(deps, write=True)
         if problem is not None:
             print(unavailable(problem), file=sys.stderr)
             return 1

@@ -79,7 +79,7 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
 
     outcome = 0
     async with open_deps(settings, **deps_kwargs) as deps:
-        problem = await store_problem(deps)
+        problem = await store_problem(deps, write=True)
         if problem is not None:
             print(unavailable(problem), file=sys.stderr)
             return 1

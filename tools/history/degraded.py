@@ -91,9 +91,10 @@ class DegradedStore:
         self._failed_at = None
         return result
 
-    async def probe(self) -> None:
-        """Raises StoreError when the store cannot be opened (for commands, which must not degrade)."""
-        await self.inner.probe()
+    async def probe(self, *, write: bool = False) -> None:
+        """Raises StoreError when the store cannot be opened, or with `write` not written (for commands, which
+        must not degrade)."""
+        await self.inner.probe(write=write)
 
     async def upsert(self, observations: Sequence[Observation], **options: Any) -> int:
         return await self._degrade(lambda: self.inner.upsert(observations, **options), 0)
