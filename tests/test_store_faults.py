@@ -262,3 +262,41 @@ async def test_an_unreachable_postgres_is_one_line_without_the_password() -> Non
     assert "s3cret-pw" not in reason
     assert guarded.fault == reason
     await guarded.close()
+
+
+async def test_a_burst_of_reads_on_a_locked_store_waits_for_one_attempt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from store.base import SeriesKey
+    from store.guarded import GuardedStore
+    from tools.history.degraded import DegradedStore, noting_faults
+
+    path = tmp_path / "windvane.sqlite3"
+    attempts: list[Path] = []
+    opened = SqliteStore._connection
+
+    def counted(self: SqliteStore) -> sqlite3.Connection:
+        if self._conn is None:
+            attempts.append(self.path)
+        return opened(self)
+
+    monkeypatch.setattr(SqliteStore, "_connection", counted)
+    degraded = DegradedStore(GuardedStore(SqliteStore(path), str(path)))
+    key = SeriesKey("coinbase", "close", "BTC-USD", "1d")
+    answers: list[object] = []
+    with locked(path, monkeypatch), noting_faults() as faults:
+        attempts.clear()  # the lock holder's own setup opened the file once
+
+        async def read() -> None:
+            answers.append(await degraded.read(key, end=datetime(2025, 1, 1, tzinfo=UTC)))
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(20):
+                tg.start_soon(read)
+    assert answers == [[]] * 20  # "nothing stored", never an error
+    assert attempts == [path]
+    assert faults.reason is not None
+    assert "database is locked" in faults.reason
+    await degraded.close()

@@ -4,7 +4,8 @@
 nothing, so every tool takes the path it takes on an empty store (fetch the upstream; null with a reason where only
 the history could answer). The failure is noted in the current tool call (`noting_faults`), and the call's result
 then carries one warning "history store unavailable: <reason>" however many reads and writes failed. After a
-failure the store is left alone for RETRY_AFTER_S: a locked or broken file is not retried on every read.
+failure the store is left alone for RETRY_AFTER_S: a locked or broken file is not retried on every read, and a
+burst of calls meeting it waits for one attempt, not one each.
 
 Commands that exist to read or write the history (`import`, `backfill`, ...) do not degrade: they check the store
 first (`probe`) and report `fault` when something failed while they ran.
@@ -19,6 +20,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
+
+import anyio
 
 from store.base import Observation, SeriesKey, SeriesSummary, StoreError
 from store.guarded import GuardedStore
@@ -70,6 +73,10 @@ class DegradedStore:
         self.fault: str | None = None  # the latest failure, for commands that report it
         self._clock = clock
         self._failed_at: float | None = None
+        # Until a call has succeeded (and again after a failure) calls go one at a time: a burst of calls against a
+        # locked file costs one wait of the store's lock timeout, not one each (a thread's wait cannot be cut).
+        self._proven = False
+        self._gate = anyio.Lock()
 
     def _note(self, reason: str) -> None:
         self.fault = reason
@@ -77,18 +84,26 @@ class DegradedStore:
         if faults is not None:
             faults.reason = reason
 
+    def _resting(self) -> bool:
+        return self._failed_at is not None and self._clock() - self._failed_at < RETRY_AFTER_S
+
     async def _degrade(self, call: Callable[[], Awaitable[T]], empty: T) -> T:
-        resting = self._failed_at is not None and self._clock() - self._failed_at < RETRY_AFTER_S
-        if resting and self.fault is not None:
+        if self._proven:
+            return await self._attempt(call, empty)
+        async with self._gate:
+            return await self._attempt(call, empty)
+
+    async def _attempt(self, call: Callable[[], Awaitable[T]], empty: T) -> T:
+        if self._resting() and self.fault is not None:
             self._note(self.fault)
             return empty
         try:
             result = await call()
         except StoreError as exc:
-            self._failed_at = self._clock()
+            self._failed_at, self._proven = self._clock(), False
             self._note(str(exc))
             return empty
-        self._failed_at = None
+        self._failed_at, self._proven = None, True
         return result
 
     async def probe(self, *, write: bool = False) -> None:
