@@ -67,6 +67,6 @@ async def write(store: Store, plan: ImportPlan, compared: Compared, *, replace: 
         raise ValueError("conflicting rows need replace=True")  # the command refuses before it gets here
     replacing = {(c.key, c.ts) for c in compared.conflicts}
     rows = compared.new + [o for o in plan.observations if (o.key, o.ts) in replacing]
-    if isinstance(store, CoverageStore):
+    if plan.coverage and isinstance(store, CoverageStore):
         return await store.upsert_covered(rows, plan.coverage)
     return await store.upsert(rows)
