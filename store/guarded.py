@@ -124,6 +124,8 @@ class GuardedStore:
 
     def __getattr__(self, name: str) -> Any:
         # Methods added to the backends later (and their blocking helpers) pass through, still guarded if async.
+        if name.startswith("__") or name == "inner":  # copies and pickling probe these before `inner` exists
+            raise AttributeError(name)
         attr = getattr(self.inner, name)
         if not callable(attr):
             return attr

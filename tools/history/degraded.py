@@ -148,6 +148,8 @@ class DegradedStore:
 
     def __getattr__(self, name: str) -> Any:
         # Reads added to the backends later (e.g. vintages) answer "nothing stored" the same way: a list.
+        if name.startswith("__") or name == "inner":  # copies and pickling probe these before `inner` exists
+            raise AttributeError(name)
         attr = getattr(self.inner, name)
         if not name.startswith("read") or not callable(attr):
             return attr
