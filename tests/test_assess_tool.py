@@ -147,11 +147,12 @@ async def test_prompt_and_methodology_are_served(make_client) -> None:
         got = await client.get_prompt("market_brief", {"asset": "eth"})
         text = got.messages[0].content.text
         assert 'asset="ETH"' in text
-        assert text.index("Macro backdrop") < text.index("Evidence") < text.index("Liquidity") < text.index("Verdict")
+        sections = ["Global risk assets", "The evidence", "re-rating", "Liquidity", "Outlook"]
+        assert [text.index(s) for s in sections] == sorted(text.index(s) for s in sections)
         resource = await client.read_resource("windvane://methodology")
         body = resource.contents[0].text
     assert "`price_vs_swing_high`" in body
-    assert "in-sample" in body
+    assert "out of sample" in body
 
 
 # -- evidence from tools built on other branches: these run once the tool module is merged -------------------------

@@ -41,8 +41,11 @@ async def test_backtest_text_on_shared_data(settings: Settings) -> None:
     from datetime import date
 
     text = await backtest_text(settings, date(2025, 10, 1), date(2025, 11, 30), "BTC", DATA)
-    assert "**In sample** (2025-10-01 to 2025-11-09)" in text
-    assert "**Out of sample** (2025-11-10 to 2025-11-30" in text
+    # the whole range is after the thresholds were fixed (2025-05-02): all of it is out of sample
+    assert "61 days scored" in text
+    assert "skipped" not in text
+    assert "**In sample**" not in text
+    assert "**Out of sample** (2025-10-01 to 2025-11-30" in text
     assert "| verdict: rebound_in_downtrend |" in text
 
 
