@@ -110,8 +110,15 @@ def _finite(key: SeriesKey, ts: datetime, value: float) -> float:
 
 
 def _vintage_rows(vintages: Sequence[Vintage]) -> list[tuple[str, str, str, str, int, int, float]]:
+    stamps: dict[datetime, int] = {}  # a fetch's figures share a few days and one known_at: convert each once
+
+    def ms(dt: datetime) -> int:
+        if dt not in stamps:
+            stamps[dt] = _ms(dt)
+        return stamps[dt]
+
     rows = [
-        (k.source, k.metric, k.asset, k.venue, _ms(v.ts), _ms(v.known_at), _finite(k, v.ts, v.value))
+        (k.source, k.metric, k.asset, k.venue, ms(v.ts), ms(v.known_at), _finite(k, v.ts, v.value))
         for v in vintages
         for k in (v.key,)
     ]
