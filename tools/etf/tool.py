@@ -62,6 +62,9 @@ METHODOLOGY = """## Spot ETF flows (`get_etf_flows`)
   because several issuers post late, and a latest row where a fund that reported the day before shows `-`.
   Provisional rows count in month-to-date (with a warning) but not in the streak, the 5-day average or
   `outflow_below_100m`, which use completed days only.
+- As known then: each fetch records every reported figure with the time first seen (a vintage). A past as_of reads
+  each day as first seen by as_of, with `known_at` on the day; `known_at` null = only the final figures exist
+  (imported, stored before vintages, or first fetched after as_of), which may carry later revisions.
 - Month-to-date: sum of daily totals from the 1st of the as_of month to as_of; per fund likewise. Previous month:
   the calendar month before. Records: the most negative / most positive monthly total among the months before the
   as_of month, since launch (null when the history used does not reach launch). `month_to_date_pct_of_record` =
