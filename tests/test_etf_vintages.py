@@ -113,3 +113,22 @@ async def test_as_of_before_any_fetch_says_the_figures_are_final(make_store: Mak
     assert day["total_usd"] == pytest.approx(1205.2 * M, abs=1)
     assert day["known_at"] is None
     assert all(d["known_at"] is None for d in before["days"])
+
+
+async def test_backfill_records_vintages_once_per_distinct_figure(make_store: MakeStore, fake: FakeUpstream) -> None:
+    from store.base import SeriesKey
+    from tools.etf.tool import backfill
+
+    store = make_store()
+    total = SeriesKey("farside", "net_flow_usd", "BTC", "TOTAL")
+    window = (SECOND.date().replace(day=1), SECOND.date())
+    for now in (SECOND, LATER):  # the same page twice: the second fetch changes nothing, so it records nothing
+        async with httpx.AsyncClient(transport=fake.transport()) as client:
+            http = Http(client, HttpConfig(base_urls=base_urls(["farside"])), clock=now.timestamp)
+            await backfill(Deps(http=http, store=store, clock=lambda at=now: at), *window)
+    seen = await store.read_vintages(total)
+    await store.close()
+    assert [v.ts.date().isoformat() for v in seen] == ["2025-10-01", "2025-10-02", "2025-10-03", "2025-10-06",
+                                                       "2025-10-07", "2025-10-08", "2025-10-09"]  # fmt: skip
+    assert {v.known_at for v in seen} == {SECOND}
+    assert seen[3].value == pytest.approx(1205.2 * M, abs=1)
