@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from store.base import Observation, SeriesKey, SeriesSummary, StoreError
+from store.base import Observation, SeriesKey, SeriesSummary, StoreError, Vintage
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -55,6 +55,36 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, metric, asset, venue, start_ts)
     ) WITHOUT ROWID;
     """,
+    # 3: each distinct value of a revisable series' (series, ts) with the time first seen; older rows get none
+    """
+    CREATE TABLE vintages (
+        source TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        venue TEXT NOT NULL DEFAULT '',
+        ts INTEGER NOT NULL,          -- unix ms, UTC
+        known_at INTEGER NOT NULL,    -- unix ms, UTC: first fetch that returned this value
+        value REAL NOT NULL,
+        PRIMARY KEY (source, metric, asset, venue, ts, known_at)
+    ) WITHOUT ROWID;
+    """,
+)
+
+# Stored only when it differs from the value in force at its known_at (`IS NOT` also holds when there is none).
+_ADD_VINTAGE = (
+    "INSERT INTO vintages (source, metric, asset, venue, ts, known_at, value) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 "
+    "WHERE ?7 IS NOT (SELECT value FROM vintages "
+    "WHERE source=?1 AND metric=?2 AND asset=?3 AND venue=?4 AND ts=?5 AND known_at <= ?6 "
+    "ORDER BY known_at DESC LIMIT 1) "
+    "ON CONFLICT (source, metric, asset, venue, ts, known_at) DO UPDATE SET value = excluded.value"
+)
+# A write older than a stored vintage (replayed captures, two writers) makes a next vintage repeating it redundant.
+_DROP_REPEAT = (
+    "DELETE FROM vintages WHERE source=?1 AND metric=?2 AND asset=?3 AND venue=?4 AND ts=?5 "
+    "AND value = ?7 AND known_at = "
+    "(SELECT MIN(known_at) FROM vintages "
+    "WHERE source=?1 AND metric=?2 AND asset=?3 AND venue=?4 AND ts=?5 AND known_at > ?6)"
 )
 
 
@@ -90,6 +120,31 @@ def _ms(dt: datetime) -> int:
 
 def _dt(ms: int) -> datetime:
     return _EPOCH + ms * _MS
+
+
+def _finite(key: SeriesKey, ts: datetime, value: float) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        # a missing figure is absent, never NaN or 0: the caller must skip it
+        raise ValueError(f"{key.label()} at {ts.isoformat()}: value {value!r} is not a finite number")
+    return number
+
+
+def _vintage_rows(vintages: Sequence[Vintage]) -> list[tuple[str, str, str, str, int, int, float]]:
+    stamps: dict[datetime, int] = {}  # a fetch's figures share a few days and one known_at: convert each once
+
+    def ms(dt: datetime) -> int:
+        if dt not in stamps:
+            stamps[dt] = _ms(dt)
+        return stamps[dt]
+
+    rows = [
+        (k.source, k.metric, k.asset, k.venue, ms(v.ts), ms(v.known_at), _finite(k, v.ts, v.value))
+        for v in vintages
+        for k in (v.key,)
+    ]
+    # oldest first, so each vintage is compared with the ones of the same batch seen before it
+    return sorted(rows, key=lambda r: r[5])
 
 
 class SqliteStore:
@@ -170,15 +225,13 @@ class SqliteStore:
 
     # -- sync bodies ---------------------------------------------------------------------------------------------
 
-    def _upsert_sync(self, observations: Sequence[Observation]) -> int:
+    def _upsert_sync(self, observations: Sequence[Observation], vintages: Sequence[Vintage]) -> int:
         rows = []
         for o in observations:
-            value = float(o.value)
-            if not math.isfinite(value):
-                # a missing figure is absent, never NaN or 0: the caller must skip it
-                raise ValueError(f"{o.key.label()} at {o.ts.isoformat()}: value {o.value!r} is not a finite number")
+            value = _finite(o.key, o.ts, o.value)
             rows.append((o.key.source, o.key.metric, o.key.asset, o.key.venue, _ms(o.ts), value, _ms(o.fetched_at)))
-        if not rows:
+        seen = _vintage_rows(vintages)
+        if not rows and not seen:
             return 0
 
         def write(conn: sqlite3.Connection) -> None:
@@ -189,6 +242,8 @@ class SqliteStore:
                 "value = excluded.value, fetched_at = excluded.fetched_at",
                 rows,
             )
+            conn.executemany(_ADD_VINTAGE, seen)
+            conn.executemany(_DROP_REPEAT, seen)
 
         self._write(write)
         return len(rows)
@@ -218,6 +273,21 @@ class SqliteStore:
             sql += f" LIMIT {int(limit)}"
         rows = self._run(lambda conn: conn.execute(sql, args).fetchall())
         return [Observation(key, _dt(ts), value, _dt(fetched)) for ts, value, fetched in rows]
+
+    def _read_vintages_sync(
+        self, key: SeriesKey, start: datetime | None, end: datetime | None, known_at: datetime | None
+    ) -> list[Vintage]:
+        # SQLite takes a bare column's value from the row that holds MAX(): the vintage in force at known_at
+        picked = "MAX(known_at)" if known_at is not None else "known_at"
+        sql = f"SELECT ts, {picked}, value FROM vintages WHERE source=? AND metric=? AND asset=? AND venue=?"  # noqa: S608
+        args: list[object] = [key.source, key.metric, key.asset, key.venue]
+        for clause, bound in (("ts >=", start), ("ts <=", end), ("known_at <=", known_at)):
+            if bound is not None:
+                sql += f" AND {clause} ?"
+                args.append(_ms(bound))
+        sql += " GROUP BY ts ORDER BY ts" if known_at is not None else " ORDER BY ts, known_at"
+        rows = self._run(lambda conn: conn.execute(sql, args).fetchall())
+        return [Vintage(key, _dt(ts), value, _dt(known)) for ts, known, value in rows]
 
     def _summary_sync(self, source: str | None) -> list[SeriesSummary]:
         sql = "SELECT source, metric, asset, venue, MIN(ts), MAX(ts), COUNT(*) FROM observations"
@@ -267,8 +337,18 @@ class SqliteStore:
 
     # -- async interface -----------------------------------------------------------------------------------------
 
-    async def upsert(self, observations: Sequence[Observation]) -> int:
-        return await anyio.to_thread.run_sync(self._upsert_sync, list(observations))
+    async def upsert(self, observations: Sequence[Observation], *, vintages: Sequence[Vintage] = ()) -> int:
+        return await anyio.to_thread.run_sync(self._upsert_sync, list(observations), list(vintages))
+
+    async def read_vintages(
+        self,
+        key: SeriesKey,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        known_at: datetime | None = None,
+    ) -> list[Vintage]:
+        return await anyio.to_thread.run_sync(self._read_vintages_sync, key, start, end, known_at)
 
     async def read(
         self,

@@ -20,12 +20,13 @@ from fetchers.concurrency import gather, gather_all
 from fetchers.errors import GeoBlockedError, UpstreamError
 from fetchers.http import Fetched
 from schemas.etf_flows import EtfFlowDay, EtfFlows, FlowRow, FlowTable, LatestDay, MonthFlow
+from store.base import StoreError
 from tools.args import AsOfArg, AssetArg, ChartArg, DetailArg
 from tools.deps import Deps
 from tools.detail import latest_rows, summary_view
 from tools.errors import InputError
 from tools.etf import metrics
-from tools.history import etf_store
+from tools.history import etf_store, etf_vintages
 from tools.point_in_time import PointInTime
 from tools.provenance import Provenance
 from tools.registry import ToolArgs, ToolSpec
@@ -61,6 +62,9 @@ METHODOLOGY = """## Spot ETF flows (`get_etf_flows`)
   because several issuers post late, and a latest row where a fund that reported the day before shows `-`.
   Provisional rows count in month-to-date (with a warning) but not in the streak, the 5-day average or
   `outflow_below_100m`, which use completed days only.
+- As known then: each fetch records every reported figure with the time first seen (a vintage). A past as_of reads
+  each day as first seen by as_of, with `known_at` on the day; `known_at` null = only the final figures exist
+  (imported, stored before vintages, or first fetched after as_of), which may carry later revisions.
 - Month-to-date: sum of daily totals from the 1st of the as_of month to as_of; per fund likewise. Previous month:
   the calendar month before. Records: the most negative / most positive monthly total among the months before the
   as_of month, since launch (null when the history used does not reach launch). `month_to_date_pct_of_record` =
@@ -201,6 +205,20 @@ async def _load(
     return None, None
 
 
+async def _as_known(
+    deps: Deps, prov: Provenance, asset: str, pit: PointInTime, source_used: str | None, table: FlowTable
+) -> FlowTable:
+    """A past as_of reads Farside's days as windvane knew them then, where it recorded them (a live answer is
+    as known now; the keyed sources record no vintages)."""
+    if pit.is_live or deps.store is None or source_used != "farside":
+        return table
+    try:
+        return await etf_vintages.as_known(deps.store, farside.SOURCE, asset, table, pit.at)
+    except StoreError as exc:  # a store fault must not cost the answer: the days stay final, known_at null
+        prov.warn(f"history store unavailable ({type(exc).__name__}): figures as known at as_of not read")
+        return table
+
+
 def _empty(asset: str, as_of: datetime, coefficient: float, prov: Provenance, reason: str | None = None) -> EtfFlows:
     prov.warn(reason or "no ETF flow source answered: every figure is unavailable")
     return EtfFlows(
@@ -300,6 +318,7 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime)
     source_used, table = await _load(deps, prov, asset, pit, ref_day, days)
     if table is None:
         return _empty(asset, answer_at, coefficient, prov)
+    table = await _as_known(deps, prov, asset, pit, source_used, table)
     d = _days(prov, table, asset, answer_at, source_used)
     m = _months(prov, d, ref_day)
     outflow_rec, inflow_rec = metrics.records(prov, d.reported, d.since_launch, metrics.month(ref_day))
@@ -326,6 +345,7 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime)
                 total_usd=r.total_usd if r.reported else None,
                 funds=dict(r.funds),
                 provisional=r.day in d.provisional or not r.reported,
+                known_at=r.known_at,
             )
             for r in [*d.reported[-days:], *d.pending]
         ],

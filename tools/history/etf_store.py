@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 
 from schemas.etf_flows import FlowRow, FlowTable
-from store.base import Observation, SeriesKey, Store
+from store.base import Observation, SeriesKey, Store, Vintage
 
 METRIC = "net_flow_usd"
 TOTAL_VENUE = "TOTAL"
@@ -42,7 +42,8 @@ async def write_completed(store: Store, source: str, asset: str, table: FlowTabl
         for ticker, value in row.funds.items():
             if value is not None:
                 observations.append(Observation(SeriesKey(source, METRIC, asset, ticker), ts, value, fetched_at))
-    return await store.upsert(observations) if observations else 0
+    seen = fetched_vintages(source, asset, table, fetched_at)
+    return await store.upsert(observations, vintages=seen) if observations or seen else 0
 
 
 async def read_table(
@@ -77,3 +78,27 @@ async def read_table(
     ]
     fetched_at = max(o.fetched_at for o in kept)
     return FlowTable(tickers=tuple(tickers), rows=rows_out, since_launch=True), fetched_at
+
+
+def fetched_vintages(source: str, asset: str, table: FlowTable, fetched_at: datetime) -> list[Vintage]:
+    """Every figure of every reported day of a fetch, as seen at `fetched_at` (the store keeps only changes).
+
+    Completed days alone would not do: a day is revised while it is still settling (Farside's capture of
+    2025-10-07 had 2025-10-06 at US$1,190.1m with one fund still '-', final US$1,205.2m), so its first figures must be
+    recorded before SETTLE_DAYS pass, or an as_of read would see only the final one again. A '-' records nothing:
+    a fund's absence on an as-known day is read from the day's other figures (tools/history/etf_vintages.py), and
+    an unreported day (all '-', a holiday) is not a figure at all.
+    """
+    seen = []
+    for row in table.rows:
+        if not row.reported:
+            continue
+        ts = _ts(row.day)
+        if row.total_usd is not None:
+            seen.append(Vintage(SeriesKey(source, METRIC, asset, TOTAL_VENUE), ts, row.total_usd, fetched_at))
+        seen.extend(
+            Vintage(SeriesKey(source, METRIC, asset, ticker), ts, value, fetched_at)
+            for ticker, value in row.funds.items()
+            if value is not None
+        )
+    return seen
