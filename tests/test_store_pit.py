@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from server.runtime import open_deps
+from store.base import SeriesKey
 from store.sqlite import SqliteStore
 from tests.conftest import make_settings
 from tests.fakes import FakeUpstream, default_fake
@@ -27,7 +28,8 @@ from tests.fakes import farside as fake_farside
 from tests.fakes.data import DATA, ETF_FLOW_FILES, etf_flows_csv
 from tools.assess.tool import compute_assessment
 from tools.deps import Deps
-from tools.etf.tool import compute_etf_flows
+from tools.etf.tool import LAUNCH, compute_etf_flows
+from tools.history import etf_store
 from tools.history.csv_import import read_etf_flows
 from tools.point_in_time import PointInTime
 
@@ -61,9 +63,9 @@ SOURCE_FIELDS_THAT_DIFFER = ("endpoint", "fetched_at", "age_seconds")
 ASSESSMENT_FIELDS_IN_ARRIVAL_ORDER = ("warnings",)
 
 
-def holidays() -> list[date]:
+def holidays(asset: str = "BTC") -> list[date]:
     """Farside's holiday rows: every fund '-' (the file's empty cells)."""
-    _, rows = etf_flows_csv("BTC")
+    _, rows = etf_flows_csv(asset)
     return [date.fromisoformat(day) for day, funds, _ in rows if all(v is None for v in funds.values())]
 
 
@@ -126,34 +128,41 @@ async def test_the_dates_cover_every_farside_holiday_row() -> None:
     assert all(date(2024, 1, 1) <= d <= date(2025, 12, 31) for d in picked)
 
 
-async def fill(tmp_path: Path, store: SqliteStore, how: str) -> None:
+async def fill(tmp_path: Path, store: SqliteStore, how: str, asset: str = "BTC") -> None:
     """The whole history into the store: as a live call after the last day writes it, or as `windvane import` of
     the same Farside export does."""
     if how == "import":
-        observations, _ = read_etf_flows(DATA / "01_us_spot_btc_etf_flows_farside" / ETF_FLOW_FILES["BTC"], "BTC")
+        observations, _ = read_etf_flows(DATA / "01_us_spot_btc_etf_flows_farside" / ETF_FLOW_FILES[asset], asset)
         await store.upsert(observations)
-        return
-    async with deps_on(tmp_path, default_fake(), store) as deps:
-        filled = await compute_etf_flows(deps, "BTC", 5, PointInTime(now=NOW))
-    assert filled.source_used == "farside"
+    else:
+        async with deps_on(tmp_path, default_fake(), store) as deps:
+            filled = await compute_etf_flows(deps, asset, 5, PointInTime(now=NOW))
+        assert filled.source_used == "farside"
+    # A holiday is a marker beside the flows, never a flow: no TOTAL row on any of Farside's holiday rows.
+    flows = {o.ts.date() for o in await store.read(SeriesKey("farside", "net_flow_usd", asset, "TOTAL"))}
+    marked = {o.ts.date() for o in await store.read(etf_store.not_reported_key("farside", asset))}
+    listed_holidays = set(holidays(asset))
+    assert marked == listed_holidays
+    assert not flows & listed_holidays
 
 
-@pytest.mark.parametrize("how", ["fetch", "import"])
-async def test_store_answers_equal_the_truncated_upstream(tmp_path: Path, how: str) -> None:
+@pytest.mark.parametrize(("asset", "how"), [("BTC", "fetch"), ("BTC", "import"), ("ETH", "fetch")])
+async def test_store_answers_equal_the_truncated_upstream(tmp_path: Path, asset: str, how: str) -> None:
     store = SqliteStore(tmp_path / "history.sqlite3")
     try:
-        await fill(tmp_path, store, how)
+        await fill(tmp_path, store, how, asset)
         down = default_fake()
         down.faults["farside"] = farside_down
         mismatches: list[str] = []
         for day in dates():
             async with deps_on(tmp_path, down, store) as deps:
-                stored = await compute_etf_flows(deps, "BTC", 30, at(day))
+                stored = await compute_etf_flows(deps, asset, 30, at(day))
             replay = default_fake()
             replay.handlers["farside"] = fake_farside.handler(last_day=day.isoformat())
             async with deps_on(tmp_path, replay, None) as deps:
-                truncated = await compute_etf_flows(deps, "BTC", 30, at(day))
-            assert stored.sources[0].endpoint.startswith("store:farside"), day  # really served from the store
+                truncated = await compute_etf_flows(deps, asset, 30, at(day))
+            if day >= LAUNCH[asset]:  # before launch neither asks anyone
+                assert stored.sources[0].endpoint.startswith("store:farside"), day  # really served from the store
             if comparable(stored) != comparable(truncated):
                 mismatches.append(diff(day, comparable(stored), comparable(truncated)))
         assert not mismatches, "\n".join(mismatches)
