@@ -1,10 +1,12 @@
 """Store answers equal point-in-time answers: for a date, what the history store serves (while it already holds every
 later day) equals what the upstream replayed up to that date gives, holidays included (issue 15, item 4).
 
-One store is filled once with the whole real Farside history (../shared/data), as a live call long after it fills
-it; then for each date the answer (a) from that store, Farside down, and (b) from Farside's page truncated at the
-date with no store at all are compared as JSON. The dates are every Farside holiday row (a row of '-', 16 in
-2024-01-15..2025-06-19), the calendar and trading day after each, and other days of 2024-2025.
+One store per test is filled once with the whole real Farside history (../shared/data), as a live call after
+the last day fills it (BTC, ETH) or as `windvane import` of the export does (BTC); then for each date the answer
+(a) from that store, Farside down, and (b) from Farside's page truncated at the date with no store at all are
+compared as JSON, for get_etf_flows and for the assessment. The 47 dates are every Farside holiday row (a row of
+'-', 16 in 2024-01-15..2025-06-19), the calendar and trading day after each, and other days of 2024-2025; all of
+them are used for the assessment too (about 20 s in process).
 """
 
 from __future__ import annotations
