@@ -5,7 +5,8 @@ outflow, an empty cell = no figure. Stored as
     SeriesKey("farside", "net_flow_usd", <ASSET>, <TICKER>)   value in US$ (not millions)
     SeriesKey("farside", "net_flow_usd", <ASSET>, "TOTAL")    the Total column
 with ts = the trading date at 00:00 UTC. An empty cell is not stored (never as 0). A row whose every fund cell is
-empty is a market holiday: its Total (Farside prints 0.0) is not stored either, since no trading is not a flow.
+empty is a market holiday: its Total (Farside prints 0.0) is not stored either, since no trading is not a flow; a
+"not_reported_day" marker records that the day was listed (see tools/history/etf_store.py).
 
 OHLC candles: either `timestamp,open,high,low,close,volume` (ISO times, Coinbase-style exports) or Binance kline
 columns `open_time,open,high,low,close,volume,close_time,...` (unix ms). Stored under the candle series of
@@ -30,7 +31,7 @@ import anyio.to_thread
 
 from schemas.market import INTERVAL_SECONDS, Candle
 from store.base import CoverageStore, Observation, SeriesKey, Store
-from tools.history import candle_store
+from tools.history import candle_store, etf_store
 
 ETF_SOURCE = "farside"
 ETF_METRIC = "net_flow_usd"
@@ -91,13 +92,17 @@ def read_etf_flows(path: Path, asset: str) -> tuple[list[Observation], ImportRes
             cells = [c.strip() for c in row[1:]]
             funds = cells[:-1]
             if not any(funds):
-                skipped += len(cells)  # a holiday row: nothing traded, nothing stored
+                # A holiday row: nothing traded, so no flow is stored; the marker lets a read list the row as the
+                # page did (tools/history/etf_store.py).
+                skipped += len(cells)
+                out.append(etf_store.not_reported_marker(ETF_SOURCE, asset, day, known))
                 continue
             for ticker, cell in zip([*tickers, ETF_TOTAL], cells, strict=True):
                 if cell in ("", "-"):
                     skipped += 1
                     continue
-                value = _number(path, line, ticker, cell) * USD_PER_MILLION
+                # Rounded to the dollar as the Farside fetcher does, so an imported day equals a fetched one.
+                value = round(_number(path, line, ticker, cell) * USD_PER_MILLION, 0)
                 out.append(Observation(etf_flow_key(asset, ticker), ts, value, known))
             first = ts if first is None else min(first, ts)
             last = ts if last is None else max(last, ts)
