@@ -138,11 +138,12 @@ async def test_shared_inputs_on_2025_11_21_match_the_files(shared: SharedDataPro
     assert len(november) == 15
     assert got.etf_mtd_usd is not None
     assert got.etf_mtd_usd.value == pytest.approx(-3_536.9e6)
-    last5 = [totals[d] for d in sorted(d for d in totals if d <= "2025-11-21")[-5:]]
+    # 11-21's own row is not published by the end of 11-21: the latest completed day is 11-20, as in get_etf_flows
+    last5 = [totals[d] for d in sorted(d for d in totals if d < "2025-11-21")[-5:]]
     assert got.etf_5d_avg_usd is not None
     assert got.etf_5d_avg_usd.value == pytest.approx(fmean(last5) * 1e6)
     assert got.etf_latest_day_usd is not None
-    assert got.etf_latest_day_usd.value == pytest.approx(totals["2025-11-21"] * 1e6)
+    assert got.etf_latest_day_usd.value == pytest.approx(totals["2025-11-20"] * 1e6)
     assert got.close_usd is not None
     assert got.close_usd.value == pytest.approx(85_068.88)
     assert got.cut_odds_change_1d_pp is None
@@ -180,6 +181,15 @@ async def test_shared_premium_and_trend_equal_the_live_tools(
     flips = {f["name"]: f for f in out["flip_signals"]}
     assert got.prior_swing_high_usd is not None
     assert got.prior_swing_high_usd.value == pytest.approx(flips["price_breaks_swing_high"]["threshold"])
+    # one latest-completed-day rule: the backtest's ETF day and 5-day average are get_etf_flows'
+    async with make_client() as client:
+        etf = (await client.call_tool("get_etf_flows", {"as_of": as_of})).structured_content
+    assert got.etf_latest_day_usd is not None
+    assert got.etf_latest_day_usd.as_of is not None
+    assert got.etf_latest_day_usd.as_of.date().isoformat() == etf["latest_completed_day"]["date"]
+    assert got.etf_latest_day_usd.value == pytest.approx(etf["latest_completed_day"]["total_usd"])
+    assert got.etf_5d_avg_usd is not None
+    assert got.etf_5d_avg_usd.value == pytest.approx(etf["avg_5d_usd"], abs=0.01)
 
 
 async def test_full_range_runs_on_shared_data(shared: SharedDataProvider) -> None:

@@ -24,7 +24,7 @@ async def test_brief_text_has_the_five_sections_and_sources(settings: Settings, 
     assert "now US$88,266.20, threshold US$107,482.00" in text
     # The verdict's record in the backtest, beside the verdict (the plain text wraps at 100 columns).
     flat = " ".join(text.split())
-    assert "Track record 2024-01-01 to 2026-03-05: rebound inside a downtrend on 191 days" in flat
+    assert "Track record 2024-01-01 to 2026-03-05: rebound inside a downtrend on 195 days" in flat
     assert "no edge over that simple rule" in flat
 
 
