@@ -7,7 +7,7 @@ figure for that fund on that day (not listed yet, or not reported yet): it is ne
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +21,7 @@ class FlowRow:
     day: date
     funds: dict[str, float | None]
     total_usd: float | None
+    known_at: datetime | None = None  # set on a day read as known at a past instant: when these figures were seen
 
     @property
     def reported(self) -> bool:
@@ -49,6 +50,10 @@ class EtfFlowDay(BaseModel):
     total_usd: float | None = Field(description="Net flow of all funds that day, USD (negative = outflow).")
     funds: dict[str, float | None] = Field(description="Net flow per fund ticker, USD; null = no figure that day.")
     provisional: bool = Field(description="True for the as_of trading day or a day some issuers have not reported.")
+    known_at: datetime | None = Field(
+        default=None,
+        description="as_of answers: when windvane first saw these figures; null: final figures, maybe revised later.",
+    )
 
 
 class MonthFlow(BaseModel):

@@ -1,7 +1,9 @@
 """The history store interface: typed observations keyed by series and timestamp.
 
 A series is (source, metric, asset, venue) where venue is also used for a fund ticker or an exchange name.
-`fetched_at` is kept beside every value so an `as_of` read can exclude what was only known later.
+`fetched_at` is kept beside every value so an `as_of` read can exclude what was only known later. Upsert replaces
+a value, so a revisable series (a day later revised by its source) also records vintages: each distinct value of
+(series, ts) with the time windvane first saw it, so a read can return what was known at a past instant.
 SQLite is the embedded default (`store.sqlite.SqliteStore`); a shared backend implements the same Protocol.
 `CoverageStore` adds which spans of a series are complete (read-through caches and resumable backfills use it);
 callers check for it with isinstance and degrade to plain fetches without it. Failures raise `StoreError`.
@@ -43,6 +45,16 @@ class Observation:
 
 
 @dataclass(frozen=True, slots=True)
+class Vintage:
+    """One value of (key, ts) as windvane first saw it; a later, different value is a later vintage."""
+
+    key: SeriesKey
+    ts: datetime  # UTC: the time the value describes
+    value: float
+    known_at: datetime  # UTC: the first fetch that returned this value
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesSummary:
     key: SeriesKey
     first_ts: datetime
@@ -51,8 +63,26 @@ class SeriesSummary:
 
 
 class Store(Protocol):
-    async def upsert(self, observations: Sequence[Observation]) -> int:
-        """Insert or replace by (series, ts). Returns the number of rows written."""
+    async def upsert(self, observations: Sequence[Observation], *, vintages: Sequence[Vintage] = ()) -> int:
+        """Insert or replace by (series, ts). Returns the number of observation rows written.
+
+        `vintages` are recorded in the same transaction: a vintage is stored only when its value differs from the
+        one in force at its `known_at` (the latest earlier vintage of that series and ts), and a later vintage left
+        repeating it is dropped, so each stored vintage is a value with the time it was first seen.
+        """
+        ...
+
+    async def read_vintages(
+        self,
+        key: SeriesKey,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        known_at: datetime | None = None,
+    ) -> list[Vintage]:
+        """Vintages with start <= ts <= end, ascending by (ts, known_at); with `known_at`, per ts only the one in
+        force then (the latest first seen at or before it). A ts with no vintage (stored before vintages were
+        kept, or imported) is absent: only its final value exists, in `read`."""
         ...
 
     async def read(

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from store.base import CoverageStore, Observation, SeriesKey, SeriesSummary, StoreError
+from store.base import CoverageStore, Observation, SeriesKey, SeriesSummary, StoreError, Vintage
 
 T = TypeVar("T")
 MAX_REASON_CHARS = 300
@@ -85,8 +85,18 @@ class GuardedStore:
         if check is not None:
             await self._guard(check)
 
-    async def upsert(self, observations: Sequence[Observation], **options: Any) -> int:
-        return await self._guard(lambda: self.inner.upsert(observations, **options))
+    async def upsert(self, observations: Sequence[Observation], *, vintages: Sequence[Vintage] = ()) -> int:
+        return await self._guard(lambda: self.inner.upsert(observations, vintages=vintages))
+
+    async def read_vintages(
+        self,
+        key: SeriesKey,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        known_at: datetime | None = None,
+    ) -> list[Vintage]:
+        return await self._guard(lambda: self.inner.read_vintages(key, start, end, known_at=known_at))
 
     async def read(
         self,
@@ -123,7 +133,7 @@ class GuardedStore:
             await self._guard(self.inner.close)
 
     def __getattr__(self, name: str) -> Any:
-        # Methods added to the backends later (and their blocking helpers) pass through, still guarded if async.
+        # The backends' own helpers (schema_version, check_writable, ...) pass through, still guarded if async.
         if name.startswith("__") or name == "inner":  # copies and pickling probe these before `inner` exists
             raise AttributeError(name)
         attr = getattr(self.inner, name)

@@ -1,8 +1,9 @@
 """PostgreSQL implementation of the history store, for a fleet that shares one history (WINDVANE_DATABASE_URL).
 
 The same `Store` / `CoverageStore` interface and semantics as store/sqlite.py: rows keyed by (series, ts) with
-upsert-by-replace, `known_at` reads on `fetched_at`, coverage spans merged when they touch, timestamps kept as unix
-milliseconds (so both backends round a value identically), non-finite values and naive times refused.
+upsert-by-replace, vintages (each distinct value with the time first seen) written in the upsert's transaction,
+`known_at` reads on `fetched_at`, coverage spans merged when they touch, timestamps kept as unix milliseconds (so
+both backends round a value identically), non-finite values and naive times refused.
 asyncpg (imported only here, only when configured) with a small connection pool opened lazily on first use.
 Migrations are numbered and append-only, applied under an advisory lock so replicas starting together run them
 once. Each write is one transaction; a coverage merge takes a per-series advisory lock so two writers cannot
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from store.base import Observation, SeriesKey, SeriesSummary, StoreError
+from store.base import Observation, SeriesKey, SeriesSummary, StoreError, Vintage
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -54,6 +55,36 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, metric, asset, venue, start_ts)
     )
     """,
+    # 3: each distinct value of a revisable series' (series, ts) with the time first seen; older rows get none
+    """
+    CREATE TABLE vintages (
+        source TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        venue TEXT NOT NULL DEFAULT '',
+        ts BIGINT NOT NULL,          -- unix ms, UTC
+        known_at BIGINT NOT NULL,    -- unix ms, UTC: first fetch that returned this value
+        value DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (source, metric, asset, venue, ts, known_at)
+    )
+    """,
+)
+
+# The same statements as store/sqlite.py: stored only when it differs from the value in force at its known_at.
+_ADD_VINTAGE = (
+    "INSERT INTO vintages (source, metric, asset, venue, ts, known_at, value) "
+    "SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint, $7::double precision "
+    "WHERE $7 IS DISTINCT FROM (SELECT value FROM vintages "
+    "WHERE source=$1 AND metric=$2 AND asset=$3 AND venue=$4 AND ts=$5 AND known_at <= $6 "
+    "ORDER BY known_at DESC LIMIT 1) "
+    "ON CONFLICT (source, metric, asset, venue, ts, known_at) DO UPDATE SET value = excluded.value"
+)
+# A write older than a stored vintage (replayed captures, two writers) makes a next vintage repeating it redundant.
+_DROP_REPEAT = (
+    "DELETE FROM vintages WHERE source=$1 AND metric=$2 AND asset=$3 AND venue=$4 AND ts=$5 "
+    "AND value = $7 AND known_at = "
+    "(SELECT MIN(known_at) FROM vintages "
+    "WHERE source=$1 AND metric=$2 AND asset=$3 AND venue=$4 AND ts=$5 AND known_at > $6)"
 )
 
 CONNECT_TIMEOUT_S = 10.0
@@ -68,6 +99,46 @@ def _ms(dt: datetime) -> int:
 
 def _dt(ms: int) -> datetime:
     return _EPOCH + ms * _MS
+
+
+def _finite(key: SeriesKey, ts: datetime, value: float) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        # a missing figure is absent, never NaN or 0: the caller must skip it
+        raise ValueError(f"{key.label()} at {ts.isoformat()}: value {value!r} is not a finite number")
+    return number
+
+
+def _observation_rows(observations: Sequence[Observation]) -> list[tuple[str, str, str, str, int, float, int]]:
+    return [
+        (
+            o.key.source,
+            o.key.metric,
+            o.key.asset,
+            o.key.venue,
+            _ms(o.ts),
+            _finite(o.key, o.ts, o.value),
+            _ms(o.fetched_at),
+        )
+        for o in observations
+    ]
+
+
+def _vintage_rows(vintages: Sequence[Vintage]) -> list[tuple[str, str, str, str, int, int, float]]:
+    stamps: dict[datetime, int] = {}  # a fetch's figures share a few days and one known_at: convert each once
+
+    def ms(dt: datetime) -> int:
+        if dt not in stamps:
+            stamps[dt] = _ms(dt)
+        return stamps[dt]
+
+    rows = [
+        (k.source, k.metric, k.asset, k.venue, ms(v.ts), ms(v.known_at), _finite(k, v.ts, v.value))
+        for v in vintages
+        for k in (v.key,)
+    ]
+    # oldest first, so each vintage is compared with the ones of the same batch seen before it
+    return sorted(rows, key=lambda r: r[5])
 
 
 def describe_url(url: str) -> str:
@@ -168,25 +239,18 @@ class PostgresStore:
 
     # -- interface -----------------------------------------------------------------------------------------------
 
-    async def upsert(self, observations: Sequence[Observation]) -> int:
-        rows = []
-        for o in observations:
-            value = float(o.value)
-            if not math.isfinite(value):
-                # a missing figure is absent, never NaN or 0: the caller must skip it
-                raise ValueError(f"{o.key.label()} at {o.ts.isoformat()}: value {o.value!r} is not a finite number")
-            rows.append((o.key.source, o.key.metric, o.key.asset, o.key.venue, _ms(o.ts), value, _ms(o.fetched_at)))
-        if not rows:
+    async def upsert(self, observations: Sequence[Observation], *, vintages: Sequence[Vintage] = ()) -> int:
+        rows = _observation_rows(observations)
+        seen = _vintage_rows(vintages)
+        if not rows and not seen:
             return 0
 
         async def write(conn: Any) -> None:
-            await conn.executemany(
-                "INSERT INTO observations (source, metric, asset, venue, ts, value, fetched_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                "ON CONFLICT (source, metric, asset, venue, ts) DO UPDATE SET "
-                "value = excluded.value, fetched_at = excluded.fetched_at",
-                rows,
-            )
+            if rows:
+                await conn.executemany(_UPSERT_OBSERVATION, rows)
+            if seen:
+                await conn.executemany(_ADD_VINTAGE, seen)
+                await conn.executemany(_DROP_REPEAT, seen)
 
         await self._run(write)
         return len(rows)
@@ -228,6 +292,26 @@ class PostgresStore:
         rows = await self._run(lambda conn: conn.fetch(sql, *args))
         return [Observation(key, _dt(r["ts"]), r["value"], _dt(r["fetched_at"])) for r in rows]
 
+    async def read_vintages(
+        self,
+        key: SeriesKey,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        known_at: datetime | None = None,
+    ) -> list[Vintage]:
+        # DISTINCT ON keeps the first row of each ts: with known_at DESC, the vintage in force at known_at
+        head = "SELECT DISTINCT ON (ts)" if known_at is not None else "SELECT"
+        sql = f"{head} ts, known_at, value FROM vintages WHERE source=$1 AND metric=$2 AND asset=$3 AND venue=$4"
+        args: list[object] = [key.source, key.metric, key.asset, key.venue]
+        for clause, bound in (("ts >=", start), ("ts <=", end), ("known_at <=", known_at)):
+            if bound is not None:
+                args.append(_ms(bound))
+                sql += f" AND {clause} ${len(args)}"
+        sql += " ORDER BY ts, known_at DESC" if known_at is not None else " ORDER BY ts, known_at"
+        rows = await self._run(lambda conn: conn.fetch(sql, *args))
+        return [Vintage(key, _dt(r["ts"]), r["value"], _dt(r["known_at"])) for r in rows]
+
     async def summary(self, source: str | None = None) -> list[SeriesSummary]:
         sql = "SELECT source, metric, asset, venue, MIN(ts) AS lo, MAX(ts) AS hi, COUNT(*) AS n FROM observations"
         args: list[object] = []
@@ -268,13 +352,7 @@ class PostgresStore:
     async def upsert_covered(
         self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
     ) -> int:
-        # The same row statement as `upsert`, with the spans merged in the same transaction.
-        rows = []
-        for o in observations:
-            value = float(o.value)
-            if not math.isfinite(value):
-                raise ValueError(f"{o.key.label()} at {o.ts.isoformat()}: value {o.value!r} is not a finite number")
-            rows.append((o.key.source, o.key.metric, o.key.asset, o.key.venue, _ms(o.ts), value, _ms(o.fetched_at)))
+        rows = _observation_rows(observations)
         spans = [(key, _ms(start), _ms(end)) for key, start, end in coverage if _ms(end) > _ms(start)]
         if not rows and not spans:
             return 0

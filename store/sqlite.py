@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from store.base import Observation, SeriesKey, SeriesSummary, StoreError
+from store.base import Observation, SeriesKey, SeriesSummary, StoreError, Vintage
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -55,6 +55,36 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, metric, asset, venue, start_ts)
     ) WITHOUT ROWID;
     """,
+    # 3: each distinct value of a revisable series' (series, ts) with the time first seen; older rows get none
+    """
+    CREATE TABLE vintages (
+        source TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        venue TEXT NOT NULL DEFAULT '',
+        ts INTEGER NOT NULL,          -- unix ms, UTC
+        known_at INTEGER NOT NULL,    -- unix ms, UTC: first fetch that returned this value
+        value REAL NOT NULL,
+        PRIMARY KEY (source, metric, asset, venue, ts, known_at)
+    ) WITHOUT ROWID;
+    """,
+)
+
+# Stored only when it differs from the value in force at its known_at (`IS NOT` also holds when there is none).
+_ADD_VINTAGE = (
+    "INSERT INTO vintages (source, metric, asset, venue, ts, known_at, value) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 "
+    "WHERE ?7 IS NOT (SELECT value FROM vintages "
+    "WHERE source=?1 AND metric=?2 AND asset=?3 AND venue=?4 AND ts=?5 AND known_at <= ?6 "
+    "ORDER BY known_at DESC LIMIT 1) "
+    "ON CONFLICT (source, metric, asset, venue, ts, known_at) DO UPDATE SET value = excluded.value"
+)
+# A write older than a stored vintage (replayed captures, two writers) makes a next vintage repeating it redundant.
+_DROP_REPEAT = (
+    "DELETE FROM vintages WHERE source=?1 AND metric=?2 AND asset=?3 AND venue=?4 AND ts=?5 "
+    "AND value = ?7 AND known_at = "
+    "(SELECT MIN(known_at) FROM vintages "
+    "WHERE source=?1 AND metric=?2 AND asset=?3 AND venue=?4 AND ts=?5 AND known_at > ?6)"
 )
 
 
@@ -115,6 +145,46 @@ def _merge_coverage(conn: sqlite3.Connection, key: SeriesKey, lo: int, hi: int) 
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (*ident, new_lo, new_hi, _ms(datetime.now(UTC))),
     )
+
+
+def _finite(key: SeriesKey, ts: datetime, value: float) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        # a missing figure is absent, never NaN or 0: the caller must skip it
+        raise ValueError(f"{key.label()} at {ts.isoformat()}: value {value!r} is not a finite number")
+    return number
+
+
+def _observation_rows(observations: Sequence[Observation]) -> list[tuple[str, str, str, str, int, float, int]]:
+    return [
+        (
+            o.key.source,
+            o.key.metric,
+            o.key.asset,
+            o.key.venue,
+            _ms(o.ts),
+            _finite(o.key, o.ts, o.value),
+            _ms(o.fetched_at),
+        )
+        for o in observations
+    ]
+
+
+def _vintage_rows(vintages: Sequence[Vintage]) -> list[tuple[str, str, str, str, int, int, float]]:
+    stamps: dict[datetime, int] = {}  # a fetch's figures share a few days and one known_at: convert each once
+
+    def ms(dt: datetime) -> int:
+        if dt not in stamps:
+            stamps[dt] = _ms(dt)
+        return stamps[dt]
+
+    rows = [
+        (k.source, k.metric, k.asset, k.venue, ms(v.ts), ms(v.known_at), _finite(k, v.ts, v.value))
+        for v in vintages
+        for k in (v.key,)
+    ]
+    # oldest first, so each vintage is compared with the ones of the same batch seen before it
+    return sorted(rows, key=lambda r: r[5])
 
 
 class SqliteStore:
@@ -199,25 +269,16 @@ class SqliteStore:
 
     # -- sync bodies ---------------------------------------------------------------------------------------------
 
-    def _upsert_sync(self, observations: Sequence[Observation]) -> int:
-        rows = []
-        for o in observations:
-            value = float(o.value)
-            if not math.isfinite(value):
-                # a missing figure is absent, never NaN or 0: the caller must skip it
-                raise ValueError(f"{o.key.label()} at {o.ts.isoformat()}: value {o.value!r} is not a finite number")
-            rows.append((o.key.source, o.key.metric, o.key.asset, o.key.venue, _ms(o.ts), value, _ms(o.fetched_at)))
-        if not rows:
+    def _upsert_sync(self, observations: Sequence[Observation], vintages: Sequence[Vintage]) -> int:
+        rows = _observation_rows(observations)
+        seen = _vintage_rows(vintages)
+        if not rows and not seen:
             return 0
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.executemany(
-                "INSERT INTO observations (source, metric, asset, venue, ts, value, fetched_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (source, metric, asset, venue, ts) DO UPDATE SET "
-                "value = excluded.value, fetched_at = excluded.fetched_at",
-                rows,
-            )
+            conn.executemany(_UPSERT_OBSERVATION, rows)
+            conn.executemany(_ADD_VINTAGE, seen)
+            conn.executemany(_DROP_REPEAT, seen)
 
         self._write(write)
         return len(rows)
@@ -248,6 +309,21 @@ class SqliteStore:
         rows = self._run(lambda conn: conn.execute(sql, args).fetchall())
         return [Observation(key, _dt(ts), value, _dt(fetched)) for ts, value, fetched in rows]
 
+    def _read_vintages_sync(
+        self, key: SeriesKey, start: datetime | None, end: datetime | None, known_at: datetime | None
+    ) -> list[Vintage]:
+        # SQLite takes a bare column's value from the row that holds MAX(): the vintage in force at known_at
+        picked = "MAX(known_at)" if known_at is not None else "known_at"
+        sql = f"SELECT ts, {picked}, value FROM vintages WHERE source=? AND metric=? AND asset=? AND venue=?"  # noqa: S608
+        args: list[object] = [key.source, key.metric, key.asset, key.venue]
+        for clause, bound in (("ts >=", start), ("ts <=", end), ("known_at <=", known_at)):
+            if bound is not None:
+                sql += f" AND {clause} ?"
+                args.append(_ms(bound))
+        sql += " GROUP BY ts ORDER BY ts" if known_at is not None else " ORDER BY ts, known_at"
+        rows = self._run(lambda conn: conn.execute(sql, args).fetchall())
+        return [Vintage(key, _dt(ts), value, _dt(known)) for ts, known, value in rows]
+
     def _summary_sync(self, source: str | None) -> list[SeriesSummary]:
         sql = "SELECT source, metric, asset, venue, MIN(ts), MAX(ts), COUNT(*) FROM observations"
         args: list[object] = []
@@ -275,13 +351,7 @@ class SqliteStore:
     def _upsert_covered_sync(
         self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
     ) -> int:
-        # The same row statement as `upsert`, with the spans merged in the same transaction.
-        rows = []
-        for o in observations:
-            value = float(o.value)
-            if not math.isfinite(value):
-                raise ValueError(f"{o.key.label()} at {o.ts.isoformat()}: value {o.value!r} is not a finite number")
-            rows.append((o.key.source, o.key.metric, o.key.asset, o.key.venue, _ms(o.ts), value, _ms(o.fetched_at)))
+        rows = _observation_rows(observations)
         spans = [(key, _ms(start), _ms(end)) for key, start, end in coverage if _ms(end) > _ms(start)]
         if not rows and not spans:
             return 0
@@ -296,8 +366,18 @@ class SqliteStore:
 
     # -- async interface -----------------------------------------------------------------------------------------
 
-    async def upsert(self, observations: Sequence[Observation]) -> int:
-        return await anyio.to_thread.run_sync(self._upsert_sync, list(observations))
+    async def upsert(self, observations: Sequence[Observation], *, vintages: Sequence[Vintage] = ()) -> int:
+        return await anyio.to_thread.run_sync(self._upsert_sync, list(observations), list(vintages))
+
+    async def read_vintages(
+        self,
+        key: SeriesKey,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        known_at: datetime | None = None,
+    ) -> list[Vintage]:
+        return await anyio.to_thread.run_sync(self._read_vintages_sync, key, start, end, known_at)
 
     async def read(
         self,

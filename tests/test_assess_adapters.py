@@ -54,24 +54,50 @@ def test_premium_without_history() -> None:
     assert isinstance(fields["premium_streak_days"], str)
 
 
-def etf_days(totals: list[float | None]) -> list[NS]:
-    return [NS(date=f"2025-11-{17 + i:02d}", total_usd=t, provisional=False) for i, t in enumerate(totals)]
+def etf_days(totals: list[float | None], provisional_last: bool = False) -> list[NS]:
+    days = [NS(date=f"2025-11-{17 + i:02d}", total_usd=t, provisional=False) for i, t in enumerate(totals)]
+    days[-1].provisional = provisional_last
+    return days
+
+
+def etf_out(days: list[NS], **fields: Any) -> NS:
+    """The ETF tool's output as it reports its completed days: latest and 5-day mean over non-provisional rows."""
+    completed = sorted((d for d in days if not d.provisional and d.total_usd is not None), key=lambda d: d.date)
+    last5 = [d.total_usd for d in completed[-5:]]
+    latest = NS(date=completed[-1].date, total_usd=completed[-1].total_usd) if completed else None
+    avg = sum(last5) / len(last5) if last5 else None
+    return out(days=days, latest_completed_day=latest, avg_5d_usd=avg, **fields)
 
 
 def test_etf() -> None:
     days = etf_days([-254.5e6, -372.8e6, -903.2e6, 75.4e6, 238.4e6])
-    fields = adapt_etf(out(days=list(reversed(days)), month_to_date_usd=-3_536.9e6))  # order does not matter
+    fields = adapt_etf(etf_out(list(reversed(days)), month_to_date_usd=-3_536.9e6))  # order does not matter
     assert value(fields, "etf_latest_day_usd") == 238.4e6
     assert value(fields, "etf_5d_avg_usd") == pytest.approx((-254.5 - 372.8 - 903.2 + 75.4 + 238.4) * 1e6 / 5)
     assert value(fields, "etf_mtd_usd") == -3_536.9e6
     assert fields["etf_latest_day_usd"].as_of == datetime(2025, 11, 21, tzinfo=UTC)  # type: ignore[union-attr]
 
 
+def test_etf_provisional_latest_row_feeds_no_signal() -> None:
+    # The as_of day's own row (11-22 here) is provisional: the signals read the tool's latest completed day.
+    days = etf_days([-254.5e6, -372.8e6, -903.2e6, 75.4e6, 238.4e6, -151.0e6], provisional_last=True)
+    fields = adapt_etf(etf_out(days, month_to_date_usd=-3_687.9e6))
+    assert value(fields, "etf_latest_day_usd") == 238.4e6
+    assert value(fields, "etf_5d_avg_usd") == pytest.approx((-254.5 - 372.8 - 903.2 + 75.4 + 238.4) * 1e6 / 5)
+    assert fields["etf_latest_day_usd"].as_of == datetime(2025, 11, 21, tzinfo=UTC)  # type: ignore[union-attr]
+
+
 def test_etf_missing_day_is_not_zero() -> None:
-    fields = adapt_etf(out(days=etf_days([-254.5e6, None, -903.2e6, 75.4e6, 238.4e6]), month_to_date_usd=None))
-    assert fields["etf_5d_avg_usd"] == "only 4 of the last 5 days reported"
+    fields = adapt_etf(etf_out(etf_days([-254.5e6, None, -903.2e6, 75.4e6, 238.4e6]), month_to_date_usd=None))
+    assert fields["etf_5d_avg_usd"] == "only 4 completed days for the 5-day average"
     assert fields["etf_mtd_usd"] == "month_to_date_usd is null (see its warnings)"
     assert value(fields, "etf_latest_day_usd") == 238.4e6
+
+
+def test_etf_without_a_completed_day() -> None:
+    fields = adapt_etf(etf_out(etf_days([-151.0e6], provisional_last=True), month_to_date_usd=-151.0e6))
+    assert fields["etf_latest_day_usd"] == "latest_completed_day is null (no completed day)"
+    assert isinstance(fields["etf_5d_avg_usd"], str)
 
 
 def test_leverage_means_funding_over_venues() -> None:

@@ -147,11 +147,12 @@ async def test_prompt_and_methodology_are_served(make_client) -> None:
         got = await client.get_prompt("market_brief", {"asset": "eth"})
         text = got.messages[0].content.text
         assert 'asset="ETH"' in text
-        assert text.index("Macro backdrop") < text.index("Evidence") < text.index("Liquidity") < text.index("Verdict")
+        sections = ["Global risk assets", "The evidence", "re-rating", "Liquidity", "Outlook"]
+        assert [text.index(s) for s in sections] == sorted(text.index(s) for s in sections)
         resource = await client.read_resource("windvane://methodology")
         body = resource.contents[0].text
     assert "`price_vs_swing_high`" in body
-    assert "in-sample" in body
+    assert "out of sample" in body
 
 
 # -- evidence from tools built on other branches: these run once the tool module is merged -------------------------
@@ -166,19 +167,70 @@ def assert_same(signal: dict[str, Any], expected: float | None) -> None:
         assert signal["value"] == pytest.approx(expected, abs=1e-6)
 
 
+async def etf_and_assessment(client: Any, as_of: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    out = await assess(client, as_of)
+    etf = (await client.call_tool("get_etf_flows", {"as_of": as_of, "days": 30, "detail": "full"})).structured_content
+    return etf, out
+
+
+def assert_etf_evidence_is_the_tools(etf: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    """The assessment's ETF signals and flip read the tool's own completed days; returns the flip."""
+    assert_same(by_name(out["signals"], "etf_flow_mtd"), etf["month_to_date_usd"])
+    assert_same(by_name(out["signals"], "etf_flow_5d"), etf["avg_5d_usd"])
+    flip = by_name(out["flip_signals"], "etf_outflow_under_100m")
+    assert flip["current"] == pytest.approx(etf["latest_completed_day"]["total_usd"])
+    assert flip["met"] is etf["outflow_below_100m"]
+    return flip
+
+
 async def test_etf_evidence_equals_the_etf_tool(make_client) -> None:
     pytest.importorskip("tools.etf.tool")
     async with make_client() as client:
-        out = await assess(client, "2025-11-21")
-        etf = (await client.call_tool("get_etf_flows", {"as_of": "2025-11-21", "days": 30})).structured_content
+        etf, out = await etf_and_assessment(client, "2025-11-21")
     days = sorted(etf["days"], key=lambda d: d["date"])
-    assert_same(by_name(out["signals"], "etf_flow_mtd"), etf["month_to_date_usd"])
-    assert_same(by_name(out["signals"], "etf_flow_5d"), fmean(d["total_usd"] for d in days[-5:]))
-    flip = by_name(out["flip_signals"], "etf_outflow_under_100m")
-    assert flip["current"] == pytest.approx(days[-1]["total_usd"])
-    # shared/data: 1-21 Nov 2025 net flow -3,536.9 US$m; 2025-11-21 +238.4 US$m.
+    completed = [d for d in days if not d["provisional"]]
+    assert days[-1]["date"] == "2025-11-21"
+    assert days[-1]["provisional"] is True  # the as_of day's own row
+    assert etf["avg_5d_usd"] == pytest.approx(fmean(d["total_usd"] for d in completed[-5:]), abs=0.01)
+    flip = assert_etf_evidence_is_the_tools(etf, out)
+    # shared/data: 1-21 Nov 2025 net flow -3,536.9 US$m; 2025-11-20 -903.2 US$m (11-21 is still provisional).
     assert etf["month_to_date_usd"] == pytest.approx(-3_536.9e6, rel=1e-4)
+    assert etf["latest_completed_day"]["date"] == "2025-11-20"
+    assert flip["current"] == pytest.approx(-903.2e6)
+    assert flip["met"] is False
+
+
+async def test_etf_tool_and_assessment_agree_on_the_latest_completed_day(make_client) -> None:
+    # 2025-11-24 replayed from the real Farside history: the tool and the assessment both read 11-21 (+238.4 US$m),
+    # not the provisional 11-24 row (-151.0 US$m) that the as_of day already shows.
+    async with make_client() as client:
+        etf, out = await etf_and_assessment(client, "2025-11-24")
+    assert etf["days"][-1]["date"] == "2025-11-24"
+    assert etf["days"][-1]["total_usd"] == pytest.approx(-151.0e6)
+    assert etf["days"][-1]["provisional"] is True
+    assert etf["latest_completed_day"] == {"date": "2025-11-21", "total_usd": pytest.approx(238.4e6)}
+    flip = assert_etf_evidence_is_the_tools(etf, out)
+    assert flip["current"] == pytest.approx(238.4e6)
     assert flip["met"] is True
+
+
+@pytest.mark.parametrize(
+    ("as_of", "latest", "total_m"),
+    [
+        ("2025-11-24T20:59:00Z", "2025-11-21", 238.4),  # before the close: no 11-24 row at all
+        ("2025-11-24T23:59:59Z", "2025-11-21", 238.4),  # after the close, not yet published: provisional
+        ("2025-11-25T00:00:00Z", "2025-11-24", -151.0),  # published (its UTC day is over): it feeds the signals
+        ("2025-11-25T12:00:00Z", "2025-11-24", -151.0),
+    ],
+)
+async def test_the_as_of_days_row_feeds_signals_only_once_published(
+    make_client, as_of: str, latest: str, total_m: float
+) -> None:
+    async with make_client() as client:
+        etf, out = await etf_and_assessment(client, as_of)
+    assert etf["latest_completed_day"] == {"date": latest, "total_usd": pytest.approx(total_m * 1e6)}
+    flip = assert_etf_evidence_is_the_tools(etf, out)
+    assert flip["met"] is (total_m > -100)
 
 
 async def test_leverage_evidence_equals_the_leverage_tool(make_client) -> None:

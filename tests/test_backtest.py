@@ -9,10 +9,10 @@ from statistics import fmean, median
 
 import pytest
 
-from server.backtest.report import forward_return_pct, run_backtest, split_day
+from server.backtest.report import forward_return_pct, render_markdown, run_backtest
 from server.backtest.shared_data import Series, SharedDataProvider
 from tests.fakes.data import DATA
-from tools.assess.scoring import Observed, ScoringInputs
+from tools.assess.scoring import THRESHOLDS_FIXED, Observed, ScoringInputs
 
 pytestmark = pytest.mark.anyio
 
@@ -39,10 +39,12 @@ class HandBuilt:
 
 
 async def test_engine_groups_returns_and_hit_rates() -> None:
-    start, end = date(2025, 1, 1), date(2025, 1, 30)
+    # 20 days before the thresholds were fixed, 10 from then on
+    start = THRESHOLDS_FIXED - timedelta(days=20)
+    end = start + timedelta(days=29)
     report = await run_backtest(HandBuilt(), start, end)
     assert len(report.days) == 30
-    assert report.split == split_day(start, end) == date(2025, 1, 21)
+    assert report.split == THRESHOLDS_FIXED
     by_label = {g.label: g for g in report.in_sample}
     reversal, rebound = by_label["verdict: reversal"], by_label["verdict: rebound_in_downtrend"]
     assert reversal.count + rebound.count == 20
@@ -56,6 +58,38 @@ async def test_engine_groups_returns_and_hit_rates() -> None:
     # Baseline: above the 50-day average on exactly the bullish days.
     assert by_label["baseline: close above 50-day average"].count == reversal.count
     assert sum(g.count for g in report.out_of_sample if g.label.startswith("verdict")) == 10
+
+
+class Gapped(HandBuilt):
+    """No close on two days of a run and on one day alone: those days cannot be scored or graded."""
+
+    name = "gapped"
+    missing = frozenset({date(2025, 8, 3), date(2025, 8, 4), date(2025, 8, 9)})
+
+    async def closes(self, start: date, end: date) -> dict[date, float]:
+        return {d: c for d, c in (await super().closes(start, end)).items() if d not in self.missing}
+
+
+async def test_days_without_a_close_are_skipped_counted_and_named() -> None:
+    report = await run_backtest(Gapped(), date(2025, 8, 1), date(2025, 8, 10))
+    assert [d.day for d in report.days] == [date(2025, 8, d) for d in (1, 2, 5, 6, 7, 8, 10)]
+    assert report.skipped == sorted(Gapped.missing)
+    text = render_markdown(report)
+    assert "7 days scored" in text
+    assert "3 skipped (no close)" in text
+    assert "Skipped, no close to score or grade: 2025-08-03..2025-08-04, 2025-08-09." in text
+
+
+async def test_a_range_after_the_thresholds_were_fixed_is_all_out_of_sample() -> None:
+    report = await run_backtest(HandBuilt(), date(2026, 1, 1), date(2026, 3, 31))
+    assert {g.label: g.count for g in report.in_sample}["all days"] == 0
+    assert {g.label: g.count for g in report.out_of_sample}["all days"] == 90
+    text = render_markdown(report)
+    assert "**In sample**" not in text
+    assert "**Out of sample** (2026-01-01 to 2026-03-31" in text
+    before = render_markdown(await run_backtest(HandBuilt(), date(2024, 6, 1), date(2024, 6, 30)))
+    assert "**Out of sample**" not in before
+    assert "**In sample** (2024-06-01 to 2024-06-30)" in before
 
 
 def test_forward_return_needs_both_closes() -> None:
@@ -104,11 +138,12 @@ async def test_shared_inputs_on_2025_11_21_match_the_files(shared: SharedDataPro
     assert len(november) == 15
     assert got.etf_mtd_usd is not None
     assert got.etf_mtd_usd.value == pytest.approx(-3_536.9e6)
-    last5 = [totals[d] for d in sorted(d for d in totals if d <= "2025-11-21")[-5:]]
+    # 11-21's own row is not published by the end of 11-21: the latest completed day is 11-20, as in get_etf_flows
+    last5 = [totals[d] for d in sorted(d for d in totals if d < "2025-11-21")[-5:]]
     assert got.etf_5d_avg_usd is not None
     assert got.etf_5d_avg_usd.value == pytest.approx(fmean(last5) * 1e6)
     assert got.etf_latest_day_usd is not None
-    assert got.etf_latest_day_usd.value == pytest.approx(totals["2025-11-21"] * 1e6)
+    assert got.etf_latest_day_usd.value == pytest.approx(totals["2025-11-20"] * 1e6)
     assert got.close_usd is not None
     assert got.close_usd.value == pytest.approx(85_068.88)
     assert got.cut_odds_change_1d_pp is None
@@ -146,6 +181,15 @@ async def test_shared_premium_and_trend_equal_the_live_tools(
     flips = {f["name"]: f for f in out["flip_signals"]}
     assert got.prior_swing_high_usd is not None
     assert got.prior_swing_high_usd.value == pytest.approx(flips["price_breaks_swing_high"]["threshold"])
+    # one latest-completed-day rule: the backtest's ETF day and 5-day average are get_etf_flows'
+    async with make_client() as client:
+        etf = (await client.call_tool("get_etf_flows", {"as_of": as_of})).structured_content
+    assert got.etf_latest_day_usd is not None
+    assert got.etf_latest_day_usd.as_of is not None
+    assert got.etf_latest_day_usd.as_of.date().isoformat() == etf["latest_completed_day"]["date"]
+    assert got.etf_latest_day_usd.value == pytest.approx(etf["latest_completed_day"]["total_usd"])
+    assert got.etf_5d_avg_usd is not None
+    assert got.etf_5d_avg_usd.value == pytest.approx(etf["avg_5d_usd"], abs=0.01)
 
 
 async def test_full_range_runs_on_shared_data(shared: SharedDataProvider) -> None:

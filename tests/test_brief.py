@@ -55,6 +55,10 @@ async def test_brief_reads_like_the_commentary(settings: Settings, fake: FakeUps
     assert row(text, "ETF flows, month to date").startswith("-US$3.69B over 16 trading days [2025-11-01 to 2025-11-24")
     assert row(text, "Vs the record outflow month").startswith("103.6 % of the record outflow (-US$3.56B) [2025-02]")
     assert row(text, "Largest fund").startswith("IBIT, 75.8 % of cumulative net inflow (US$62.55B); -US$2.35B")
+    # The ETF rows read the one latest completed day (11-21), not the provisional 11-24 row, as the assessment does.
+    assert row(text, "Latest completed day").startswith("+US$238")
+    assert "[2025-11-21" in row(text, "Latest completed day")
+    assert "[to 2025-11-21" in row(text, "ETF flows, 5-day average")
     assert row(text, "Premium streak") == "negative for 26 days [since 2025-10-30]"
     assert row(text, "Leverage").startswith("flushed: open interest -9.83 % over 7 days")
     assert row(text, "Order book near round levels").startswith("n/a (")

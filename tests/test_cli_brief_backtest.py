@@ -24,7 +24,7 @@ async def test_brief_text_has_the_five_sections_and_sources(settings: Settings, 
     assert "now US$88,266.20, threshold US$107,482.00" in text
     # The verdict's record in the backtest, beside the verdict (the plain text wraps at 100 columns).
     flat = " ".join(text.split())
-    assert "Track record 2024-01-01 to 2026-03-05: rebound inside a downtrend on 191 days" in flat
+    assert "Track record 2024-01-01 to 2026-03-05: rebound inside a downtrend on 195 days" in flat
     assert "no edge over that simple rule" in flat
 
 
@@ -41,8 +41,11 @@ async def test_backtest_text_on_shared_data(settings: Settings) -> None:
     from datetime import date
 
     text = await backtest_text(settings, date(2025, 10, 1), date(2025, 11, 30), "BTC", DATA)
-    assert "**In sample** (2025-10-01 to 2025-11-09)" in text
-    assert "**Out of sample** (2025-11-10 to 2025-11-30" in text
+    # the whole range is after the thresholds were fixed (2025-05-02): all of it is out of sample
+    assert "61 days scored" in text
+    assert "skipped" not in text
+    assert "**In sample**" not in text
+    assert "**Out of sample** (2025-10-01 to 2025-11-30" in text
     assert "| verdict: rebound_in_downtrend |" in text
 
 

@@ -109,7 +109,8 @@ async def test_the_schema_states_the_grammar(make_client: Any) -> None:
         assert text["pattern"] == AS_OF_PATTERN, tool.name
         assert "Z or an offset" in as_of["description"]
     # the year range is stated once, in the server's instructions, to keep tools/list small
-    assert instructions is not None and "years 2009-2100" in instructions
+    assert instructions is not None
+    assert "years 2009-2100" in instructions
 
 
 # -- unknown names, booleans, long values --------------------------------------------------------------------------

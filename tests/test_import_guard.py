@@ -155,7 +155,7 @@ async def test_dry_run_prints_the_plan_and_writes_nothing(db: Path, capsys) -> N
     assert "BTC (detected from its funds IBIT" in out
     assert "579 rows read" in out
     assert "2024-01-11..2026-04-10" in out
-    assert "6619 new" in out
+    assert "6635 new" in out  # 6619 figures and 16 holiday-row markers
     assert "nothing written" in out
     assert contents(db) == []
     assert await cli(["import", "--candles", str(COINBASE_FILE), "--dry-run"]) == 0
@@ -169,7 +169,7 @@ async def test_dry_run_prints_the_plan_and_writes_nothing(db: Path, capsys) -> N
 async def test_a_conflicting_reimport_changes_nothing_without_replace(db: Path, tmp_path: Path, capsys) -> None:
     assert await cli(["import", "--etf-flows", str(BTC_FILE)]) == 0
     assert await cli(["import", "--etf-flows", str(BTC_FILE)]) == 0  # identical rows are not conflicts
-    assert "0 new, 6619 identical" in capsys.readouterr().out
+    assert "0 new, 6635 identical" in capsys.readouterr().out
     before = contents(db)
 
     revised = edited(BTC_FILE, tmp_path / "revised.csv", "2025-11-20", "IBIT", "-400.0")  # Farside: -355.5

@@ -11,6 +11,7 @@ from tools.assess.scoring import (
     INPUT_FIELDS,
     MIN_COVERAGE,
     SIGNALS,
+    THRESHOLDS_FIXED,
     TOTAL_WEIGHT,
     Observed,
     ScoringInputs,
@@ -221,4 +222,5 @@ def test_methodology_is_generated_from_the_table() -> None:
         assert s.rationale in text
     for f in FLIPS:
         assert f"`{f.name}`" in text
-    assert "in-sample" in text
+    assert f"before {THRESHOLDS_FIXED}" in text
+    assert "out of sample" in text

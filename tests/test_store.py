@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from store.base import CoverageStore, Observation, SeriesKey, StoreError
+from store.base import CoverageStore, Observation, SeriesKey, StoreError, Vintage
 from store.sqlite import MIGRATIONS, SqliteStore
 
 MakeStore = Callable[[], CoverageStore]
@@ -81,6 +81,67 @@ async def test_point_in_time_reads_never_see_later_data(make_store: MakeStore) -
     await store.close()
 
 
+def seen(day: int, value: float, known_day: float, key: SeriesKey = KEY) -> Vintage:
+    return Vintage(key, T0 + timedelta(days=day), value, T0 + timedelta(days=known_day))
+
+
+def history(vintages: list[Vintage]) -> list[tuple[int, float, float]]:
+    return [((v.ts - T0).days, v.value, (v.known_at - T0) / timedelta(days=1)) for v in vintages]
+
+
+async def test_vintages_keep_each_distinct_value_with_the_time_first_seen(make_store: MakeStore) -> None:
+    store = make_store()
+    # day 0 first fetched on day 1 at 1190.1, unchanged on day 2, revised to 1205.2 on day 3, unchanged on day 4
+    for value, known in ((1190.1, 1), (1190.1, 2), (1205.2, 3), (1205.2, 4)):
+        assert await store.upsert([obs(0, value, known)], vintages=[seen(0, value, known)]) == 1
+    assert [r.value for r in await store.read(KEY)] == [1205.2]  # the observation holds the final value
+    assert history(await store.read_vintages(KEY)) == [(0, 1190.1, 1.0), (0, 1205.2, 3.0)]
+    at = T0 + timedelta(days=2, hours=12)
+    assert history(await store.read_vintages(KEY, known_at=at)) == [(0, 1190.1, 1.0)]
+    assert history(await store.read_vintages(KEY, known_at=T0 + timedelta(days=9))) == [(0, 1205.2, 3.0)]
+    assert await store.read_vintages(KEY, known_at=T0 + timedelta(hours=12)) == []  # not seen yet
+    await store.close()
+
+
+async def test_vintages_read_per_day_in_a_range(make_store: MakeStore) -> None:
+    store = make_store()
+    await store.upsert([], vintages=[seen(0, 1.0, 1), seen(1, 2.0, 1), seen(2, 3.0, 3)])
+    await store.upsert([], vintages=[seen(1, 2.5, 2), seen(0, 1.0, 2)])
+    assert await store.read(KEY) == []  # vintages alone write no observation
+    at = T0 + timedelta(days=2, hours=1)
+    assert history(await store.read_vintages(KEY, known_at=at)) == [(0, 1.0, 1.0), (1, 2.5, 2.0)]
+    ranged = await store.read_vintages(KEY, T0 + timedelta(days=1), T0 + timedelta(days=2))
+    assert history(ranged) == [(1, 2.0, 1.0), (1, 2.5, 2.0), (2, 3.0, 3.0)]
+    other = SeriesKey("exchange", "balance_btc", "BTC", "okx")
+    assert await store.read_vintages(other) == []
+    await store.close()
+
+
+async def test_a_late_write_moves_first_seen_earlier_without_duplicates(make_store: MakeStore) -> None:
+    store = make_store()
+    # replaying an older capture after a newer one: the value was first seen at the older capture
+    await store.upsert([], vintages=[seen(0, 5.0, 3)])
+    await store.upsert([], vintages=[seen(0, 5.0, 1)])
+    assert history(await store.read_vintages(KEY)) == [(0, 5.0, 1.0)]
+    # an older capture with another value sits before it, and the same batch is compared in known_at order
+    await store.upsert([], vintages=[seen(0, 4.0, 0.5), seen(0, 4.0, 0.2), seen(0, 6.0, 5)])
+    assert history(await store.read_vintages(KEY)) == [(0, 4.0, 0.2), (0, 5.0, 1.0), (0, 6.0, 5.0)]
+    await store.close()
+
+
+async def test_rows_stored_before_vintages_have_none_and_a_failed_write_keeps_nothing(make_store: MakeStore) -> None:
+    store = make_store()
+    await store.upsert([obs(0, 7.0, 0.5)])  # as every write before vintages existed
+    assert await store.read_vintages(KEY) == []
+    with pytest.raises(ValueError, match="not a finite number"):
+        await store.upsert([obs(1, 8.0, 1)], vintages=[seen(1, 8.0, 1), seen(2, float("inf"), 1)])
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await store.upsert([], vintages=[Vintage(KEY, T0, 1.0, datetime(2025, 11, 21))])
+    assert [r.value for r in await store.read(KEY)] == [7.0]
+    assert await store.read_vintages(KEY) == []
+    await store.close()
+
+
 async def test_summary_lists_each_series(make_store: MakeStore) -> None:
     store = make_store()
     other = SeriesKey("farside", "net_flow_usd", "BTC", "IBIT")
@@ -109,6 +170,22 @@ async def test_schema_migrates_an_old_file_and_keeps_rows(tmp_path: Path) -> Non
     assert again.schema_version() == len(MIGRATIONS)
     assert again.integrity_check() == "ok"
     await again.close()
+
+
+async def test_a_version_2_file_gains_an_empty_vintages_table(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0] + MIGRATIONS[1] + "PRAGMA user_version=2;")
+    conn.execute("INSERT INTO observations VALUES ('exchange','balance_btc','BTC','binance',1000,5.0,1000)")
+    conn.commit()
+    conn.close()
+    store = SqliteStore(path)
+    assert store.schema_version() == 3 == len(MIGRATIONS)
+    assert await store.read_vintages(KEY) == []  # nothing older is invented
+    await store.upsert([obs(0, 6.0, 1)], vintages=[seen(0, 6.0, 1)])
+    assert history(await store.read_vintages(KEY)) == [(0, 6.0, 1.0)]
+    assert [r.value for r in await store.read(KEY)] == [5.0, 6.0]
+    await store.close()
 
 
 async def test_coverage_merges_touching_spans(make_store: MakeStore) -> None:

@@ -39,6 +39,7 @@ async def test_an_old_schema_is_migrated_and_keeps_its_rows(postgres_url: str) -
     assert await store.schema_version() == len(MIGRATIONS)
     assert [r.value for r in await store.read(KEY)] == [5.0]
     await store.add_coverage(KEY, T0, T0 + DAY)  # the table migration 2 added works
+    assert await store.read_vintages(KEY) == []  # migration 3's table: the old row gets no invented vintage
     await store.close()
     again = PostgresStore(postgres_url)  # reopening a current database runs nothing
     assert await again.schema_version() == len(MIGRATIONS)

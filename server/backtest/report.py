@@ -1,9 +1,13 @@
-"""Backtest of the rebound-or-reversal scoring: day by day, no look-ahead, with an out-of-sample third.
+"""Backtest of the rebound-or-reversal scoring: day by day, out of sample once the thresholds were fixed.
 
 A `HistoryProvider` supplies, for each day, the `ScoringInputs` known at the end of that UTC day, and daily closes
 for the forward returns (used only to grade a verdict, never to form it). Providers: the user's history store read
 directly (tools/backtest_store.py, the default), every tool replayed with `as_of` (tools/backtest_replay.py), and
 daily CSV history in the shared-data layout (tools/backtest_csv.py: the published table and the tests).
+
+A day without a close is not scored (the price signals would be guessed and its forward return cannot be graded);
+it is counted and listed as skipped. "In sample" means before `THRESHOLDS_FIXED` (the scoring table's constant), so a
+range wholly after it is wholly out of sample.
 """
 
 from __future__ import annotations
@@ -14,11 +18,9 @@ from datetime import date, timedelta
 from statistics import fmean, median
 from typing import Protocol
 
-from tools.assess.scoring import ScoringInputs, score
+from tools.assess.scoring import THRESHOLDS_FIXED, ScoringInputs, score
 
 HORIZONS = (7, 30)
-# The last third of the range is held out: thresholds may be tuned only on the first two thirds.
-IN_SAMPLE_SHARE = 2 / 3
 
 
 class HistoryProvider(Protocol):
@@ -58,8 +60,9 @@ class BacktestReport:
     provider: str
     start: date
     end: date
-    split: date  # first out-of-sample day
-    days: list[DayResult]
+    split: date  # first out-of-sample day: THRESHOLDS_FIXED
+    days: list[DayResult]  # scored days
+    skipped: list[date]  # days of the range without a close: not scored
     in_sample: list[GroupStats]
     out_of_sample: list[GroupStats]
 
@@ -102,11 +105,6 @@ def summarize(rows: Sequence[DayResult]) -> list[GroupStats]:
     return [_stats(label, expects, [r for r in rows if keep(r)]) for label, expects, keep in GROUPS]
 
 
-def split_day(start: date, end: date) -> date:
-    span = (end - start).days + 1
-    return start + timedelta(days=int(span * IN_SAMPLE_SHARE))
-
-
 async def run_backtest(
     provider: HistoryProvider, start: date, end: date, progress: Callable[[date], None] | None = None
 ) -> BacktestReport:
@@ -114,8 +112,13 @@ async def run_backtest(
         raise ValueError(f"--to {end} is before --from {start}")
     closes = await provider.closes(start, end + timedelta(days=max(HORIZONS)))
     days: list[DayResult] = []
+    skipped: list[date] = []
     day = start
     while day <= end:
+        if day not in closes:
+            skipped.append(day)
+            day += timedelta(days=1)
+            continue
         result = score(await provider.inputs_at(day))
         ma50 = next((s for s in result.signals if s.name == "price_vs_ma50"), None)
         above = None if ma50 is None or ma50.value is None else ma50.value > 0
@@ -124,15 +127,15 @@ async def run_backtest(
         if progress is not None:
             progress(day)
         day += timedelta(days=1)
-    split = split_day(start, end)
     return BacktestReport(
         provider=provider.name,
         start=start,
         end=end,
-        split=split,
+        split=THRESHOLDS_FIXED,
         days=days,
-        in_sample=summarize([d for d in days if d.day < split]),
-        out_of_sample=summarize([d for d in days if d.day >= split]),
+        skipped=skipped,
+        in_sample=summarize([d for d in days if d.day < THRESHOLDS_FIXED]),
+        out_of_sample=summarize([d for d in days if d.day >= THRESHOLDS_FIXED]),
     )
 
 
@@ -156,21 +159,44 @@ def render_table(groups: Sequence[GroupStats]) -> list[str]:
     return lines
 
 
+def _spans(days: Sequence[date]) -> str:
+    """Consecutive days folded into ranges: 2026-01-01..2026-01-03, 2026-02-10."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and day - runs[-1][1] == timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in runs)
+
+
+def _part(title: str, first: date, last: date, groups: Sequence[GroupStats], note: str = "") -> list[str]:
+    if first > last:
+        return []
+    return [f"**{title}** ({first} to {last}{note}):", "", *render_table(groups), ""]
+
+
 def render_markdown(report: BacktestReport) -> str:
-    last_in = report.split - timedelta(days=1)
-    coverage = fmean(d.coverage for d in report.days) if report.days else 0.0
+    coverage = fmean(d.coverage for d in report.days) if report.days else None
     lines = [
         f"Backtest of `assess_rebound_vs_reversal` scoring ({report.provider}), "
-        f"{report.start} to {report.end}: {len(report.days)} days, mean coverage {coverage:.0%}.",
+        f"{report.start} to {report.end}: {len(report.days)} days scored"
+        + ("" if coverage is None else f", mean coverage {coverage:.0%}")
+        + (f", {len(report.skipped)} skipped (no close)" if report.skipped else "")
+        + ".",
         "Forward returns are close-to-close on Coinbase daily closes. Hit rate: share of days whose forward return "
         "had the expected sign (up for reversal / above the 50-day average, down for rebound_in_downtrend / below).",
+        f"The thresholds were fixed on {report.split}: days before it are in sample, days from it on out of sample.",
         "",
-        f"**In sample** ({report.start} to {last_in}):",
-        "",
-        *render_table(report.in_sample),
-        "",
-        f"**Out of sample** ({report.split} to {report.end}; thresholds were not tuned on this part):",
-        "",
-        *render_table(report.out_of_sample),
+        *_part("In sample", report.start, min(report.end, report.split - timedelta(days=1)), report.in_sample),
+        *_part(
+            "Out of sample",
+            max(report.start, report.split),
+            report.end,
+            report.out_of_sample,
+            "; thresholds were not tuned on this part",
+        ),
     ]
-    return "\n".join(lines)
+    if report.skipped:
+        lines.append(f"Skipped, no close to score or grade: {_spans(report.skipped)}.")
+    return "\n".join(lines).rstrip("\n")

@@ -165,24 +165,30 @@ class SeriesProvider:
         inputs.premium_streak_days = self._observed(self.premium, at, float(sign * run))
 
     def _etf(self, inputs: ScoringInputs, day: date) -> None:
+        # The rule of tools/etf/days.py: day D's own row is not published by the end of D, so the latest completed
+        # day and the 5-day average end the trading day before; month to date includes D's row, as the tool does.
         n = self.etf.upto(day)
+        done = self.etf.upto(day - timedelta(days=1))
         if n == 0 or (day - self.etf.days[n - 1]).days > MAX_AGE_DAYS:
             for name in ("etf_latest_day_usd", "etf_5d_avg_usd", "etf_mtd_usd"):
                 inputs.reasons[name] = f"no ETF flow day within {MAX_AGE_DAYS} days before {day}"
             return
-        at = self.etf.days[n - 1]
-        inputs.etf_latest_day_usd = self._observed(self.etf, at, self.etf.values[n - 1])
-        if n >= 5:
-            inputs.etf_5d_avg_usd = self._observed(self.etf, at, fmean(self.etf.values[n - 5 : n]))
+        if done == 0:
+            inputs.reasons["etf_latest_day_usd"] = f"no completed ETF trading day before {day}"
         else:
-            inputs.reasons["etf_5d_avg_usd"] = "fewer than 5 ETF trading days so far"
+            latest = self.etf.days[done - 1]
+            inputs.etf_latest_day_usd = self._observed(self.etf, latest, self.etf.values[done - 1])
+            if done >= 5:
+                inputs.etf_5d_avg_usd = self._observed(self.etf, latest, fmean(self.etf.values[done - 5 : done]))
+        if done < 5:
+            inputs.reasons["etf_5d_avg_usd"] = "fewer than 5 completed ETF trading days so far"
         month = [
             v
             for d, v in zip(self.etf.days[:n], self.etf.values[:n], strict=True)
             if (d.year, d.month) == (day.year, day.month)
         ]
         if month:
-            inputs.etf_mtd_usd = self._observed(self.etf, at, sum(month))
+            inputs.etf_mtd_usd = self._observed(self.etf, self.etf.days[n - 1], sum(month))
         else:
             inputs.reasons["etf_mtd_usd"] = f"no ETF trading day yet in {day:%Y-%m}"
 

@@ -44,7 +44,9 @@ def _etf_rows(etf: EtfFlows | None, inp: BriefInputs) -> list[Row]:
         note = "an inflow day" if day.total_usd >= 0 else easing
         rows.append(Row("Latest completed day", usd(day.total_usd), day.date, note))
     if etf.avg_5d_usd is not None:
-        rows.append(Row("ETF flows, 5-day average", f"{usd(etf.avg_5d_usd)} a day", f"to {as_of}"))
+        # The mean runs over completed days (tools/etf/days.py), so it ends at the latest completed day, not as_of.
+        end = etf.latest_completed_day.date if etf.latest_completed_day is not None else as_of.isoformat()
+        rows.append(Row("ETF flows, 5-day average", f"{usd(etf.avg_5d_usd)} a day", f"to {end}"))
     return rows
 
 

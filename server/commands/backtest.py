@@ -1,4 +1,4 @@
-"""`windvane backtest`: the scoring's calibration report, day by day with no look-ahead, last third held out."""
+"""`windvane backtest`: the scoring's calibration report, day by day with no look-ahead, in and out of sample."""
 
 from __future__ import annotations
 

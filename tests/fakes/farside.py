@@ -118,9 +118,10 @@ def render_recent(tickers: Sequence[str], rows: Sequence[Row]) -> str:
 
 def rows_through(asset: str, last_day: str | None) -> tuple[tuple[str, ...], list[Row]]:
     tickers, rows = etf_flows_csv(asset)
-    # A fund column that is empty on every row served (MSBT before 2026) is not on the page yet.
+    # A fund column that is empty on every row served (BTC before August 2024, MSBT before 2026) is not on the page
+    # yet: Farside adds a fund's column when it lists the fund.
     kept = [r for r in rows if last_day is None or r[0] <= last_day]
-    listed = tuple(t for t in tickers if any(r[1][t] is not None for r in kept) or t != "MSBT")
+    listed = tuple(t for t in tickers if any(r[1][t] is not None for r in kept))
     return listed, [(d, {t: f[t] for t in listed}, total) for d, f, total in kept]
 
 

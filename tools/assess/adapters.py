@@ -61,22 +61,21 @@ def adapt_premium(out: CoinbasePremium) -> Fields:
 
 def adapt_etf(out: EtfFlows) -> Fields:
     src, stale = source_of("get_etf_flows", out)
-    days = sorted(out.days, key=lambda d: d.date)
     fields: Fields = {"etf_mtd_usd": observed(out.month_to_date_usd, "month_to_date_usd", src, out.as_of, stale)}
-    if not days:
-        fields["etf_latest_day_usd"] = fields["etf_5d_avg_usd"] = "no trading days in its window"
+    # The tool's own latest completed day (tools/etf/days.py): a provisional row, the as_of day's own included,
+    # never feeds a signal, so this and get_etf_flows' outflow_below_100m read the same day.
+    latest = out.latest_completed_day
+    if latest is None:
+        fields["etf_latest_day_usd"] = fields["etf_5d_avg_usd"] = "latest_completed_day is null (no completed day)"
         return fields
-    at = day_start(days[-1].date)
-    total = days[-1].total_usd
-    fields["etf_latest_day_usd"] = (
-        Observed(float(total), src, at, stale) if total is not None else "the latest day's total_usd is null"
-    )
-    # A missing day is never a zero: the 5-day mean needs five reported days.
-    totals = [float(d.total_usd) for d in days[-5:] if d.total_usd is not None]
+    at = day_start(latest.date)
+    fields["etf_latest_day_usd"] = Observed(float(latest.total_usd), src, at, stale)
+    # The tool's mean of its last 5 completed days; a missing day is never a zero, so fewer than five is no signal.
+    completed = sum(1 for d in out.days if not d.provisional and d.total_usd is not None and d.date <= latest.date)
     fields["etf_5d_avg_usd"] = (
-        Observed(fmean(totals), src, at, stale)
-        if len(totals) == 5
-        else f"only {len(totals)} of the last 5 days reported"
+        observed(out.avg_5d_usd, "avg_5d_usd", src, at, stale)
+        if completed >= 5
+        else f"only {completed} completed days for the 5-day average"
     )
     return fields
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from schemas.assess import FlipSignal, Reading, SignalEvidence, Verdict
@@ -117,9 +117,13 @@ def _long_share(v: dict[str, float]) -> float | None:
     return None if total <= 0 else 100 * v["liq_long_7d_usd"] / total
 
 
+# The day the thresholds below were fixed: they were set a priori from market conventions and checked against the
+# distribution of 2024-01-01..2025-05-01 only. Every day from this one on is out of sample for any backtest, whatever
+# range it covers; changing a threshold means moving this date to the day of the change.
+THRESHOLDS_FIXED = date(2025, 5, 2)
+
 # The table. Direction lives in the rules: a signal is bullish when its bullish rule holds, bearish when its bearish
-# rule holds, neutral otherwise. Thresholds were set a priori from market conventions and the in-sample (first two
-# thirds) distribution of 2024-01..2025-04; they must never be tuned on the out-of-sample third.
+# rule holds, neutral otherwise.
 SIGNALS: tuple[Signal, ...] = (
     Signal(
         name="cut_odds_change",
@@ -474,9 +478,9 @@ def methodology_markdown() -> str:
         "`track_record` says how the verdict fared in the backtest against the 50-day-average rule.",
         f"- `verdict`: `undetermined` when coverage < {MIN_COVERAGE}; else `reversal` when score >= "
         f"{REVERSAL_MIN_SCORE}, `rebound_in_downtrend` when score <= {REBOUND_MAX_SCORE}, otherwise `undetermined`.",
-        "- Thresholds were set a priori and checked only against the in-sample part (first two thirds) of the "
-        "backtest range; they may be tuned only on the in-sample part, never on the held-out last third "
-        "(`windvane backtest` reports both).",
+        f"- Thresholds were set a priori and checked only against days before {THRESHOLDS_FIXED}: days from then "
+        "on are out of sample (`windvane backtest` reports the two parts apart); a change of threshold moves that "
+        "date.",
         "",
         "| signal | group | value | bullish | bearish | weight | why |",
         "|---|---|---|---|---|---|---|",

@@ -1,4 +1,4 @@
-"""Pure readings of a daily ETF flow table: provisional days, monthly sums, records, largest fund, cross-check.
+"""Pure readings of a daily ETF flow table: monthly sums, records, largest fund, cross-check.
 
 Everything here works on `FlowRow`s in USD and reports what it could not compute through `Provenance` warnings.
 """
@@ -44,17 +44,6 @@ def cross_check(
 
 def musd(value: float) -> str:
     return f"US${value / 1e6:,.1f}M"
-
-
-def provisional_days(rows: Sequence[FlowRow], ref_day: date) -> set[date]:
-    marked = {r.day for r in rows if r.day == ref_day}
-    reported = [r for r in rows if r.reported]
-    if len(reported) >= 2:
-        last, before = reported[-1], reported[-2]
-        # A fund that had a figure the day before but none on the latest day has not reported yet.
-        if any(before.funds.get(t) is not None and v is None for t, v in last.funds.items()):
-            marked.add(last.day)
-    return marked
 
 
 def month(day: date) -> str:

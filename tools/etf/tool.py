@@ -20,12 +20,14 @@ from fetchers.concurrency import gather, gather_all
 from fetchers.errors import GeoBlockedError, UpstreamError
 from fetchers.http import Fetched
 from schemas.etf_flows import EtfFlowDay, EtfFlows, FlowRow, FlowTable, LatestDay, MonthFlow
+from store.base import StoreError
 from tools.args import AsOfArg, AssetArg, ChartArg, DetailArg
 from tools.deps import Deps
 from tools.detail import latest_rows, summary_view
 from tools.errors import InputError
 from tools.etf import metrics
-from tools.history import etf_store
+from tools.etf.days import FlowDays, sort_days
+from tools.history import etf_store, etf_vintages
 from tools.point_in_time import PointInTime
 from tools.provenance import Provenance
 from tools.registry import ToolArgs, ToolSpec
@@ -34,9 +36,6 @@ from tools.streaks import sign_streak
 # First trading day of the US spot funds: a history starting later cannot give "since launch" records.
 LAUNCH = {"BTC": date(2024, 1, 11), "ETH": date(2024, 7, 23)}
 OUTFLOW_THRESHOLD_USD = 100_000_000.0
-# A trading day's flows exist only after the US close: 16:00 New York is 21:00 UTC in winter (20:00 in summer). The
-# later bound keeps an intraday as_of from seeing a day that had not happened yet.
-US_CLOSE_UTC = time(21, 0)
 
 DaysArg = Annotated[int, Field(ge=1, le=365, description="Trading days of daily rows to return (1-365).")]
 
@@ -57,10 +56,15 @@ METHODOLOGY = """## Spot ETF flows (`get_etf_flows`)
   challenge page) and cross-checks it otherwise: a day whose totals differ by more than max(US$1M, 1%) is listed in
   `warnings` with both values and the source used (Farside when it answered).
 - A day's row is used only when as_of is at or after 21:00 UTC that day (the US close), so an intraday as_of never
-  sees a session that had not finished. Provisional: the row dated the as_of day (today when as_of is omitted),
-  because several issuers post late, and a latest row where a fund that reported the day before shows `-`.
-  Provisional rows count in month-to-date (with a warning) but not in the streak, the 5-day average or
-  `outflow_below_100m`, which use completed days only.
+  sees a session that had not finished. Provisional: a row not yet published at as_of - a row counts as published
+  once the UTC day it is dated has ended, so the as_of day's own row (today's when as_of is omitted) is always
+  provisional, because several issuers post late - and a latest row where a fund that reported the day before
+  shows `-`. Provisional rows count in month-to-date (with a warning) but not in the streak, the 5-day average,
+  `latest_completed_day` or `outflow_below_100m`, which use completed days only; the assessment's ETF signals read
+  these same fields, so both name the same latest completed day.
+- As known then: each fetch records every reported figure with the time first seen (a vintage). A past as_of reads
+  each day as first seen by as_of, with `known_at` on the day; `known_at` null = only the final figures exist
+  (imported, stored before vintages, or first fetched after as_of), which may carry later revisions.
 - Month-to-date: sum of daily totals from the 1st of the as_of month to as_of; per fund likewise. Previous month:
   the calendar month before. Records: the most negative / most positive monthly total among the months before the
   as_of month, since launch (null when the history used does not reach launch). `month_to_date_pct_of_record` =
@@ -201,6 +205,20 @@ async def _load(
     return None, None
 
 
+async def _as_known(
+    deps: Deps, prov: Provenance, asset: str, pit: PointInTime, source_used: str | None, table: FlowTable
+) -> FlowTable:
+    """A past as_of reads Farside's days as windvane knew them then, where it recorded them (a live answer is
+    as known now; the keyed sources record no vintages)."""
+    if pit.is_live or deps.store is None or source_used != "farside":
+        return table
+    try:
+        return await etf_vintages.as_known(deps.store, farside.SOURCE, asset, table, pit.at)
+    except StoreError as exc:  # a store fault must not cost the answer: the days stay final, known_at null
+        prov.warn(f"history store unavailable ({type(exc).__name__}): figures as known at as_of not read")
+        return table
+
+
 def _empty(asset: str, as_of: datetime, coefficient: float, prov: Provenance, reason: str | None = None) -> EtfFlows:
     prov.warn(reason or "no ETF flow source answered: every figure is unavailable")
     return EtfFlows(
@@ -226,33 +244,23 @@ def _empty(asset: str, as_of: datetime, coefficient: float, prov: Provenance, re
 
 @dataclass(frozen=True)
 class _Days:
-    """The table's rows as known at the answer's time, sorted by what they can be used for."""
+    """The table's rows as known at the answer's time (sorted by tools/etf/days.py), and whether they reach launch."""
 
-    known: list[FlowRow]  # published by the US close of their day, at or before as_of
-    provisional: set[date]  # the as_of day, or a latest day a fund has not reported yet
-    reported: list[FlowRow]  # at least one fund figure
-    completed: list[FlowRow]  # reported and final: what streaks, averages and thresholds read
-    pending: list[FlowRow]  # the as_of day, not reported at all yet
+    flow: FlowDays
     since_launch: bool
 
 
 def _days(prov: Provenance, table: FlowTable, asset: str, at: datetime, source_used: str | None) -> _Days:
     ref_day = at.date()
-    known = [r for r in table.rows if datetime.combine(r.day, US_CLOSE_UTC, tzinfo=UTC) <= at]
-    provisional = metrics.provisional_days(known, ref_day)
-    reported = [r for r in known if r.reported]
-    pending = [r for r in known if not r.reported and r.day == ref_day]
-    if pending:
+    flow = sort_days(table.rows, at)
+    if flow.pending:
         prov.warn(f"{ref_day} is not reported yet (every fund shows '-'): it is not counted as a zero flow")
-    if not reported:
+    if not flow.reported:
         prov.warn(f"{source_used} has no reported day at or before {ref_day}")
     return _Days(
-        known=known,
-        provisional=provisional,
-        reported=reported,
-        completed=[r for r in reported if r.day not in provisional],
-        pending=pending,
-        since_launch=table.since_launch or (bool(known) and known[0].day <= LAUNCH[asset] + timedelta(days=7)),
+        flow=flow,
+        since_launch=table.since_launch
+        or (bool(flow.known) and flow.known[0].day <= LAUNCH[asset] + timedelta(days=7)),
     )
 
 
@@ -264,7 +272,7 @@ class _Months:
     previous_rows: list[FlowRow]
 
 
-def _months(prov: Provenance, d: _Days, ref_day: date) -> _Months:
+def _months(prov: Provenance, d: FlowDays, ref_day: date) -> _Months:
     ref_month = metrics.month(ref_day)
     month_rows = [r for r in d.reported if metrics.month(r.day) == ref_month]
     prev_month = metrics.previous_month(ref_day)
@@ -300,21 +308,22 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime)
     source_used, table = await _load(deps, prov, asset, pit, ref_day, days)
     if table is None:
         return _empty(asset, answer_at, coefficient, prov)
+    table = await _as_known(deps, prov, asset, pit, source_used, table)
     d = _days(prov, table, asset, answer_at, source_used)
-    m = _months(prov, d, ref_day)
-    outflow_rec, inflow_rec = metrics.records(prov, d.reported, d.since_launch, metrics.month(ref_day))
-    largest = metrics.largest_fund(prov, d.reported, d.since_launch)
+    m = _months(prov, d.flow, ref_day)
+    outflow_rec, inflow_rec = metrics.records(prov, d.flow.reported, d.since_launch, metrics.month(ref_day))
+    largest = metrics.largest_fund(prov, d.flow.reported, d.since_launch)
     if largest is not None and pit.is_live and _has_key(deps, "sosovalue"):
         largest.share_of_assets_pct = await _share_of_assets(deps, prov, asset, largest.ticker)
 
-    completed = d.completed
+    completed = d.flow.completed
     streak = sign_streak(
         [(datetime.combine(r.day, time(), tzinfo=UTC), r.total_usd) for r in completed if r.total_usd is not None]
     )
     last5 = [r.total_usd for r in completed[-5:] if r.total_usd is not None]
     if completed and len(last5) < 5:
         prov.warn(f"only {len(last5)} completed days for the 5-day average")
-    latest = completed[-1] if completed else None
+    latest = d.flow.latest_completed
     latest_total = latest.total_usd if latest is not None else None
     return EtfFlows(
         as_of=answer_at,
@@ -325,9 +334,10 @@ async def compute_etf_flows(deps: Deps, asset: str, days: int, pit: PointInTime)
                 date=r.day.isoformat(),
                 total_usd=r.total_usd if r.reported else None,
                 funds=dict(r.funds),
-                provisional=r.day in d.provisional or not r.reported,
+                provisional=r.day in d.flow.provisional or not r.reported,
+                known_at=r.known_at,
             )
-            for r in [*d.reported[-days:], *d.pending]
+            for r in [*d.flow.reported[-days:], *d.flow.pending]
         ],
         month_to_date_usd=m.mtd,
         month_to_date_by_fund_usd=metrics.sum_funds(m.rows),

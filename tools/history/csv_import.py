@@ -5,9 +5,10 @@ outflow, an empty cell = no figure. Stored as
     SeriesKey("farside", "net_flow_usd", <ASSET>, <TICKER>)   value in US$ (not millions)
     SeriesKey("farside", "net_flow_usd", <ASSET>, "TOTAL")    the Total column
 with ts = the trading date at 00:00 UTC. An empty cell is not stored (never as 0). A row whose every fund cell is
-empty is a market holiday: its Total (Farside prints 0.0) is not stored either, since no trading is not a flow.
-The asset comes from the funds in the header (tools/history/import_detect.py); `--asset` may confirm it, never
-override it.
+empty is a market holiday: its Total (Farside prints 0.0) is not stored either, since no trading is not a flow; a
+"not_reported_day" marker records that the day was listed (see tools/history/etf_store.py). Values are rounded to
+the dollar as the Farside fetcher does, so an imported day equals a fetched one. The asset comes from the funds in
+the header (tools/history/import_detect.py); `--asset` may confirm it, never override it.
 
 OHLC candles: either `timestamp,open,high,low,close,volume` (ISO times, Coinbase-style exports) or Binance kline
 columns `open_time,open,high,low,close,volume,close_time,...` (unix ms); the bar size is the spacing of the bars.
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from schemas.market import INTERVAL_SECONDS, Candle
 from store.base import Observation, SeriesKey
-from tools.history import candle_store
+from tools.history import candle_store, etf_store
 from tools.history.import_detect import DETECT, bar_interval, candle_layout, check_total, check_units, etf_asset
 
 ETF_SOURCE = "farside"
@@ -110,18 +111,24 @@ def read_etf_flows(path: Path, asset: str = DETECT) -> ImportPlan:
                 raise ImportFormatError(f"{path.name} line {line}: date {row[0]!r} is not YYYY-MM-DD") from None
             ts = datetime.combine(day, time(), UTC)
             cells = [c.strip() for c in row[1:]]
+            known = ts + timedelta(days=1)
             if not any(c not in ("", "-") for c in cells[:-1]):
-                skipped += len(cells)  # a holiday row: nothing traded, nothing stored
+                # A holiday row: nothing traded, so no flow is stored; the marker lets a read list the row as the
+                # page did (tools/history/etf_store.py).
+                skipped += len(cells)
+                out.append(etf_store.not_reported_marker(ETF_SOURCE, asset, day, known))
                 continue
             values = _etf_cells(path, line, tickers, cells)
             skipped += len(cells) - len(values)
-            known = ts + timedelta(days=1)
-            out += [Observation(etf_flow_key(asset, t), ts, v * USD_PER_MILLION, known) for t, v in values.items()]
+            out += [
+                Observation(etf_flow_key(asset, t), ts, round(v * USD_PER_MILLION, 0), known) for t, v in values.items()
+            ]
             first = ts if first is None else min(first, ts)
             last = ts if last is None else max(last, ts)
     return ImportPlan(
         what=f"Farside ETF flow table, {asset} ({how}), US$ millions",
-        series=f"{ETF_SOURCE}/{ETF_METRIC}/{asset}/<{'|'.join([*tickers, ETF_TOTAL])}>",
+        series=f"{ETF_SOURCE}/{ETF_METRIC}/{asset}/<{'|'.join([*tickers, ETF_TOTAL])}>, and "
+        f"{etf_store.not_reported_key(ETF_SOURCE, asset).label()} marking holiday rows",
         observations=out,
         rows_read=rows,
         skipped=skipped,
