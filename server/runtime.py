@@ -16,7 +16,8 @@ import httpx
 from fetchers.http import Http, HttpConfig
 from fetchers.shared.tier import Fleet
 from server.settings import ASSESS_EXTRA_DEADLINE_S, Settings
-from store.base import Store
+from store.base import CoverageStore, Store, StoreError
+from store.guarded import GuardedStore
 from tools.deps import Deps, ToolConfig, utc_now
 
 
@@ -55,14 +56,15 @@ async def open_deps(
     sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> AsyncIterator[Deps]:
     """Deps on the configured store (WINDVANE_DB_PATH or the user data directory) unless `store` is given; a given
-    store is left open. Tests pass a fake transport, a frozen clock and a sleep that returns at once."""
-    opened: Store
-    if store is None:
-        from server.stores import open_store
+    store is left open. Tests pass a fake transport, a frozen clock and a sleep that returns at once.
 
-        opened = open_store(settings)
-    else:
-        opened = store
+    Tools get the store degraded (tools/history/degraded.py): when it fails they answer from the upstreams with one
+    warning, never with the store's error."""
+    from server.stores import open_store
+    from tools.history.degraded import DegradedStore
+
+    opened: Store = open_store(settings) if store is None else store
+    guarded = opened if isinstance(opened, GuardedStore) else GuardedStore(_coverage(opened), "the history store")
     try:
         async with (
             httpx.AsyncClient(transport=transport, follow_redirects=True) as client,
@@ -70,13 +72,40 @@ async def open_deps(
         ):
             yield Deps(
                 http=Http(client, http_config(settings), sleep=sleep or anyio.sleep, fleet=fleet),
-                store=opened,
+                store=DegradedStore(guarded),
                 clock=clock or utc_now,
                 config=tool_config(settings),
             )
     finally:
         if store is None:
             await opened.close()
+
+
+def _coverage(store: Store) -> CoverageStore:
+    if not isinstance(store, CoverageStore):
+        raise TypeError(f"open_deps needs a store that records coverage, got {type(store).__name__}")
+    return store
+
+
+async def store_problem(deps: Deps, *, write: bool = False) -> str | None:
+    """Why the deps' store cannot be used by a command that needs it (None when it opens and, with `write`,
+    would take a write), in one line."""
+    from tools.history.degraded import DegradedStore
+
+    if not isinstance(deps.store, DegradedStore):
+        return None if deps.store is not None else "no history store is configured"
+    try:
+        await deps.store.probe(write=write)
+    except StoreError as exc:
+        return str(exc)
+    return None
+
+
+def store_fault(deps: Deps) -> str | None:
+    """The latest store failure the deps' tools met while a command ran (they degraded past it)."""
+    from tools.history.degraded import DegradedStore
+
+    return deps.store.fault if isinstance(deps.store, DegradedStore) else None
 
 
 @asynccontextmanager

@@ -121,3 +121,10 @@ class CoverageStore(Store, Protocol):
     async def coverage(self, key: SeriesKey, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """Covered spans of `key` that overlap [start, end), ascending, merged."""
         ...
+
+    async def upsert_covered(
+        self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
+    ) -> int:
+        """`upsert(observations)` and `add_coverage` of each (key, start, end) in one transaction: a span is never
+        recorded complete without its rows, nor half of an import left behind. Returns the rows written."""
+        ...

@@ -109,6 +109,21 @@ def _finite(key: SeriesKey, ts: datetime, value: float) -> float:
     return number
 
 
+def _observation_rows(observations: Sequence[Observation]) -> list[tuple[str, str, str, str, int, float, int]]:
+    return [
+        (
+            o.key.source,
+            o.key.metric,
+            o.key.asset,
+            o.key.venue,
+            _ms(o.ts),
+            _finite(o.key, o.ts, o.value),
+            _ms(o.fetched_at),
+        )
+        for o in observations
+    ]
+
+
 def _vintage_rows(vintages: Sequence[Vintage]) -> list[tuple[str, str, str, str, int, int, float]]:
     stamps: dict[datetime, int] = {}  # a fetch's figures share a few days and one known_at: convert each once
 
@@ -132,6 +147,34 @@ def describe_url(url: str) -> str:
     host = parts.hostname or "localhost"
     port = f":{parts.port}" if parts.port else ""
     return f"postgresql://{host}{port}{parts.path or '/'}"
+
+
+_UPSERT_OBSERVATION = (
+    "INSERT INTO observations (source, metric, asset, venue, ts, value, fetched_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+    "ON CONFLICT (source, metric, asset, venue, ts) DO UPDATE SET "
+    "value = excluded.value, fetched_at = excluded.fetched_at"
+)
+
+
+async def _merge_coverage(conn: Any, key: SeriesKey, lo: int, hi: int) -> None:
+    """Record [lo, hi) for `key`, merged with every span it touches (inside the caller's transaction); the series
+    lock keeps two writers from interleaving their merges."""
+    where = "source=$1 AND metric=$2 AND asset=$3 AND venue=$4 AND start_ts <= $5 AND end_ts >= $6"
+    ident = (key.source, key.metric, key.asset, key.venue)
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _COVERAGE_LOCK_SPACE, key.label())
+    touching = await conn.fetch(f"SELECT start_ts, end_ts FROM coverage WHERE {where}", *ident, hi, lo)  # noqa: S608
+    new_lo = min([lo, *(r["start_ts"] for r in touching)])
+    new_hi = max([hi, *(r["end_ts"] for r in touching)])
+    await conn.execute(f"DELETE FROM coverage WHERE {where}", *ident, hi, lo)  # noqa: S608
+    await conn.execute(
+        "INSERT INTO coverage (source, metric, asset, venue, start_ts, end_ts, recorded_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        *ident,
+        new_lo,
+        new_hi,
+        _ms(datetime.now(UTC)),
+    )
 
 
 class PostgresStore:
@@ -197,23 +240,14 @@ class PostgresStore:
     # -- interface -----------------------------------------------------------------------------------------------
 
     async def upsert(self, observations: Sequence[Observation], *, vintages: Sequence[Vintage] = ()) -> int:
-        rows = []
-        for o in observations:
-            value = _finite(o.key, o.ts, o.value)
-            rows.append((o.key.source, o.key.metric, o.key.asset, o.key.venue, _ms(o.ts), value, _ms(o.fetched_at)))
+        rows = _observation_rows(observations)
         seen = _vintage_rows(vintages)
         if not rows and not seen:
             return 0
 
         async def write(conn: Any) -> None:
             if rows:
-                await conn.executemany(
-                    "INSERT INTO observations (source, metric, asset, venue, ts, value, fetched_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                    "ON CONFLICT (source, metric, asset, venue, ts) DO UPDATE SET "
-                    "value = excluded.value, fetched_at = excluded.fetched_at",
-                    rows,
-                )
+                await conn.executemany(_UPSERT_OBSERVATION, rows)
             if seen:
                 await conn.executemany(_ADD_VINTAGE, seen)
                 await conn.executemany(_DROP_REPEAT, seen)
@@ -302,26 +336,35 @@ class PostgresStore:
         lo, hi = _ms(start), _ms(end)
         if hi <= lo:
             return
-        where = "source=$1 AND metric=$2 AND asset=$3 AND venue=$4 AND start_ts <= $5 AND end_ts >= $6"
-        ident = (key.source, key.metric, key.asset, key.venue)
+        await self._run(lambda conn: _merge_coverage(conn, key, lo, hi))
+
+    async def check_writable(self) -> None:
+        """Raises StoreError unless this role can write the history now (a read-only replica or role cannot)."""
+
+        async def probe(conn: Any) -> None:
+            read_only = await conn.fetchval("SHOW transaction_read_only")
+            may_insert = await conn.fetchval("SELECT has_table_privilege('observations', 'INSERT')")
+            if read_only == "on" or not may_insert:
+                raise StoreError(f"history store {self.where}: the database is read-only for this role")
+
+        await self._run(probe)
+
+    async def upsert_covered(
+        self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
+    ) -> int:
+        rows = _observation_rows(observations)
+        spans = [(key, _ms(start), _ms(end)) for key, start, end in coverage if _ms(end) > _ms(start)]
+        if not rows and not spans:
+            return 0
 
         async def write(conn: Any) -> None:
-            # merge with every span it touches; the series lock keeps two writers from interleaving their merges
-            await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _COVERAGE_LOCK_SPACE, key.label())
-            touching = await conn.fetch(f"SELECT start_ts, end_ts FROM coverage WHERE {where}", *ident, hi, lo)  # noqa: S608
-            new_lo = min([lo, *(r["start_ts"] for r in touching)])
-            new_hi = max([hi, *(r["end_ts"] for r in touching)])
-            await conn.execute(f"DELETE FROM coverage WHERE {where}", *ident, hi, lo)  # noqa: S608
-            await conn.execute(
-                "INSERT INTO coverage (source, metric, asset, venue, start_ts, end_ts, recorded_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                *ident,
-                new_lo,
-                new_hi,
-                _ms(datetime.now(UTC)),
-            )
+            if rows:
+                await conn.executemany(_UPSERT_OBSERVATION, rows)
+            for key, lo, hi in spans:
+                await _merge_coverage(conn, key, lo, hi)
 
         await self._run(write)
+        return len(rows)
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

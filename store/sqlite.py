@@ -122,12 +122,52 @@ def _dt(ms: int) -> datetime:
     return _EPOCH + ms * _MS
 
 
+_UPSERT_OBSERVATION = (
+    "INSERT INTO observations (source, metric, asset, venue, ts, value, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (source, metric, asset, venue, ts) DO UPDATE SET "
+    "value = excluded.value, fetched_at = excluded.fetched_at"
+)
+
+
+def _merge_coverage(conn: sqlite3.Connection, key: SeriesKey, lo: int, hi: int) -> None:
+    """Record [lo, hi) for `key`, merged with every span it touches (the caller holds the write transaction)."""
+    where = "source=? AND metric=? AND asset=? AND venue=?"
+    ident = (key.source, key.metric, key.asset, key.venue)
+    touching = conn.execute(
+        f"SELECT start_ts, end_ts FROM coverage WHERE {where} AND start_ts <= ? AND end_ts >= ?",  # noqa: S608
+        (*ident, hi, lo),
+    ).fetchall()
+    new_lo = min([lo, *(r[0] for r in touching)])
+    new_hi = max([hi, *(r[1] for r in touching)])
+    conn.execute(f"DELETE FROM coverage WHERE {where} AND start_ts <= ? AND end_ts >= ?", (*ident, hi, lo))  # noqa: S608
+    conn.execute(
+        "INSERT INTO coverage (source, metric, asset, venue, start_ts, end_ts, recorded_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (*ident, new_lo, new_hi, _ms(datetime.now(UTC))),
+    )
+
+
 def _finite(key: SeriesKey, ts: datetime, value: float) -> float:
     number = float(value)
     if not math.isfinite(number):
         # a missing figure is absent, never NaN or 0: the caller must skip it
         raise ValueError(f"{key.label()} at {ts.isoformat()}: value {value!r} is not a finite number")
     return number
+
+
+def _observation_rows(observations: Sequence[Observation]) -> list[tuple[str, str, str, str, int, float, int]]:
+    return [
+        (
+            o.key.source,
+            o.key.metric,
+            o.key.asset,
+            o.key.venue,
+            _ms(o.ts),
+            _finite(o.key, o.ts, o.value),
+            _ms(o.fetched_at),
+        )
+        for o in observations
+    ]
 
 
 def _vintage_rows(vintages: Sequence[Vintage]) -> list[tuple[str, str, str, str, int, int, float]]:
@@ -188,7 +228,8 @@ class SqliteStore:
                 conn.execute(f"PRAGMA user_version={number}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
 
     def _run(self, body: Callable[[sqlite3.Connection], T]) -> T:
@@ -208,7 +249,10 @@ class SqliteStore:
                 body(conn)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (SQLITE_FULL): a second ROLLBACK would fail and
+                # hide the error that matters
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
 
         self._run(transaction)
@@ -226,22 +270,13 @@ class SqliteStore:
     # -- sync bodies ---------------------------------------------------------------------------------------------
 
     def _upsert_sync(self, observations: Sequence[Observation], vintages: Sequence[Vintage]) -> int:
-        rows = []
-        for o in observations:
-            value = _finite(o.key, o.ts, o.value)
-            rows.append((o.key.source, o.key.metric, o.key.asset, o.key.venue, _ms(o.ts), value, _ms(o.fetched_at)))
+        rows = _observation_rows(observations)
         seen = _vintage_rows(vintages)
         if not rows and not seen:
             return 0
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.executemany(
-                "INSERT INTO observations (source, metric, asset, venue, ts, value, fetched_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (source, metric, asset, venue, ts) DO UPDATE SET "
-                "value = excluded.value, fetched_at = excluded.fetched_at",
-                rows,
-            )
+            conn.executemany(_UPSERT_OBSERVATION, rows)
             conn.executemany(_ADD_VINTAGE, seen)
             conn.executemany(_DROP_REPEAT, seen)
 
@@ -309,31 +344,25 @@ class SqliteStore:
         return [(_dt(lo), _dt(hi)) for lo, hi in rows]
 
     def _add_coverage_sync(self, key: SeriesKey, start: datetime, end: datetime) -> None:
-        lo, hi = _ms(start), _ms(end)
-        if hi <= lo:
+        if _ms(end) <= _ms(start):
             return
-        where = "source=? AND metric=? AND asset=? AND venue=?"
-        ident = (key.source, key.metric, key.asset, key.venue)
+        self._write(lambda conn: _merge_coverage(conn, key, _ms(start), _ms(end)))
+
+    def _upsert_covered_sync(
+        self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
+    ) -> int:
+        rows = _observation_rows(observations)
+        spans = [(key, _ms(start), _ms(end)) for key, start, end in coverage if _ms(end) > _ms(start)]
+        if not rows and not spans:
+            return 0
 
         def write(conn: sqlite3.Connection) -> None:
-            # merge with every span it touches, inside the transaction so two writers cannot interleave
-            touching = conn.execute(
-                f"SELECT start_ts, end_ts FROM coverage WHERE {where} AND start_ts <= ? AND end_ts >= ?",  # noqa: S608
-                (*ident, hi, lo),
-            ).fetchall()
-            new_lo = min([lo, *(r[0] for r in touching)])
-            new_hi = max([hi, *(r[1] for r in touching)])
-            conn.execute(
-                f"DELETE FROM coverage WHERE {where} AND start_ts <= ? AND end_ts >= ?",  # noqa: S608
-                (*ident, hi, lo),
-            )
-            conn.execute(
-                "INSERT INTO coverage (source, metric, asset, venue, start_ts, end_ts, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*ident, new_lo, new_hi, _ms(datetime.now(UTC))),
-            )
+            conn.executemany(_UPSERT_OBSERVATION, rows)
+            for key, lo, hi in spans:
+                _merge_coverage(conn, key, lo, hi)
 
         self._write(write)
+        return len(rows)
 
     # -- async interface -----------------------------------------------------------------------------------------
 
@@ -374,6 +403,29 @@ class SqliteStore:
 
     async def coverage(self, key: SeriesKey, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         return await anyio.to_thread.run_sync(self._coverage_sync, key, start, end)
+
+    async def check_writable(self) -> None:
+        """Raises StoreError unless a write could be committed now; the probe row is rolled back.
+
+        A read-only file opens and reads: only a write tells it apart, before a command spends its requests."""
+
+        def probe(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "INSERT INTO coverage (source, metric, asset, venue, start_ts, end_ts, recorded_at) "
+                    "VALUES ('windvane', 'probe', '', '', 0, 1, 0)"
+                )
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+
+        await anyio.to_thread.run_sync(self._run, probe)
+
+    async def upsert_covered(
+        self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
+    ) -> int:
+        return await anyio.to_thread.run_sync(self._upsert_covered_sync, list(observations), list(coverage))
 
     async def close(self) -> None:
         def _close() -> None:

@@ -134,8 +134,8 @@ async def fill(tmp_path: Path, store: SqliteStore, how: str, asset: str = "BTC")
     """The whole history into the store: as a live call after the last day writes it, or as `windvane import` of
     the same Farside export does."""
     if how == "import":
-        observations, _ = read_etf_flows(DATA / "01_us_spot_btc_etf_flows_farside" / ETF_FLOW_FILES[asset], asset)
-        await store.upsert(observations)
+        plan = read_etf_flows(DATA / "01_us_spot_btc_etf_flows_farside" / ETF_FLOW_FILES[asset], asset)
+        await store.upsert(plan.observations)
     else:
         async with deps_on(tmp_path, default_fake(), store) as deps:
             filled = await compute_etf_flows(deps, asset, 5, PointInTime(now=NOW))

@@ -18,6 +18,7 @@ from fetchers.call_context import call_context
 from schemas.common import ToolResult
 from tools.args import check_arguments
 from tools.deps import Deps, ToolConfig
+from tools.history.degraded import noting_faults, with_fault_warning
 from tools.point_in_time import PointInTime
 from tools.provenance import with_no_route
 
@@ -82,12 +83,14 @@ class ToolSpec(Generic[ArgsT, OutT]):
         return config.tool_deadline_s + (config.assess_extra_deadline_s if self.composite else 0.0)
 
     async def run_within_deadline(self, deps: Deps, args: ArgsT, pit: PointInTime) -> OutT:
-        """`run`, with every upstream request it makes ending by this tool's deadline."""
-        with call_context(self.deadline_s(deps.config)) as call:
+        """`run`, with every upstream request it makes ending by this tool's deadline; a history store that
+        failed during the call is said once in its warnings."""
+        with call_context(self.deadline_s(deps.config)) as call, noting_faults() as faults:
             result = await self.run(deps, args, pit)
+        warnings = with_fault_warning(result.warnings, faults)
         if call.reachability.no_route():
-            return result.model_copy(update={"warnings": with_no_route(result.warnings, call.reachability)})
-        return result
+            warnings = with_no_route(warnings, call.reachability)
+        return result if warnings == result.warnings else result.model_copy(update={"warnings": warnings})
 
 
 def tool_specs() -> tuple[ToolSpec[Any, Any], ...]:

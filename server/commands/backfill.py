@@ -31,7 +31,8 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
     from dataclasses import replace
 
     from server.progress_bar import ProgressBar
-    from server.runtime import open_deps
+    from server.runtime import open_deps, store_fault, store_problem
+    from server.stores import unavailable
     from tools.registry import tool_specs
 
     log = logging.getLogger("windvane.backfill")
@@ -41,6 +42,10 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
         if args.since > until:
             print(f"windvane: --since {args.since} is after --until {until}", file=sys.stderr)
             return 2
+        problem = await store_problem(deps, write=True)
+        if problem is not None:
+            print(unavailable(problem), file=sys.stderr)
+            return 1
         deps = replace(deps, progress=ProgressBar())
         failed = 0
         for spec in specs:
@@ -53,6 +58,10 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
                 log.error("backfill %s incomplete: %s: %s", spec.name, type(exc).__name__, exc)
                 continue
             log.info("backfill %s: %d rows written", spec.name, rows)
+        fault = store_fault(deps)
+    if fault is not None:  # the tools went on without the store: what they fetched was not kept
+        print(unavailable(fault), file=sys.stderr)
+        return 1
     if failed:
         log.error("%d tool(s) incomplete; run the same command again to resume", failed)
         return 1

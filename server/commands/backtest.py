@@ -95,9 +95,17 @@ async def backtest_text(
             report = await run_backtest(ToolReplayProvider(deps, asset), start, end, progress)
         else:
             from server.backtest.store_history import store_provider
+            from server.runtime import store_fault, store_problem
+            from store.base import StoreError
 
+            problem = await store_problem(deps)
+            if problem is not None:
+                raise StoreError(problem)
             assert deps.store is not None
             provider = await store_provider(deps.store, asset)
+            fault = store_fault(deps)
+            if fault is not None:  # a read failed after the store opened: the history read is incomplete
+                raise StoreError(fault)
             if not provider.bars:
                 raise InputError(
                     f"the history store has no Coinbase {asset}-USD daily candles; run `windvane backfill --since "
@@ -110,6 +118,8 @@ async def backtest_text(
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import anyio
 
+    from server.stores import unavailable
+    from store.base import StoreError
     from tools.errors import InputError
 
     if args.end < args.start:
@@ -135,6 +145,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             args.replay,
             calibration_file,
         )
+    except StoreError as exc:
+        print(unavailable(exc), file=sys.stderr)
+        return 1
     except (InputError, OSError) as exc:
         print(f"windvane backtest: {exc}", file=sys.stderr)
         return 2

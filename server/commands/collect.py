@@ -62,10 +62,12 @@ async def collect_round(deps: Deps, specs: Sequence[ToolSpec[Any, Any]]) -> tupl
 
 async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: Any) -> int:
     import logging
+    import sys
 
     import anyio
 
-    from server.runtime import open_deps
+    from server.runtime import open_deps, store_fault, store_problem
+    from server.stores import unavailable
     from tools.registry import tool_specs
 
     log = logging.getLogger("windvane.collect")
@@ -77,6 +79,10 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
 
     outcome = 0
     async with open_deps(settings, **deps_kwargs) as deps:
+        problem = await store_problem(deps, write=True)
+        if problem is not None:
+            print(unavailable(problem), file=sys.stderr)
+            return 1
 
         async def rounds() -> None:
             nonlocal outcome
@@ -87,6 +93,11 @@ async def execute(args: argparse.Namespace, settings: Settings, **deps_kwargs: A
                 log.info(
                     "collect round %d: %d rows from %d tool(s), %d failed", round_no, total, len(specs), len(failed)
                 )
+                fault = store_fault(deps)
+                if fault is not None:  # nothing recorded can be kept: collecting on would only spend requests
+                    print(unavailable(fault), file=sys.stderr)
+                    outcome = 1
+                    return
                 if args.once:
                     outcome = 1 if failed else 0
                     return

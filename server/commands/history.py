@@ -64,11 +64,19 @@ async def execute(args: argparse.Namespace, settings: Settings, *, store: Any = 
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    import sys
+
     import anyio
 
-    from server.stores import store_location
+    from server.stores import store_location, unavailable
+    from store.base import StoreError
 
+    try:
+        text = anyio.run(execute, args, settings)
+    except StoreError as exc:
+        print(unavailable(exc), file=sys.stderr)
+        return 1
     if not args.json:
         print(f"# {store_location(settings)}")
-    print(anyio.run(execute, args, settings))
+    print(text)
     return 0
