@@ -1,7 +1,8 @@
 """SQLite implementation of the history store: one file, WAL mode, versioned migrations.
 
-Every blocking call runs in a worker thread (anyio.to_thread), never on the event loop. Each write is one
-transaction, so a process killed mid-write leaves the last committed state intact (WAL guarantees it).
+Every blocking call runs in a worker thread (anyio.to_thread), never on the event loop, and a caller that is
+cancelled (a tool's budget for the store ran out) stops waiting for it: the thread finishes or fails on its own.
+Each write is one transaction, so a process killed mid-write leaves the last committed state intact (WAL guarantees it).
 Several processes (a server and a collector) may share the file: WAL lets readers run beside one writer, and
 busy_timeout makes a second writer wait instead of failing. `synchronous=NORMAL` in WAL mode keeps every committed
 transaction through a process crash (kill -9); only a power loss may drop the last few commits, never corrupt the file.
@@ -187,6 +188,11 @@ def _vintage_rows(vintages: Sequence[Vintage]) -> list[tuple[str, str, str, str,
     return sorted(rows, key=lambda r: r[5])
 
 
+async def _off_loop(call: Callable[..., T], *args: object) -> T:
+    """`call(*args)` in a worker thread; a cancelled caller stops waiting (the thread is left to finish)."""
+    return await anyio.to_thread.run_sync(call, *args, abandon_on_cancel=True)
+
+
 class SqliteStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -367,7 +373,7 @@ class SqliteStore:
     # -- async interface -----------------------------------------------------------------------------------------
 
     async def upsert(self, observations: Sequence[Observation], *, vintages: Sequence[Vintage] = ()) -> int:
-        return await anyio.to_thread.run_sync(self._upsert_sync, list(observations), list(vintages))
+        return await _off_loop(self._upsert_sync, list(observations), list(vintages))
 
     async def read_vintages(
         self,
@@ -377,7 +383,7 @@ class SqliteStore:
         *,
         known_at: datetime | None = None,
     ) -> list[Vintage]:
-        return await anyio.to_thread.run_sync(self._read_vintages_sync, key, start, end, known_at)
+        return await _off_loop(self._read_vintages_sync, key, start, end, known_at)
 
     async def read(
         self,
@@ -387,22 +393,22 @@ class SqliteStore:
         *,
         known_at: datetime | None = None,
     ) -> list[Observation]:
-        return await anyio.to_thread.run_sync(self._read_sync, key, start, end, known_at, None)
+        return await _off_loop(self._read_sync, key, start, end, known_at, None)
 
     async def latest(
         self, key: SeriesKey, at_or_before: datetime, *, known_at: datetime | None = None
     ) -> Observation | None:
-        rows = await anyio.to_thread.run_sync(self._read_sync, key, None, at_or_before, known_at, 1, True)
+        rows = await _off_loop(self._read_sync, key, None, at_or_before, known_at, 1, True)
         return rows[0] if rows else None
 
     async def summary(self, source: str | None = None) -> list[SeriesSummary]:
-        return await anyio.to_thread.run_sync(self._summary_sync, source)
+        return await _off_loop(self._summary_sync, source)
 
     async def add_coverage(self, key: SeriesKey, start: datetime, end: datetime) -> None:
-        await anyio.to_thread.run_sync(self._add_coverage_sync, key, start, end)
+        await _off_loop(self._add_coverage_sync, key, start, end)
 
     async def coverage(self, key: SeriesKey, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-        return await anyio.to_thread.run_sync(self._coverage_sync, key, start, end)
+        return await _off_loop(self._coverage_sync, key, start, end)
 
     async def check_writable(self) -> None:
         """Raises StoreError unless a write could be committed now; the probe row is rolled back.
@@ -420,12 +426,12 @@ class SqliteStore:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
 
-        await anyio.to_thread.run_sync(self._run, probe)
+        await _off_loop(self._run, probe)
 
     async def upsert_covered(
         self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
     ) -> int:
-        return await anyio.to_thread.run_sync(self._upsert_covered_sync, list(observations), list(coverage))
+        return await _off_loop(self._upsert_covered_sync, list(observations), list(coverage))
 
     async def close(self) -> None:
         def _close() -> None:
@@ -434,4 +440,4 @@ class SqliteStore:
                     self._conn.close()
                     self._conn = None
 
-        await anyio.to_thread.run_sync(_close)
+        await _off_loop(_close)

@@ -300,3 +300,25 @@ async def test_a_burst_of_reads_on_a_locked_store_waits_for_one_attempt(
     assert faults.reason is not None
     assert "database is locked" in faults.reason
     await degraded.close()
+
+
+async def test_a_store_locked_past_the_tool_deadline_costs_seconds_not_the_answer(
+    make_client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite waits up to its 30 s lock timeout in a worker thread; the tool stops waiting after the store's budget
+    and answers from the upstream (without the budget the call would end at its deadline with no answer)."""
+    from tools.history import degraded
+
+    path = migrated(tmp_path / "windvane.sqlite3")
+    assert store.sqlite.OPEN_TIMEOUT_S == 30.0  # the real lock timeout, longer than the tool's deadline
+    monkeypatch.setattr(degraded, "CALL_BUDGET_S", 0.5)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        out, text = await call(make_client, path, "get_coinbase_premium", {"as_of": AS_OF})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    [warning] = store_warnings(out, text)
+    assert f"{path}: no answer within 0.5 s" in warning
+    assert out["current"]["premium_pct"] is not None

@@ -5,7 +5,9 @@ nothing, so every tool takes the path it takes on an empty store (fetch the upst
 the history could answer). The failure is noted in the current tool call (`noting_faults`), and the call's result
 then carries one warning "history store unavailable: <reason>" however many reads and writes failed. After a
 failure the store is left alone for RETRY_AFTER_S: a locked or broken file is not retried on every read, and a
-burst of calls meeting it waits for one attempt, not one each.
+burst of calls meeting it waits for one attempt, not one each. A call that gets no answer within CALL_BUDGET_S
+(a file locked by another process makes SQLite wait up to its 30 s lock timeout) counts as a failure too, so a
+locked store costs a tool call a few seconds of its deadline, never the answer.
 
 Commands that exist to read or write the history (`import`, `backfill`, ...) do not degrade: they check the store
 first (`probe`) and report `fault` when something failed while they ran.
@@ -29,6 +31,8 @@ from store.guarded import GuardedStore
 T = TypeVar("T")
 UNAVAILABLE = "history store unavailable"
 RETRY_AFTER_S = 30.0
+# Well under a tool's 15 s deadline, well over a healthy read (milliseconds; a large ETF read on a loaded machine, 1 s).
+CALL_BUDGET_S = 5.0
 
 
 def warning(reason: str) -> str:
@@ -98,7 +102,12 @@ class DegradedStore:
             self._note(self.fault)
             return empty
         try:
-            result = await call()
+            with anyio.fail_after(CALL_BUDGET_S):
+                result = await call()
+        except TimeoutError:
+            self._failed_at, self._proven = self._clock(), False
+            self._note(f"{self.inner.location}: no answer within {CALL_BUDGET_S:g} s (locked by another process?)")
+            return empty
         except StoreError as exc:
             self._failed_at, self._proven = self._clock(), False
             self._note(str(exc))
