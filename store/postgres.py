@@ -12,19 +12,17 @@ interleave their merges. Errors become `StoreError` naming the host and database
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
 
 from store.base import Observation, SeriesKey, SeriesSummary, StoreError, Vintage
+from store.rows import from_ms, observation_rows, to_ms, vintage_rows
 
 T = TypeVar("T")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
 # pg_advisory_xact_lock keys: one for migrations, and a namespace for per-series coverage merges.
 _MIGRATION_LOCK = 7_357_001
 _COVERAGE_LOCK_SPACE = 7_357
@@ -91,56 +89,6 @@ CONNECT_TIMEOUT_S = 10.0
 POOL_MAX = 10
 
 
-def _ms(dt: datetime) -> int:
-    if dt.tzinfo is None:
-        raise ValueError("store timestamps must be timezone-aware (UTC)")
-    return (dt - _EPOCH) // _MS
-
-
-def _dt(ms: int) -> datetime:
-    return _EPOCH + ms * _MS
-
-
-def _finite(key: SeriesKey, ts: datetime, value: float) -> float:
-    number = float(value)
-    if not math.isfinite(number):
-        # a missing figure is absent, never NaN or 0: the caller must skip it
-        raise ValueError(f"{key.label()} at {ts.isoformat()}: value {value!r} is not a finite number")
-    return number
-
-
-def _observation_rows(observations: Sequence[Observation]) -> list[tuple[str, str, str, str, int, float, int]]:
-    return [
-        (
-            o.key.source,
-            o.key.metric,
-            o.key.asset,
-            o.key.venue,
-            _ms(o.ts),
-            _finite(o.key, o.ts, o.value),
-            _ms(o.fetched_at),
-        )
-        for o in observations
-    ]
-
-
-def _vintage_rows(vintages: Sequence[Vintage]) -> list[tuple[str, str, str, str, int, int, float]]:
-    stamps: dict[datetime, int] = {}  # a fetch's figures share a few days and one known_at: convert each once
-
-    def ms(dt: datetime) -> int:
-        if dt not in stamps:
-            stamps[dt] = _ms(dt)
-        return stamps[dt]
-
-    rows = [
-        (k.source, k.metric, k.asset, k.venue, ms(v.ts), ms(v.known_at), _finite(k, v.ts, v.value))
-        for v in vintages
-        for k in (v.key,)
-    ]
-    # oldest first, so each vintage is compared with the ones of the same batch seen before it
-    return sorted(rows, key=lambda r: r[5])
-
-
 def describe_url(url: str) -> str:
     """host:port/database of a PostgreSQL URL: what a message may say about it (never the user or password)."""
     parts = urlsplit(url)
@@ -173,7 +121,7 @@ async def _merge_coverage(conn: Any, key: SeriesKey, lo: int, hi: int) -> None:
         *ident,
         new_lo,
         new_hi,
-        _ms(datetime.now(UTC)),
+        to_ms(datetime.now(UTC)),
     )
 
 
@@ -220,7 +168,7 @@ class PostgresStore:
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                     number,
-                    _ms(datetime.now(UTC)),
+                    to_ms(datetime.now(UTC)),
                 )
 
     async def _run(self, body: Callable[[Any], Awaitable[T]]) -> T:
@@ -240,8 +188,8 @@ class PostgresStore:
     # -- interface -----------------------------------------------------------------------------------------------
 
     async def upsert(self, observations: Sequence[Observation], *, vintages: Sequence[Vintage] = ()) -> int:
-        rows = _observation_rows(observations)
-        seen = _vintage_rows(vintages)
+        rows = observation_rows(observations)
+        seen = vintage_rows(vintages)
         if not rows and not seen:
             return 0
 
@@ -284,13 +232,13 @@ class PostgresStore:
         args: list[object] = [key.source, key.metric, key.asset, key.venue]
         for clause, bound in (("ts >=", start), ("ts <=", end), ("fetched_at <=", known_at)):
             if bound is not None:
-                args.append(_ms(bound))
+                args.append(to_ms(bound))
                 sql += f" AND {clause} ${len(args)}"
         sql += " ORDER BY ts DESC" if descending else " ORDER BY ts ASC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         rows = await self._run(lambda conn: conn.fetch(sql, *args))
-        return [Observation(key, _dt(r["ts"]), r["value"], _dt(r["fetched_at"])) for r in rows]
+        return [Observation(key, from_ms(r["ts"]), r["value"], from_ms(r["fetched_at"])) for r in rows]
 
     async def read_vintages(
         self,
@@ -306,11 +254,11 @@ class PostgresStore:
         args: list[object] = [key.source, key.metric, key.asset, key.venue]
         for clause, bound in (("ts >=", start), ("ts <=", end), ("known_at <=", known_at)):
             if bound is not None:
-                args.append(_ms(bound))
+                args.append(to_ms(bound))
                 sql += f" AND {clause} ${len(args)}"
         sql += " ORDER BY ts, known_at DESC" if known_at is not None else " ORDER BY ts, known_at"
         rows = await self._run(lambda conn: conn.fetch(sql, *args))
-        return [Vintage(key, _dt(r["ts"]), r["value"], _dt(r["known_at"])) for r in rows]
+        return [Vintage(key, from_ms(r["ts"]), r["value"], from_ms(r["known_at"])) for r in rows]
 
     async def summary(self, source: str | None = None) -> list[SeriesSummary]:
         sql = "SELECT source, metric, asset, venue, MIN(ts) AS lo, MAX(ts) AS hi, COUNT(*) AS n FROM observations"
@@ -321,19 +269,19 @@ class PostgresStore:
         sql += " GROUP BY source, metric, asset, venue ORDER BY source, metric, asset, venue"
         rows = await self._run(lambda conn: conn.fetch(sql, *args))
         keys = [SeriesKey(r["source"], r["metric"], r["asset"], r["venue"]) for r in rows]
-        return [SeriesSummary(k, _dt(r["lo"]), _dt(r["hi"]), r["n"]) for k, r in zip(keys, rows, strict=True)]
+        return [SeriesSummary(k, from_ms(r["lo"]), from_ms(r["hi"]), r["n"]) for k, r in zip(keys, rows, strict=True)]
 
     async def coverage(self, key: SeriesKey, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         sql = (
             "SELECT start_ts, end_ts FROM coverage WHERE source=$1 AND metric=$2 AND asset=$3 AND venue=$4 "
             "AND start_ts < $5 AND end_ts > $6 ORDER BY start_ts"
         )
-        args = (key.source, key.metric, key.asset, key.venue, _ms(end), _ms(start))
+        args = (key.source, key.metric, key.asset, key.venue, to_ms(end), to_ms(start))
         rows = await self._run(lambda conn: conn.fetch(sql, *args))
-        return [(_dt(r["start_ts"]), _dt(r["end_ts"])) for r in rows]
+        return [(from_ms(r["start_ts"]), from_ms(r["end_ts"])) for r in rows]
 
     async def add_coverage(self, key: SeriesKey, start: datetime, end: datetime) -> None:
-        lo, hi = _ms(start), _ms(end)
+        lo, hi = to_ms(start), to_ms(end)
         if hi <= lo:
             return
         await self._run(lambda conn: _merge_coverage(conn, key, lo, hi))
@@ -352,8 +300,8 @@ class PostgresStore:
     async def upsert_covered(
         self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
     ) -> int:
-        rows = _observation_rows(observations)
-        spans = [(key, _ms(start), _ms(end)) for key, start, end in coverage if _ms(end) > _ms(start)]
+        rows = observation_rows(observations)
+        spans = [(key, to_ms(start), to_ms(end)) for key, start, end in coverage if to_ms(end) > to_ms(start)]
         if not rows and not spans:
             return 0
 

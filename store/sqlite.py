@@ -11,23 +11,21 @@ A connection is opened lazily in the process that uses it, so a forked child nev
 
 from __future__ import annotations
 
-import math
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
 
 from store.base import Observation, SeriesKey, SeriesSummary, StoreError, Vintage
+from store.rows import from_ms, observation_rows, to_ms, vintage_rows
 
 T = TypeVar("T")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
 
 # Append-only: a released migration is never edited, a new one is added at the end.
 MIGRATIONS: tuple[str, ...] = (
@@ -112,17 +110,6 @@ def _retry_locked(step: Callable[[], object]) -> None:
         delay = min(delay * 2, 0.5)
 
 
-def _ms(dt: datetime) -> int:
-    if dt.tzinfo is None:
-        raise ValueError("store timestamps must be timezone-aware (UTC)")
-    # integer arithmetic: float timestamps can be off by one millisecond
-    return (dt - _EPOCH) // _MS
-
-
-def _dt(ms: int) -> datetime:
-    return _EPOCH + ms * _MS
-
-
 _UPSERT_OBSERVATION = (
     "INSERT INTO observations (source, metric, asset, venue, ts, value, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (source, metric, asset, venue, ts) DO UPDATE SET "
@@ -144,48 +131,8 @@ def _merge_coverage(conn: sqlite3.Connection, key: SeriesKey, lo: int, hi: int) 
     conn.execute(
         "INSERT INTO coverage (source, metric, asset, venue, start_ts, end_ts, recorded_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (*ident, new_lo, new_hi, _ms(datetime.now(UTC))),
+        (*ident, new_lo, new_hi, to_ms(datetime.now(UTC))),
     )
-
-
-def _finite(key: SeriesKey, ts: datetime, value: float) -> float:
-    number = float(value)
-    if not math.isfinite(number):
-        # a missing figure is absent, never NaN or 0: the caller must skip it
-        raise ValueError(f"{key.label()} at {ts.isoformat()}: value {value!r} is not a finite number")
-    return number
-
-
-def _observation_rows(observations: Sequence[Observation]) -> list[tuple[str, str, str, str, int, float, int]]:
-    return [
-        (
-            o.key.source,
-            o.key.metric,
-            o.key.asset,
-            o.key.venue,
-            _ms(o.ts),
-            _finite(o.key, o.ts, o.value),
-            _ms(o.fetched_at),
-        )
-        for o in observations
-    ]
-
-
-def _vintage_rows(vintages: Sequence[Vintage]) -> list[tuple[str, str, str, str, int, int, float]]:
-    stamps: dict[datetime, int] = {}  # a fetch's figures share a few days and one known_at: convert each once
-
-    def ms(dt: datetime) -> int:
-        if dt not in stamps:
-            stamps[dt] = _ms(dt)
-        return stamps[dt]
-
-    rows = [
-        (k.source, k.metric, k.asset, k.venue, ms(v.ts), ms(v.known_at), _finite(k, v.ts, v.value))
-        for v in vintages
-        for k in (v.key,)
-    ]
-    # oldest first, so each vintage is compared with the ones of the same batch seen before it
-    return sorted(rows, key=lambda r: r[5])
 
 
 async def _off_loop(call: Callable[..., T], *args: object) -> T:
@@ -276,8 +223,8 @@ class SqliteStore:
     # -- sync bodies ---------------------------------------------------------------------------------------------
 
     def _upsert_sync(self, observations: Sequence[Observation], vintages: Sequence[Vintage]) -> int:
-        rows = _observation_rows(observations)
-        seen = _vintage_rows(vintages)
+        rows = observation_rows(observations)
+        seen = vintage_rows(vintages)
         if not rows and not seen:
             return 0
 
@@ -302,18 +249,18 @@ class SqliteStore:
         args: list[object] = [key.source, key.metric, key.asset, key.venue]
         if start is not None:
             sql += " AND ts >= ?"
-            args.append(_ms(start))
+            args.append(to_ms(start))
         if end is not None:
             sql += " AND ts <= ?"
-            args.append(_ms(end))
+            args.append(to_ms(end))
         if known_at is not None:
             sql += " AND fetched_at <= ?"
-            args.append(_ms(known_at))
+            args.append(to_ms(known_at))
         sql += " ORDER BY ts DESC" if descending else " ORDER BY ts ASC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         rows = self._run(lambda conn: conn.execute(sql, args).fetchall())
-        return [Observation(key, _dt(ts), value, _dt(fetched)) for ts, value, fetched in rows]
+        return [Observation(key, from_ms(ts), value, from_ms(fetched)) for ts, value, fetched in rows]
 
     def _read_vintages_sync(
         self, key: SeriesKey, start: datetime | None, end: datetime | None, known_at: datetime | None
@@ -325,10 +272,10 @@ class SqliteStore:
         for clause, bound in (("ts >=", start), ("ts <=", end), ("known_at <=", known_at)):
             if bound is not None:
                 sql += f" AND {clause} ?"
-                args.append(_ms(bound))
+                args.append(to_ms(bound))
         sql += " GROUP BY ts ORDER BY ts" if known_at is not None else " ORDER BY ts, known_at"
         rows = self._run(lambda conn: conn.execute(sql, args).fetchall())
-        return [Vintage(key, _dt(ts), value, _dt(known)) for ts, known, value in rows]
+        return [Vintage(key, from_ms(ts), value, from_ms(known)) for ts, known, value in rows]
 
     def _summary_sync(self, source: str | None) -> list[SeriesSummary]:
         sql = "SELECT source, metric, asset, venue, MIN(ts), MAX(ts), COUNT(*) FROM observations"
@@ -338,27 +285,27 @@ class SqliteStore:
             args.append(source)
         sql += " GROUP BY source, metric, asset, venue ORDER BY source, metric, asset, venue"
         rows = self._run(lambda conn: conn.execute(sql, args).fetchall())
-        return [SeriesSummary(SeriesKey(s, m, a, v), _dt(lo), _dt(hi), n) for s, m, a, v, lo, hi, n in rows]
+        return [SeriesSummary(SeriesKey(s, m, a, v), from_ms(lo), from_ms(hi), n) for s, m, a, v, lo, hi, n in rows]
 
     def _coverage_sync(self, key: SeriesKey, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         sql = (
             "SELECT start_ts, end_ts FROM coverage WHERE source=? AND metric=? AND asset=? AND venue=? "
             "AND start_ts < ? AND end_ts > ? ORDER BY start_ts"
         )
-        args = (key.source, key.metric, key.asset, key.venue, _ms(end), _ms(start))
+        args = (key.source, key.metric, key.asset, key.venue, to_ms(end), to_ms(start))
         rows = self._run(lambda conn: conn.execute(sql, args).fetchall())
-        return [(_dt(lo), _dt(hi)) for lo, hi in rows]
+        return [(from_ms(lo), from_ms(hi)) for lo, hi in rows]
 
     def _add_coverage_sync(self, key: SeriesKey, start: datetime, end: datetime) -> None:
-        if _ms(end) <= _ms(start):
+        if to_ms(end) <= to_ms(start):
             return
-        self._write(lambda conn: _merge_coverage(conn, key, _ms(start), _ms(end)))
+        self._write(lambda conn: _merge_coverage(conn, key, to_ms(start), to_ms(end)))
 
     def _upsert_covered_sync(
         self, observations: Sequence[Observation], coverage: Sequence[tuple[SeriesKey, datetime, datetime]]
     ) -> int:
-        rows = _observation_rows(observations)
-        spans = [(key, _ms(start), _ms(end)) for key, start, end in coverage if _ms(end) > _ms(start)]
+        rows = observation_rows(observations)
+        spans = [(key, to_ms(start), to_ms(end)) for key, start, end in coverage if to_ms(end) > to_ms(start)]
         if not rows and not spans:
             return 0
 
