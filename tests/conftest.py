@@ -8,8 +8,9 @@ for that reason: a missing ../shared stops the run at once, and any such test fa
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,16 @@ from tests.fakes.data import REQUIRE_SHARED_ENV, SHARED, SHARED_MISSING, shared_
 pytest_plugins = ["tests.services"]
 
 FROZEN_NOW = datetime(2025, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """The root logger's handlers and level as they were (the CLI's main() configures logging for the process)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

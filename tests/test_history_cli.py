@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import logging
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,21 +26,12 @@ from tests.fakes.data import DATA, binance_daily, coinbase_daily, day_ts
 from tools.history import candle_store
 from tools.premium.tool import SPEC as PREMIUM
 
-pytestmark = pytest.mark.anyio
+# main() points the root logger at the captured stderr of the moment: restore_logging puts it back
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("restore_logging")]
 
 ETF_FILE = DATA / "01_us_spot_btc_etf_flows_farside" / "farside_btc_etf_flows_daily.csv"
 COINBASE_FILE = DATA / "02_coinbase_btcusd_candles" / "coinbase_btcusd_1d.csv"
 BINANCE_FILE = DATA / "03_binance_btcusdt_spot_candles" / "binance_btcusdt_spot_1d.csv"
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """main() points the root logger at the (captured) stderr of the moment; put it back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture

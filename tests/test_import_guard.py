@@ -4,9 +4,7 @@ contradict it, prints its plan, and never overwrites a stored value unless told 
 from __future__ import annotations
 
 import csv
-import logging
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio.to_thread
@@ -19,7 +17,8 @@ from store.sqlite import SqliteStore
 from tests.fakes.data import DATA
 from tools.history import candle_store
 
-pytestmark = pytest.mark.anyio
+# main() points the root logger at the captured stderr of the moment: restore_logging puts it back
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("restore_logging")]
 
 FARSIDE = DATA / "01_us_spot_btc_etf_flows_farside"
 BTC_FILE = FARSIDE / "farside_btc_etf_flows_daily.csv"
@@ -29,15 +28,6 @@ COINBASE_6H = DATA / "02_coinbase_btcusd_candles" / "coinbase_btcusd_6h.csv"
 BINANCE_4H = DATA / "03_binance_btcusdt_spot_candles" / "binance_btcusdt_spot_4h.csv"
 BINANCE_PERP = DATA / "04_binance_btcusdt_usdm_perp_1h" / "BTCUSDT-1h-2025-11.csv"
 BTC_TOTAL = SeriesKey("farside", "net_flow_usd", "BTC", "TOTAL")
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ need the store exit 1 with one line.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import sqlite3
@@ -29,7 +28,8 @@ from server.settings import DEFAULT_BASE_URLS
 from store.sqlite import SqliteStore
 from tests.conftest import make_settings
 
-pytestmark = pytest.mark.anyio
+# main() points the root logger at the captured stderr of the moment: restore_logging puts it back
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("restore_logging")]
 
 AS_OF = "2025-11-24"
 UNAVAILABLE = "history store unavailable: "
@@ -171,15 +171,6 @@ async def test_each_tool_answers_with_one_store_warning(make_client, fault: Path
         assert len(store_warnings(bad, text)) == 1, tool
         drop = {"warnings", "sources"}
         assert {k: v for k, v in bad.items() if k not in drop} == {k: v for k, v in good.items() if k not in drop}
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture
