@@ -263,7 +263,12 @@ def test_three_replicas_share_one_request_per_endpoint_and_survive_losing_redis(
     texts = [log.read_text() for log in logs]
     assert sum("background refresh: leading" in t for t in texts) == 1
     assert sum("background refresh: another process leads" in t for t in texts) == REPLICAS - 1
-    assert sum(t.count("is unreachable") for t in texts) == REPLICAS  # logged once per replica
+    # each loss of Redis is logged once per replica, not once per operation, and paired with its return (on a
+    # loaded machine a replica may also have seen one spell of slow replies earlier: a loss of its own, logged once)
+    lost = [t.count("is unreachable") for t in texts]
+    back = [t.count("answers again") for t in texts]
+    assert all(n >= 1 for n in lost), diagnostics(logs)
+    assert lost == back, diagnostics(logs)
     assert not any("windvane@" in t for t in texts)  # the database URL's user (and any password) is never logged
 
 

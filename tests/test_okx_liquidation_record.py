@@ -12,6 +12,7 @@ import anyio
 import pytest
 
 from server.runtime import open_deps
+from store.base import CoverageStore
 from store.sqlite import SqliteStore
 from tests.conftest import FROZEN_NOW, make_settings
 from tests.fakes import FakeUpstream, default_fake
@@ -50,7 +51,7 @@ async def test_a_second_record_pages_only_what_is_new(fake: FakeUpstream, settin
     first = fake.count("okx", PAGES)
     async with open_deps(settings, transport=fake.transport(), clock=lambda: FROZEN_NOW) as deps:
         await record(deps.store, deps.http, "BTC", deps.clock())
-        assert isinstance(deps.store, SqliteStore)
+        assert isinstance(deps.store, CoverageStore)
         spans = await deps.store.coverage(coverage_key("BTC"), FROZEN_NOW - timedelta(days=8), FROZEN_NOW)
     assert fake.count("okx", PAGES) - first == 1
     assert len(spans) == 1  # the new stretch joined the old one
