@@ -166,7 +166,7 @@ async def test_a_conflicting_reimport_changes_nothing_without_replace(db: Path, 
     assert await cli(["import", "--etf-flows", str(revised)]) == 1
     err = capsys.readouterr().err
     assert "2 stored value(s) differ" in err  # IBIT and the Total
-    assert "farside/net_flow_usd/BTC/IBIT 2025-11-20T00:00Z: stored -3.555e+08, file -4e+08" in err
+    assert "farside/net_flow_usd/BTC/IBIT 2025-11-20T00:00Z: stored -355,500,000.00, file -400,000,000.00" in err
     assert "--replace" in err
     assert contents(db) == before
 
