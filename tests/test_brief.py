@@ -122,7 +122,9 @@ def test_a_tool_that_gave_no_answer_leaves_its_figures_na() -> None:
     assert row(text, "Exchange reserves, tracked").startswith("n/a (TimeoutError")
     assert row(text, "BTC drawdown from 1-year high").startswith("n/a (TimeoutError")
     assert text.count("DefiLlama down") == 1
-    assert "Exchange reserves\n    - no answer: TimeoutError: not answered within 63 s\n    - DefiLlama down" in text
+    # the five tools' same failure once, naming them; what only one tool said stays under it
+    assert "Several tools\n    - no answer: TimeoutError: not answered within 63 s (Macro backdrop, " in text
+    assert "Exchange reserves\n    - DefiLlama down" in text
 
 
 async def test_brief_charts_are_written_as_pngs(settings: Settings, fake: FakeUpstream, tmp_path) -> None:
@@ -219,3 +221,24 @@ def test_a_missing_premium_names_the_failed_candles_not_the_usdt_note() -> None:
     candles = "Coinbase daily candles unavailable: coinbase unavailable (HTTP 404 from upstream)"
     assert _premium_gap([usdt, candles]) == candles
     assert _premium_gap([usdt]) == "see the Coinbase premium warnings"
+
+
+async def test_a_warning_several_tools_gave_is_listed_once_first(settings: Settings, fake: FakeUpstream) -> None:
+    from server.brief import labels
+    from server.brief.compose import SEVERAL, group_warnings
+
+    inputs = await replayed(settings, fake)
+    assert inputs.etf is not None
+    assert inputs.premium is not None
+    store = "history store unavailable: /data/windvane.sqlite3: file is not a database"
+    own = "only 4 completed days for the 5-day average"
+    inputs.etf = inputs.etf.model_copy(update={"warnings": [store, own]})
+    inputs.premium = inputs.premium.model_copy(update={"warnings": [store]})
+    groups = group_warnings(inputs)
+    assert groups[0].heading == SEVERAL
+    etf, premium = labels.tool("get_etf_flows"), labels.tool("get_coinbase_premium")
+    assert groups[0].messages == [f"{store} ({etf}, {premium})"]
+    by_heading = {g.heading: g.messages for g in groups}
+    assert own in by_heading[etf]
+    assert store not in by_heading.get(premium, [])
+    assert sum(m.count("history store unavailable") for g in groups for m in g.messages) == 1

@@ -14,6 +14,7 @@ from server.brief.document import BriefDoc, WarningGroup
 from server.brief.gather import BriefInputs
 
 ASSESSMENT = labels.tool("assess_rebound_vs_reversal")
+SEVERAL = "Several tools"
 # A snake_case tool or signal name as a whole word: replaced by its label in warning text. Plain words that are
 # also signal names ("funding") are left alone.
 _SNAKE_NAMES = sorted((n for n in [*labels.TOOLS, *labels.SIGNALS] if "_" in n), key=len, reverse=True)
@@ -68,7 +69,23 @@ def group_warnings(inp: BriefInputs) -> list[WarningGroup]:
             add(labels.tool(tool), rest)
         else:
             add(ASSESSMENT, warning)
-    return [WarningGroup(heading, messages) for heading, messages in groups.items() if messages]
+    return _shared_first(groups)
+
+
+def _shared_first(groups: dict[str, list[str]]) -> list[WarningGroup]:
+    """A warning several tools gave (the history store is unavailable, no upstream is reachable) is listed once,
+    first, under SEVERAL with the tools that gave it, instead of once under each tool."""
+    headings: dict[str, list[str]] = {}
+    for heading, messages in groups.items():
+        for text in messages:
+            headings.setdefault(text, []).append(heading)
+    shared = [text for text, where in headings.items() if len(where) > 1]
+    out = [WarningGroup(SEVERAL, [f"{text} ({', '.join(headings[text])})" for text in shared])] if shared else []
+    for heading, messages in groups.items():
+        own = [text for text in messages if text not in shared]
+        if own:
+            out.append(WarningGroup(heading, own))
+    return out
 
 
 def source_lines(inp: BriefInputs) -> list[str]:
