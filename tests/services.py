@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -174,11 +175,9 @@ class PostgresServer:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-# -- fixtures -----------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
+@contextmanager
+def own_redis_server() -> Iterator[RedisServer]:
+    """A redis-server of the caller's own on a free loopback port (skips, or fails in CI, where none is installed)."""
     binary = redis_binary()
     if binary is None:
         unavailable("Redis", "redis-server is not installed")
@@ -188,6 +187,15 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+# -- fixtures -----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    with own_redis_server() as server:
+        yield server
 
 
 @pytest.fixture

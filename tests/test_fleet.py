@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from tests.e2e.harness import REPO, windvane_command, windvane_env, windvane_http
-from tests.services import RedisServer, free_port, redis_binary, unavailable
+from tests.services import RedisServer, free_port, own_redis_server, unavailable
 from tests.test_http_app import MCP_HEADERS, rpc, sse_json
 
 pytestmark = pytest.mark.slow
@@ -157,15 +157,9 @@ def fleet_status(base: str) -> str:
 
 @pytest.fixture
 def own_redis() -> Iterator[RedisServer]:
-    binary = redis_binary()
-    if binary is None:
-        unavailable("Redis", "redis-server is not installed")
-    assert binary is not None
-    server = RedisServer(binary).start()
-    try:
+    """Redis of this test's own: it is stopped and started again mid-test."""
+    with own_redis_server() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def require_haproxy() -> str:
