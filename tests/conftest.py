@@ -25,6 +25,15 @@ from tests.fakes.data import REQUIRE_SHARED_ENV, SHARED, SHARED_MISSING, shared_
 pytest_plugins = ["tests.services"]
 
 FROZEN_NOW = datetime(2025, 11, 26, 12, 0, tzinfo=UTC)
+# The six tools of the public contract (../shared/contract.md), named here once for the tests that call each of them
+TOOLS = (
+    "get_coinbase_premium",
+    "exchange_reserve_trend",
+    "get_etf_flows",
+    "get_leverage_state",
+    "get_macro_backdrop",
+    "assess_rebound_vs_reversal",
+)
 
 
 @pytest.fixture

@@ -13,20 +13,12 @@ from typing import Any
 import pytest
 
 from schemas.common import SourceRef
-from tests.conftest import make_settings
+from tests.conftest import TOOLS, make_settings
 from tools.detail import fold_sources
 
 pytestmark = pytest.mark.anyio
 
 AS_OF = "2025-11-24"
-TOOLS = (
-    "get_coinbase_premium",
-    "exchange_reserve_trend",
-    "get_etf_flows",
-    "get_leverage_state",
-    "get_macro_backdrop",
-    "assess_rebound_vs_reversal",
-)
 BUDGET_ALL = 24_000
 BUDGET_ETF = 6_000
 

@@ -26,21 +26,13 @@ from server.app import build_server
 from server.settings import Settings
 from store.base import Observation, SeriesKey
 from store.sqlite import SqliteStore
-from tests.conftest import FROZEN_NOW, Sleeps
+from tests.conftest import FROZEN_NOW, TOOLS, Sleeps
 from tests.fakes import FakeUpstream
 from tests.test_fuzz_tools import UnexpectedErrors, call_once, list_schemas
 from tools.errors import InputError
 from tools.history import etf_store
 from tools.point_in_time import AS_OF_PATTERN, parse_as_of
 
-TOOLS = (
-    "get_coinbase_premium",
-    "exchange_reserve_trend",
-    "get_etf_flows",
-    "get_leverage_state",
-    "get_macro_backdrop",
-    "assess_rebound_vs_reversal",
-)
 ISSUE_VALUES = ("9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+01:00")
 pytestmark = pytest.mark.anyio
 EXAMPLES = 8  # per tool and store state; derandomized, so every run draws the same ones

@@ -34,7 +34,7 @@ from server.app import build_server
 from server.http_app import build_http_app
 from server.logs import configure_logging
 from server.settings import KEYED_SOURCES, Settings
-from tests.conftest import FROZEN_NOW, Sleeps, make_settings
+from tests.conftest import FROZEN_NOW, TOOLS, Sleeps, make_settings
 from tests.fakes import FakeUpstream, base_urls
 from tests.fakes.serve import start
 from tests.test_http_app import MCP_HEADERS, initialize, rpc, sse_json
@@ -52,14 +52,6 @@ CANARIES = {
 TOKEN = "tok+canary/Z9y8x7w6v5u4t3s2r1"
 SECRETS = (*CANARIES.values(), TOKEN)
 KEYED_HOSTS = ("coinglass", "sosovalue", "cryptoquant", "fred_api")
-TOOLS = (
-    "get_coinbase_premium",
-    "exchange_reserve_trend",
-    "get_etf_flows",
-    "get_leverage_state",
-    "get_macro_backdrop",
-    "assess_rebound_vs_reversal",
-)
 PIECE = 8  # no run of this many characters of a canary may leave: a key cut in half is still a leak
 
 
