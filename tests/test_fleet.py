@@ -32,7 +32,8 @@ from tests.e2e.harness import REPO, windvane_command, windvane_env, windvane_htt
 from tests.services import RedisServer, free_port, own_redis_server, unavailable
 from tests.test_http_app import MCP_HEADERS, rpc, sse_json
 
-pytestmark = pytest.mark.slow
+# the loopback fakes replay ../shared: without it (a fresh clone) these skip, in CI they must run
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("shared_data")]
 
 DEPLOY = REPO / "deploy"
 REPLICAS = 3
