@@ -5,8 +5,10 @@ all-data page gives it on every fetch, dated three days after its last row so th
 Measured on a temporary SQLite file, or on PostgreSQL with --database-url (each round writes series of its own):
 - write, first fetch: the whole table into an empty store; without = `upsert` of the completed days (what
   `write_completed` did before vintages), with = `write_completed` (the same upsert plus a vintage per figure);
-- write, repeat fetch: the same page again into the filled store, the steady state of `collect` (every vintage is
-  compared with the stored one and none is added);
+- write, repeat fetch: the same page again into the filled store, by the process that wrote it (the steady state
+  of a server or `collect`: figures it already recorded are not sent again);
+- write, repeat fetch, new process: the same, by a process that has not written them (every vintage is compared
+  with the stored one in the store, and none is added);
 - read: `read_table` for an as_of (without) vs `read_table` then `as_known` (with), the path of a past as_of.
 Rounds alternate which goes first, so background load hits both alike; medians and their ratio are reported.
 
@@ -71,14 +73,21 @@ async def measure(store: Store, rounds: int) -> dict[str, tuple[float, float]]:
     fetched = datetime.combine(until + timedelta(days=3), datetime.min.time(), tzinfo=UTC)
     at = datetime.combine(until, datetime.max.time(), tzinfo=UTC)
     later = fetched + timedelta(hours=1)
-    samples: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in ("first", "repeat", "read")}
+    keys = ("first", "repeat", "repeat_new", "read")
+    samples: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in keys}
     for n in range(rounds):
         plain, vint = f"plain{n}", f"vint{n}"  # each round writes into series of its own
-        for key, when in (("first", fetched), ("repeat", later)):
+        for key, when in (("first", fetched), ("repeat", later), ("repeat_new", later + timedelta(hours=1))):
             without, with_ = samples[key]
+
+            async def with_vintages(key: str = key, when: datetime = when) -> int:
+                if key == "repeat_new":
+                    etf_store.forget_recorded(store)
+                return await etf_store.write_completed(store, vint, ASSET, flows, when)  # noqa: B023
+
             pair = [
                 (without, lambda: store.upsert(plain_observations(plain, flows, when))),  # noqa: B023
-                (with_, lambda: etf_store.write_completed(store, vint, ASSET, flows, when)),  # noqa: B023
+                (with_, with_vintages),
             ]
             for out, step in pair if n % 2 == 0 else pair[::-1]:  # each goes first in half the rounds
                 out.append(await timed(step))
@@ -116,9 +125,14 @@ def main() -> None:
     flows = table()
     print(f"ETF vintages: write and read cost; {S.stamp()}; {S.machine()}")
     print(f"  table: {len(flows.rows)} days x {len(flows.tickers)} funds + total; {backend}; medians of {args.rounds}")
-    labels = {"first": "write, first fetch", "repeat": "write, repeat fetch", "read": "as_of read"}
+    labels = {
+        "first": "write, first fetch",
+        "repeat": "write, repeat fetch",
+        "repeat_new": "write, repeat fetch, new process",
+        "read": "as_of read",
+    }
     for key, (without, with_) in got.items():
-        print(f"  {labels[key]:20} without {S.ms(without):>12}  with {S.ms(with_):>12}  ratio {with_ / without:5.2f}x")
+        print(f"  {labels[key]:32} without {S.ms(without):>12}  with {S.ms(with_):>12}  ratio {with_ / without:5.2f}x")
 
 
 if __name__ == "__main__":

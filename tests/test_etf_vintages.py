@@ -132,3 +132,77 @@ async def test_backfill_records_vintages_once_per_distinct_figure(make_store: Ma
                                                        "2025-10-07", "2025-10-08", "2025-10-09"]  # fmt: skip
     assert {v.known_at for v in seen} == {SECOND}
     assert seen[3].value == pytest.approx(1205.2 * M, abs=1)
+
+
+class SentVintages:
+    """A real SQLite store that also keeps what each upsert was asked to record as vintages."""
+
+    def __init__(self, path: Any) -> None:
+        from store.sqlite import SqliteStore
+
+        self.inner = SqliteStore(path)
+        self.sent: list[int] = []
+
+    async def upsert(self, observations: Any, *, vintages: Any = ()) -> int:
+        self.sent.append(len(vintages))
+        return await self.inner.upsert(observations, vintages=vintages)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+async def test_a_repeat_fetch_in_the_same_process_sends_only_changed_figures(tmp_path: Any) -> None:
+    from schemas.etf_flows import FlowRow, FlowTable
+    from store.base import SeriesKey
+    from tools.history import etf_store
+
+    day1, day2 = datetime(2025, 10, 6, tzinfo=UTC).date(), datetime(2025, 10, 7, tzinfo=UTC).date()
+    rows = [
+        FlowRow(day1, {"IBIT": 1_000 * M, "HODL": None}, 1_000 * M),
+        FlowRow(day2, {"IBIT": 5 * M, "HODL": 1 * M}, 6 * M),
+    ]
+    first = FlowTable(tickers=("IBIT", "HODL"), rows=rows)
+    revised = FlowTable(
+        tickers=("IBIT", "HODL"),
+        rows=[FlowRow(day1, {"IBIT": 1_000 * M, "HODL": 15 * M}, 1_015 * M), first.rows[1]],
+    )
+    store = SentVintages(tmp_path / "w.sqlite3")
+    await etf_store.write_completed(store, "farside", "BTC", first, FIRST)
+    await etf_store.write_completed(store, "farside", "BTC", first, SECOND)  # unchanged: nothing to compare
+    await etf_store.write_completed(store, "farside", "BTC", revised, LATER)  # HODL and the total of day 1
+    etf_store.forget_recorded(store)  # as a new process: every figure is sent, the store finds nothing new
+    await etf_store.write_completed(store, "farside", "BTC", revised, LATER)
+    assert store.sent == [5, 0, 2, 6]
+    total = await store.read_vintages(SeriesKey("farside", "net_flow_usd", "BTC", "TOTAL"))
+    assert [(v.ts.date(), v.value, v.known_at) for v in total] == [
+        (day1, 1_000 * M, FIRST),
+        (day1, 1_015 * M, LATER),
+        (day2, 6 * M, FIRST),
+    ]
+    await store.close()
+
+
+async def test_figures_a_failed_write_did_not_record_are_sent_again(tmp_path: Any) -> None:
+    from schemas.etf_flows import FlowRow, FlowTable
+    from tools.history import etf_store
+
+    class FailsOnce(SentVintages):
+        failed = False
+
+        async def upsert(self, observations: Any, *, vintages: Any = ()) -> int:
+            if not self.failed:  # as DegradedStore answers a write the store refused: 0 rows
+                self.failed = True
+                self.sent.append(-1)
+                return 0
+            return await super().upsert(observations, vintages=vintages)
+
+    settled = datetime(2025, 10, 1, tzinfo=UTC).date()  # completed by FIRST: an observation row as well
+    table = FlowTable(tickers=("IBIT",), rows=[FlowRow(settled, {"IBIT": 3 * M}, 3 * M)])
+    store = FailsOnce(tmp_path / "w.sqlite3")
+    await etf_store.write_completed(store, "farside", "BTC", table, FIRST)
+    await etf_store.write_completed(store, "farside", "BTC", table, SECOND)
+    await etf_store.write_completed(store, "farside", "BTC", table, LATER)
+    assert store.sent == [-1, 2, 0]
+    await store.close()

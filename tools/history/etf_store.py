@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from weakref import WeakKeyDictionary
 
 from schemas.etf_flows import FlowRow, FlowTable
 from store.base import Observation, SeriesKey, Store, Vintage
@@ -26,6 +27,25 @@ SETTLE_DAYS = 2
 # The longest run of calendar days without a trading day (a long weekend around a holiday) is 4; a wider hole means
 # days the store never saw, so the store cannot answer alone.
 MAX_GAP_DAYS = 5
+
+
+# The figures this process last recorded as vintages, per store: (source, asset, venue, day) -> value. A repeat fetch
+# of an unchanged page (every cache expiry, every `collect` round) then sends no vintage for the store to compare,
+# which would otherwise cost ~2.6x the write itself. Another process's writes are still compared by the store.
+_Recorded = dict[tuple[str, str, str, date], float]
+_recorded: WeakKeyDictionary[Store, _Recorded] = WeakKeyDictionary()
+
+
+def _recorded_for(store: Store) -> _Recorded | None:
+    try:
+        return _recorded.setdefault(store, {})
+    except TypeError:  # a store object that cannot be weakly referenced or hashed: compare everything in the store
+        return None
+
+
+def forget_recorded(store: Store) -> None:
+    """As a new process: the next write sends every figure's vintage (benchmarks, tests)."""
+    _recorded.pop(store, None)
 
 
 def _ts(day: date) -> datetime:
@@ -64,8 +84,25 @@ async def write_completed(store: Store, source: str, asset: str, table: FlowTabl
         for ticker, value in row.funds.items():
             if value is not None:
                 observations.append(Observation(SeriesKey(source, METRIC, asset, ticker), ts, value, fetched_at))
-    seen = fetched_vintages(source, asset, table, fetched_at)
-    return await store.upsert(observations, vintages=seen) if observations or seen else 0
+    recorded = _recorded_for(store)
+    seen = [
+        v
+        for v in fetched_vintages(source, asset, table, fetched_at)
+        if recorded is None or recorded.get(_vintage_id(v)) != v.value
+    ]
+    if not observations and not seen:
+        return 0
+    written = await store.upsert(observations, vintages=seen)
+    # A degraded store answers a failed write with 0 rows: those figures are not recorded, so send them again. (A
+    # fetch with no completed day writes no row: its vintages are taken as recorded, at worst a day then reads with
+    # its final figures and known_at null, which says exactly that.)
+    if recorded is not None and written == len(observations):
+        recorded.update((_vintage_id(v), v.value) for v in seen)
+    return written
+
+
+def _vintage_id(v: Vintage) -> tuple[str, str, str, date]:
+    return (v.key.source, v.key.asset, v.key.venue, v.ts.date())
 
 
 async def read_table(
