@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import csv
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 import pytest
 
 from server.cli import main
 from server.settings import Settings
-from store.base import SeriesKey
+from store.base import Observation, SeriesKey, StoreError
 from store.sqlite import SqliteStore
 from tests.fakes.data import DATA
 from tools.history import candle_store
@@ -197,6 +199,16 @@ async def test_conflicts_are_listed_first_few_and_counted(db: Path, tmp_path: Pa
     assert contents(db) == before
 
 
+async def refused_write_leaves_nothing(store: Any, key: SeriesKey, cover: SeriesKey, t0: datetime) -> None:
+    """Rows and two coverage spans in one write, the second span refused by the database: none of it is kept."""
+    rows = [Observation(key, t0 + timedelta(days=i), 2.0, t0) for i in range(3)]
+    late = datetime(2026, 6, 1, tzinfo=UTC)
+    with pytest.raises(StoreError, match="refused"):
+        await store.upsert_covered(rows, [(cover, t0, t0 + timedelta(days=3)), (cover, late, late + timedelta(1))])
+    assert [(o.ts, o.value) for o in await store.read(key)] == [(t0, 1.0)]
+    assert await store.coverage(cover, t0, late + timedelta(days=2)) == []
+
+
 @pytest.mark.usefixtures("shared_data")
 async def test_a_candle_import_writes_its_rows_and_coverage_together(db: Path) -> None:
     assert await cli(["import", "--candles", str(COINBASE_FILE)]) == 0  # venue and bar size from the content
@@ -213,9 +225,9 @@ async def test_a_candle_import_writes_its_rows_and_coverage_together(db: Path) -
 
 
 async def test_a_failed_write_leaves_neither_rows_nor_coverage(tmp_path: Path) -> None:
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
-    from store.base import Observation, StoreError
+    from store.base import Observation
 
     store = SqliteStore(tmp_path / "s.sqlite3")
     t0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -228,12 +240,7 @@ async def test_a_failed_write_leaves_neither_rows_nor_coverage(tmp_path: Path) -
                 "CREATE TRIGGER no_2026 BEFORE INSERT ON coverage WHEN NEW.start_ts > 1767225600000 "
                 "BEGIN SELECT RAISE(ABORT, 'refused'); END"
             )
-        rows = [Observation(key, t0 + timedelta(days=i), 2.0, t0) for i in range(3)]
-        late = datetime(2026, 6, 1, tzinfo=UTC)
-        with pytest.raises(StoreError, match="refused"):
-            await store.upsert_covered(rows, [(cover, t0, t0 + timedelta(days=3)), (cover, late, late + timedelta(1))])
-        assert [(o.ts, o.value) for o in await store.read(key)] == [(t0, 1.0)]
-        assert await store.coverage(cover, t0, late + timedelta(days=2)) == []
+        await refused_write_leaves_nothing(store, key, cover, t0)
     finally:
         await store.close()
 
@@ -261,11 +268,11 @@ async def test_rows_and_coverage_are_written_together_on_every_backend(make_stor
 
 
 async def test_a_failed_postgres_write_leaves_neither_rows_nor_coverage(postgres_url: str) -> None:
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     import asyncpg
 
-    from store.base import Observation, StoreError
+    from store.base import Observation
     from store.postgres import PostgresStore
 
     store = PostgresStore(postgres_url)
@@ -286,11 +293,6 @@ async def test_a_failed_postgres_write_leaves_neither_rows_nor_coverage(postgres
             )
         finally:
             await conn.close()
-        rows = [Observation(key, t0 + timedelta(days=i), 2.0, t0) for i in range(3)]
-        late = datetime(2026, 6, 1, tzinfo=UTC)
-        with pytest.raises(StoreError, match="refused"):
-            await store.upsert_covered(rows, [(cover, t0, t0 + timedelta(days=3)), (cover, late, late + timedelta(1))])
-        assert [(o.ts, o.value) for o in await store.read(key)] == [(t0, 1.0)]
-        assert await store.coverage(cover, t0, late + timedelta(days=2)) == []
+        await refused_write_leaves_nothing(store, key, cover, t0)
     finally:
         await store.close()
