@@ -133,22 +133,27 @@ async def test_a_keyed_source_never_serves_one_keys_answer_under_another(redis_u
     assert b"/api/etf/flows" not in keys  # keys hold hashes, not paths or queries
 
 
+# Long enough for the waiting replica to reach its wait for the lock on a loaded machine (with 0.5 s its deadline
+# could end during its own Redis round trips, a generic "not answered" instead of the wait it is meant to show)
+WAIT_S = 2.0
+
+
 async def test_a_waiting_replica_serves_its_last_good_value_stale_at_its_deadline(redis_url: str) -> None:
     upstream = Upstream()
     async with replica(redis_url, upstream) as slow, replica(redis_url, upstream) as waiting:
         first = await waiting.get("okx", "/api/v5/market/ticker", parse, ttl_s=0.001)  # then stale at once
         await anyio.sleep(0.01)
-        upstream.delay_s = 3.0
+        upstream.delay_s = 8.0  # the holder keeps the locks through both waits below
         async with anyio.create_task_group() as tg:
             tg.start_soon(lambda: slow.get("okx", "/api/v5/market/ticker", parse, ttl_s=60))
             tg.start_soon(lambda: slow.get("okx", "/api/v5/market/books", parse, ttl_s=60))
             await until_locked(redis_url, 2)  # `slow` holds the fleet's locks now
-            with call_context(0.5):
+            with call_context(WAIT_S):
                 served = await waiting.get("okx", "/api/v5/market/ticker", parse, ttl_s=60)
             assert served.stale
             assert served.value == first.value
             assert "waiting for another replica" in (served.stale_reason or "")
-            with call_context(0.5), pytest.raises(DeadlineExceeded, match="waiting for another replica"):
+            with call_context(WAIT_S), pytest.raises(DeadlineExceeded, match="waiting for another replica"):
                 await waiting.get("okx", "/api/v5/market/books", parse, ttl_s=60)  # nothing to serve stale
             tg.cancel_scope.cancel()
     assert upstream.requests[f"{BASE}/okx/api/v5/market/ticker"] == 2
