@@ -74,16 +74,9 @@ async def write_completed(store: Store, source: str, asset: str, table: FlowTabl
     for row in table.rows:
         if not row.reported and settled(row, fetched_at):
             observations.append(not_reported_marker(source, asset, row.day, fetched_at))
-        if not completed(row, fetched_at):
-            continue
-        ts = _ts(row.day)
-        if row.total_usd is not None:
-            observations.append(
-                Observation(SeriesKey(source, METRIC, asset, TOTAL_VENUE), ts, row.total_usd, fetched_at)
-            )
-        for ticker, value in row.funds.items():
-            if value is not None:
-                observations.append(Observation(SeriesKey(source, METRIC, asset, ticker), ts, value, fetched_at))
+        if completed(row, fetched_at):
+            ts = _ts(row.day)
+            observations += [Observation(key, ts, value, fetched_at) for key, value in _figures(source, asset, row)]
     recorded = _recorded_for(store)
     seen = [
         v
@@ -159,16 +152,15 @@ def fetched_vintages(source: str, asset: str, table: FlowTable, fetched_at: date
     a fund's absence on an as-known day is read from the day's other figures (tools/history/etf_vintages.py), and
     an unreported day (all '-', a holiday) is not a figure at all.
     """
-    seen = []
-    for row in table.rows:
-        if not row.reported:
-            continue
-        ts = _ts(row.day)
-        if row.total_usd is not None:
-            seen.append(Vintage(SeriesKey(source, METRIC, asset, TOTAL_VENUE), ts, row.total_usd, fetched_at))
-        seen.extend(
-            Vintage(SeriesKey(source, METRIC, asset, ticker), ts, value, fetched_at)
-            for ticker, value in row.funds.items()
-            if value is not None
-        )
-    return seen
+    return [
+        Vintage(key, _ts(row.day), value, fetched_at)
+        for row in table.rows
+        if row.reported
+        for key, value in _figures(source, asset, row)
+    ]
+
+
+def _figures(source: str, asset: str, row: FlowRow) -> list[tuple[SeriesKey, float]]:
+    """The row's figures under their series: the total, then each fund with a figure (a '-' is none)."""
+    cells = {TOTAL_VENUE: row.total_usd, **row.funds}
+    return [(SeriesKey(source, METRIC, asset, venue), value) for venue, value in cells.items() if value is not None]
