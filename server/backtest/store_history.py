@@ -14,11 +14,11 @@ from datetime import date
 from server.backtest.shared_data import Series, SeriesProvider, empty
 from store.base import Observation, SeriesKey, Store
 from tools.assess.trend import DailyBar
+from tools.history import etf_store
 from tools.history.candle_store import series_key
 
 # ETF flow sources in the order get_etf_flows prefers them (farside keyless first).
 ETF_SOURCES = ("farside", "sosovalue", "coinglass")
-ETF_METRIC, ETF_TOTAL = "net_flow_usd", "TOTAL"
 REFERENCE_SOURCE = "binance"
 
 
@@ -40,7 +40,7 @@ async def store_provider(store: Store, asset: str = "BTC") -> SeriesProvider:
     premium = {d: 100 * (closes[d] / reference[d] - 1) for d in closes if reference.get(d, 0) > 0}
     etf: Series = empty("history store: no ETF flow days")
     for source in ETF_SOURCES:
-        rows = await store.read(SeriesKey(source, ETF_METRIC, asset, ETF_TOTAL))
+        rows = await store.read(SeriesKey(source, etf_store.METRIC, asset, etf_store.TOTAL_VENUE))
         if rows:
             etf = _series(_by_day(rows), f"history store: {source} ETF flows")
             break

@@ -29,14 +29,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from fetchers import farside
 from schemas.market import INTERVAL_SECONDS, Candle
 from store.base import Observation, SeriesKey
 from tools.history import candle_store, etf_store
 from tools.history.import_detect import DETECT, bar_interval, candle_layout, check_total, check_units, etf_asset
 
-ETF_SOURCE = "farside"
-ETF_METRIC = "net_flow_usd"
-ETF_TOTAL = "TOTAL"
+ETF_SOURCE = farside.SOURCE  # an imported table is stored as the fetcher stores the page
 USD_PER_MILLION = 1_000_000.0
 # The pair a candle file is stored under when the command names none.
 DEFAULT_PAIR = {"coinbase": "BTC-USD", "binance": "BTC-USDT"}
@@ -63,7 +62,7 @@ class ImportPlan:
 
 
 def etf_flow_key(asset: str, ticker: str) -> SeriesKey:
-    return SeriesKey(ETF_SOURCE, ETF_METRIC, asset.upper(), ticker.upper())
+    return SeriesKey(ETF_SOURCE, etf_store.METRIC, asset.upper(), ticker.upper())
 
 
 def _number(path: Path, line: int, column: str, raw: str) -> float:
@@ -79,12 +78,14 @@ def _number(path: Path, line: int, column: str, raw: str) -> float:
 def _etf_cells(path: Path, line: int, tickers: list[str], cells: list[str]) -> dict[str, float]:
     """ticker|TOTAL -> US$ millions for the non-empty cells of one trading-day row, checked for units and sums."""
     values: dict[str, float] = {}
-    for ticker, cell in zip([*tickers, ETF_TOTAL], cells, strict=True):
+    for ticker, cell in zip([*tickers, etf_store.TOTAL_VENUE], cells, strict=True):
         if cell in ("", "-"):
             continue
         values[ticker] = _number(path, line, ticker, cell)
         check_units(path.name, line, ticker, values[ticker])
-    check_total(path.name, line, [v for t, v in values.items() if t != ETF_TOTAL], values.get(ETF_TOTAL))
+    check_total(
+        path.name, line, [v for t, v in values.items() if t != etf_store.TOTAL_VENUE], values.get(etf_store.TOTAL_VENUE)
+    )
     return values
 
 
@@ -127,7 +128,7 @@ def read_etf_flows(path: Path, asset: str = DETECT) -> ImportPlan:
             last = ts if last is None else max(last, ts)
     return ImportPlan(
         what=f"Farside ETF flow table, {asset} ({how}), US$ millions",
-        series=f"{ETF_SOURCE}/{ETF_METRIC}/{asset}/<{'|'.join([*tickers, ETF_TOTAL])}>, and "
+        series=f"{ETF_SOURCE}/{etf_store.METRIC}/{asset}/<{'|'.join([*tickers, etf_store.TOTAL_VENUE])}>, and "
         f"{etf_store.not_reported_key(ETF_SOURCE, asset).label()} marking holiday rows",
         observations=out,
         rows_read=rows,
